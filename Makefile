@@ -1,0 +1,100 @@
+# Binjai API. `make run` serves the API with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export FLASK_APP := binjai_api
+TRANSLATIONS := src/binjai_api/translations
+# PostgreSQL for the second pass of `make test` (CI sets it; leave empty to test on SQLite only).
+TEST_DATABASE_URL ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
+        openapi-check translations docs-check bench clean
+
+help:
+	@echo "make run            serve the API on http://127.0.0.1:$(PORT) with the Binjai demo data"
+	@echo "make test           install test tools, check the spec, run the suite (SQLite, then"
+	@echo "                    PostgreSQL when TEST_DATABASE_URL is set)"
+	@echo "make lint           ruff and mypy"
+	@echo "make openapi        regenerate openapi/openapi.json from the code"
+	@echo "make docs-check     render /api/docs and /api/redoc in headless Chromium, offline"
+	@echo "make bench          benchmarks under gunicorn (prints figures)"
+	@echo "make translations   extract, update and compile the gettext catalogs"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+instance:
+	mkdir -p instance
+
+migrate: install | instance
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask seed-demo
+
+run: seed
+	@echo ""
+	@echo "Binjai API on http://127.0.0.1:$(PORT)"
+	@echo "  docs:  http://127.0.0.1:$(PORT)/api/docs  (ReDoc: /api/redoc)"
+	@echo "  spec:  http://127.0.0.1:$(PORT)/api/v1/openapi.json"
+	@echo "Ctrl-C stops it."
+	@echo ""
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'binjai_api:create_app()'
+
+test: install-dev openapi-check test-sqlite test-postgres
+
+test-sqlite: install-dev
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install-dev
+	@if [ -n "$(TEST_DATABASE_URL)" ]; then \
+		echo "== PostgreSQL pass: $(TEST_DATABASE_URL)"; \
+		TEST_DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest; \
+	else \
+		echo "== PostgreSQL pass skipped: TEST_DATABASE_URL is not set (CI sets it)"; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench migrations/env.py
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+openapi: install
+	mkdir -p openapi
+	BINJAI_ENV=development $(BIN)/flask openapi-write openapi/openapi.json
+
+openapi-check: install
+	@BINJAI_ENV=development $(BIN)/flask openapi-write - > $(VENV)/openapi.generated.json
+	@diff -u openapi/openapi.json $(VENV)/openapi.generated.json > /dev/null || { \
+		echo "openapi/openapi.json is out of date with the code; run 'make openapi' and commit."; \
+		diff -u openapi/openapi.json $(VENV)/openapi.generated.json | head -40; exit 1; }
+	@echo "openapi/openapi.json matches the code"
+
+translations: install-dev
+	$(BIN)/pybabel extract --no-location --sort-output -k lazy_gettext -F babel.cfg -o $(TRANSLATIONS)/messages.pot src
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS)
+	$(BIN)/pybabel compile -d $(TRANSLATIONS)
+
+docs-check: install-dev
+	$(BIN)/python bench/docs_render_check.py
+
+bench: install-dev
+	$(BIN)/python bench/http_baseline.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,114 @@
+"""Binjai API: the backend of Kota Binjai's citizen app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from binjai_api import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, error handlers."""
+    app = Flask(__name__, static_url_path="/api/static")
+    app.config.update(config.load_settings(test_config))
+    app.config.update(_openapi_settings())
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in their documented order
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+    from binjai_api import errors, i18n, logs, media_types, probes
+    from binjai_api.extensions import api, db, jwt, limiter, migrate
+
+    logs.init_app(app)  # first, so every later hook and error has a request id
+    _import_models()
+    db.init_app(app)
+    _tune_sqlite(app)
+    migrate.init_app(app, db)
+    jwt.init_app(app)
+    i18n.init_app(app)
+    limiter.init_app(app)
+    media_types.init_app(app)
+    api.init_app(app)
+    api.register_security_scheme()
+    errors.init_app(app)
+    _register_principal_loader()
+    for blueprint in _blueprints():
+        api.register_blueprint(blueprint)
+    probes.init_app(app)
+    _mark_framework_views_public(app)
+
+    from binjai_api import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _openapi_settings() -> dict[str, Any]:
+    from binjai_api.openapi import spec_settings
+
+    return spec_settings()
+
+
+def _blueprints() -> tuple[Any, ...]:
+    """Registration order, which is also the order of tags in the docs."""
+    from binjai_api.agencies.routes import blp as agencies_blp
+    from binjai_api.auth.routes import admin_blp
+    from binjai_api.auth.routes import blp as auth_blp
+    from binjai_api.regions.routes import blp as regions_blp
+
+    return (auth_blp, agencies_blp, regions_blp, admin_blp)
+
+
+def _import_models() -> None:
+    """Every table must be in the metadata before migrations compare it."""
+    from binjai_api import idempotency  # noqa: F401
+    from binjai_api.agencies import models as _agencies  # noqa: F401
+    from binjai_api.auth import models as _auth  # noqa: F401
+    from binjai_api.regions import models as _regions  # noqa: F401
+
+
+def _register_principal_loader() -> None:
+    from binjai_api.auth.service import load_principal
+    from binjai_api.extensions import jwt
+
+    jwt.user_lookup_loader(lambda _header, data: load_principal(data))
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """Make the embedded SQLite behave: foreign keys on, waiting for locks, real SAVEPOINTs."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    import sqlalchemy as sa
+
+    from binjai_api.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy drive it.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+
+def _mark_framework_views_public(app: Flask) -> None:
+    from binjai_api.access import mark_public
+
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint == "static" or endpoint.startswith("api-docs."):
+            app.view_functions[endpoint] = mark_public(view)

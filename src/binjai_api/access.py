@@ -1,0 +1,122 @@
+"""Access rules: every route declares one (`public`, `authenticated`, `roles(...)`, `require(...)`).
+
+The rule both guards the view and documents it (bearer security, 401/403 responses), and a test
+walks the URL map to fail on any route without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from copy import deepcopy
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g
+from flask_jwt_extended import current_user, verify_jwt_in_request
+
+from binjai_api.auth.enums import Role
+from binjai_api.auth.service import Principal
+from binjai_api.errors import Problem, forbidden
+from binjai_api.i18n import lazy_gettext
+from binjai_api.openapi import BEARER_SECURITY
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ACCESS_RULE_ATTRIBUTE = "access_rule"
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    public: bool = False
+    any_user: bool = False
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+
+    def allows(self, principal: Principal) -> bool:
+        if principal.is_user:
+            return self.any_user or principal.role in self.roles
+        return bool(self.scopes) and set(self.scopes) <= principal.scopes
+
+    def describe(self) -> dict[str, Any]:
+        if self.public:
+            return {"public": True}
+        return {
+            "any_user": self.any_user,
+            "roles": list(self.roles),
+            "client_scopes": list(self.scopes),
+        }
+
+
+def _document(wrapper: Any, rule: AccessRule) -> None:
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = apidoc.setdefault("manual_doc", {})
+    manual["x-access"] = rule.describe()
+    if rule.public:
+        manual["security"] = []
+    else:
+        manual["security"] = BEARER_SECURITY
+        responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+        responses.setdefault(401, []).append("UNAUTHORIZED")
+        if not rule.any_user or rule.scopes:
+            responses.setdefault(403, []).append("FORBIDDEN")
+    wrapper._apidoc = apidoc
+
+
+def public(func: F) -> F:
+    """Anyone, without a token."""
+    rule = AccessRule(public=True)
+    setattr(func, ACCESS_RULE_ATTRIBUTE, rule)
+    _document(func, rule)
+    return func
+
+
+def require(
+    *, roles: Iterable[str] = (), scopes: Iterable[str] = (), any_user: bool = False
+) -> Callable[[F], F]:
+    """A valid access token of a user with one of `roles` (or any user), or of an API client
+    holding all of `scopes`."""
+    rule = AccessRule(any_user=any_user, roles=tuple(roles), scopes=tuple(scopes))
+
+    def decorator(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            principal: Principal = current_user
+            g.principal_id = str(principal.id)
+            if not rule.allows(principal):
+                raise forbidden(lazy_gettext("Your account is not allowed to do this."))
+            return func(*args, **kwargs)
+
+        setattr(wrapper, ACCESS_RULE_ATTRIBUTE, rule)
+        _document(wrapper, rule)
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+authenticated = require(any_user=True)
+
+
+def roles(*role_names: Role | str) -> Callable[[F], F]:
+    """A user with one of these roles."""
+    return require(roles=tuple(str(r) for r in role_names))
+
+
+def current_principal() -> Principal:
+    """The caller of a guarded view."""
+    principal = current_user
+    if principal is None:  # only reachable from a public view, which is a programming error
+        raise Problem(401, "missing_token")
+    return principal
+
+
+def mark_public(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare a framework view (docs, static files) public."""
+
+    @wraps(view)
+    def public_view(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    setattr(public_view, ACCESS_RULE_ATTRIBUTE, AccessRule(public=True))
+    return public_view

@@ -1,0 +1,19 @@
+"""City agencies (OPD, Organisasi Perangkat Daerah)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binjai_api.db import Base, Timestamps, UUIDPrimaryKey
+
+
+class Agency(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)

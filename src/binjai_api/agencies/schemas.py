@@ -1,0 +1,52 @@
+"""Request and response shapes of agencies (OPD)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from binjai_api.schemas import StrictSchema, UTCDateTime
+
+
+class AgencySchema(ma.Schema):
+    id = ma.fields.UUID()
+    code = ma.fields.String(metadata={"example": "PUPR"})
+    name = ma.fields.String(metadata={"example": "Dinas Pekerjaan Umum dan Penataan Ruang"})
+    name_en = ma.fields.String(metadata={"example": "Public Works and Spatial Planning Agency"})
+    description = ma.fields.String(allow_none=True)
+    is_active = ma.fields.Boolean()
+    is_demo = ma.fields.Boolean(metadata={"description": "Demo data, not verified facts"})
+    updated_at = UTCDateTime()
+
+
+class AgencyCreateSchema(StrictSchema):
+    code = ma.fields.String(
+        required=True,
+        validate=[ma.validate.Length(min=2, max=20), ma.validate.Regexp(r"^[A-Za-z0-9_-]+$")],
+    )
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
+    name_en = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
+    description = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=2000)
+    )
+
+
+class AgencyPatchSchema(StrictSchema):
+    code = ma.fields.String(
+        validate=[ma.validate.Length(min=2, max=20), ma.validate.Regexp(r"^[A-Za-z0-9_-]+$")]
+    )
+    name = ma.fields.String(validate=ma.validate.Length(min=2, max=200))
+    name_en = ma.fields.String(validate=ma.validate.Length(min=2, max=200))
+    description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    is_active = ma.fields.Boolean()
+
+
+class AgencyQueryArgsSchema(ma.Schema):
+    include_inactive = ma.fields.Boolean(load_default=False)
+
+
+AGENCY_EXAMPLE = {
+    "code": "BAPPEDA",
+    "name": "Badan Perencanaan Pembangunan Daerah",
+    "name_en": "Regional Development Planning Agency",
+    "description": "Perencanaan pembangunan kota",
+}

@@ -1,0 +1,69 @@
+"""City agencies (OPD): the catalog every domain routes work to."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from binjai_api.agencies.models import Agency
+from binjai_api.errors import conflict, not_found
+from binjai_api.extensions import db
+from binjai_api.i18n import gettext
+
+
+def agencies_query(*, include_inactive: bool = False) -> sa.Select[Agency]:
+    query = sa.select(Agency).order_by(Agency.code)
+    if not include_inactive:
+        query = query.where(Agency.is_active.is_(True))
+    return query
+
+
+def find_agency(agency_id: uuid.UUID) -> Agency | None:
+    return db.session.get(Agency, agency_id)
+
+
+def get_agency(agency_id: uuid.UUID) -> Agency:
+    agency = find_agency(agency_id)
+    if agency is None:
+        raise not_found(gettext("Agency not found."))
+    return agency
+
+
+def _check_code_free(code: str, exclude: uuid.UUID | None = None) -> None:
+    query = sa.select(Agency.id).where(Agency.code == code)
+    if exclude is not None:
+        query = query.where(Agency.id != exclude)
+    if db.session.scalar(query) is not None:
+        raise conflict("agency_code_taken", gettext("An agency with this code already exists."))
+
+
+def create_agency(
+    *, code: str, name: str, name_en: str, description: str | None = None, is_demo: bool = False
+) -> Agency:
+    """Add an agency to the catalog."""
+    code = code.strip().upper()
+    _check_code_free(code)
+    agency = Agency(
+        code=code,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        description=description,
+        is_demo=is_demo,
+    )
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def update_agency(*, agency_id: uuid.UUID, changes: dict[str, Any]) -> Agency:
+    """Rename, describe, or (de)activate an agency."""
+    agency = get_agency(agency_id)
+    if "code" in changes:
+        changes["code"] = changes["code"].strip().upper()
+        _check_code_free(changes["code"], exclude=agency.id)
+    for name, value in changes.items():
+        setattr(agency, name, value)
+    db.session.commit()
+    return agency

@@ -1,0 +1,498 @@
+"""Accounts, login sessions, tokens and API clients; each function owns its transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jti
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt import PyJWTError
+
+from binjai_api.agencies import service as agencies_service
+from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Role
+from binjai_api.auth.models import ApiClient, AuthSession, User
+from binjai_api.auth.validation import nik_problem, normalize_phone, password_problem
+from binjai_api.db import utcnow
+from binjai_api.errors import Problem, conflict, field_errors, not_found, unauthorized
+from binjai_api.extensions import db
+from binjai_api.i18n import gettext
+from binjai_api.regions import service as regions_service
+
+CLIENT_ID_PREFIX = "bjc_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person's account or an integrator's API client."""
+
+    kind: str  # "user" or "client"
+    id: uuid.UUID
+    role: str | None = None
+    agency_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    fresh: bool = False
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind == "user"
+
+    @property
+    def idempotency_scope(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    access_token: str
+    expires_in: int
+    scope: str
+    token_type: str = "Bearer"
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config.get("ARGON2_TIME_COST", 3),
+        memory_cost=config.get("ARGON2_MEMORY_KIB", 65536),
+        parallelism=config.get("ARGON2_PARALLELISM", 4),
+    )
+
+
+def hash_password(password: str) -> str:
+    """argon2id hash of `password`."""
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy_verify(password: str) -> None:
+    """Spend the time of a real check, so an unknown account answers as slowly as a known one."""
+    verify_password(hash_password("not-a-real-account"), password)
+
+
+# --- registration and profile ---------------------------------------------------------------------
+
+
+def _normalize_email(email: str | None) -> str | None:
+    return email.strip().lower() if email else None
+
+
+def _check_unique(
+    *, nik: str | None, phone: str | None, email: str | None, exclude: uuid.UUID | None = None
+) -> None:
+    for column, value, code, message in (
+        (User.nik, nik, "nik_taken", gettext("An account with this NIK already exists.")),
+        (User.phone, phone, "phone_taken", gettext("This phone number is already registered.")),
+        (User.email, email, "email_taken", gettext("This email address is already registered.")),
+    ):
+        if value is None:
+            continue
+        query = sa.select(User.id).where(column == value)
+        if exclude is not None:
+            query = query.where(User.id != exclude)
+        if db.session.scalar(query) is not None:
+            raise conflict(code, message)
+
+
+def register_citizen(
+    *, full_name: str, nik: str, phone: str, password: str, email: str | None = None
+) -> User:
+    """Create a resident's account after checking NIK, phone and password."""
+    errors: dict[str, list[str]] = {}
+    if problem := nik_problem(nik):
+        errors["nik"] = [problem]
+    e164 = normalize_phone(phone)
+    if e164 is None:
+        errors["phone"] = [gettext("Enter an Indonesian mobile number such as 0812xxxxxxx.")]
+    email = _normalize_email(email)
+    if problem := password_problem(password, personal_values=(nik, e164, phone, email)):
+        errors["password"] = [problem]
+    if errors:
+        raise field_errors(errors)
+    _check_unique(nik=nik, phone=e164, email=email)
+    user = User(
+        full_name=full_name.strip(),
+        nik=nik,
+        phone=e164,
+        email=email,
+        password_hash=hash_password(password),
+        role=Role.CITIZEN,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def get_user(user_id: uuid.UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found()
+    return user
+
+
+def update_profile(*, user: User, changes: dict[str, Any], fresh_login: bool) -> User:
+    """Update the caller's own profile; contact details need a fresh login."""
+    if ("phone" in changes or "email" in changes) and not fresh_login:
+        raise unauthorized(
+            "fresh_login_required", gettext("Please log in again to change your phone or email.")
+        )
+    errors: dict[str, list[str]] = {}
+    phone = user.phone
+    if "phone" in changes:
+        phone = normalize_phone(changes["phone"]) if changes["phone"] else None
+        if phone is None and (changes["phone"] or user.role == Role.CITIZEN):
+            errors["phone"] = [gettext("Enter an Indonesian mobile number such as 0812xxxxxxx.")]
+    email = _normalize_email(changes["email"]) if "email" in changes else user.email
+    if (
+        "kelurahan_code" in changes
+        and changes["kelurahan_code"] is not None
+        and (regions_service.find_kelurahan(changes["kelurahan_code"]) is None)
+    ):
+        errors["kelurahan_code"] = [gettext("Unknown kelurahan code.")]
+    if errors:
+        raise field_errors(errors)
+    _check_unique(
+        nik=None,
+        phone=phone if phone != user.phone else None,
+        email=email if email != user.email else None,
+        exclude=user.id,
+    )
+    user.phone, user.email = phone, email
+    for name in ("full_name", "language", "kelurahan_code"):
+        if name in changes:
+            setattr(user, name, changes[name])
+    db.session.commit()
+    return user
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Set a new password and end every session of the account, on every device."""
+    if not verify_password(user.password_hash, current_password):
+        raise field_errors({"current_password": [gettext("The current password is wrong.")]})
+    if problem := password_problem(
+        new_password, personal_values=(user.nik, user.phone, user.email)
+    ):
+        raise field_errors({"new_password": [problem]})
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    _revoke_all_sessions(user.id, reason="password_changed")
+    db.session.commit()
+
+
+# --- sessions and tokens -----------------------------------------------------------------------
+
+
+def _find_login_account(username: str) -> User | None:
+    username = username.strip()
+    if "@" in username:
+        condition = User.email == username.lower()
+    elif len(username) == 16 and username.isdigit():
+        condition = User.nik == username
+    else:
+        phone = normalize_phone(username)
+        if phone is None:
+            return None
+        condition = User.phone == phone
+    return db.session.scalar(sa.select(User).where(condition))
+
+
+def _issue_pair(user: User, session: AuthSession, *, fresh: bool) -> TokenPair:
+    claims = {
+        "typ": "user",
+        "sid": str(session.id),
+        "roles": [user.role],
+        "agency_id": str(user.agency_id) if user.agency_id else None,
+    }
+    access = create_access_token(identity=str(user.id), fresh=fresh, additional_claims=claims)
+    refresh = create_refresh_token(
+        identity=str(user.id), additional_claims={"sid": str(session.id)}
+    )
+    session.refresh_jti = str(get_jti(refresh))
+    session.expires_at = utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    expires: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return TokenPair(access, refresh, int(expires.total_seconds()))
+
+
+def log_in(*, username: str, password: str) -> TokenPair:
+    """Check the credentials and open a new session. Unknown user and wrong password look alike."""
+    user = _find_login_account(username)
+    if user is None:
+        _dummy_verify(password)
+    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
+        raise unauthorized("invalid_credentials", gettext("The username or password is wrong."))
+    session = AuthSession(id=uuid.uuid4(), user_id=user.id, refresh_jti="", expires_at=utcnow())
+    db.session.add(session)
+    pair = _issue_pair(user, session, fresh=True)
+    db.session.commit()
+    return pair
+
+
+def refresh_session(*, refresh_token: str) -> TokenPair:
+    """Rotate the refresh token. A spent token presented again revokes its whole family."""
+    invalid = unauthorized("invalid_token", gettext("The refresh token is invalid or expired."))
+    try:
+        data = decode_token(refresh_token)
+    except (PyJWTError, JWTExtendedException) as exc:
+        raise invalid from exc
+    if data.get("type") != "refresh" or "sid" not in data:
+        raise invalid
+    session = db.session.get(AuthSession, uuid.UUID(data["sid"]), with_for_update=True)
+    if session is None or session.revoked_at is not None or str(session.user_id) != data["sub"]:
+        raise unauthorized("token_revoked", gettext("This session has ended. Please log in again."))
+    if session.refresh_jti != data["jti"]:
+        session.revoked_at = utcnow()
+        session.revoked_reason = "refresh_token_reuse"
+        db.session.commit()
+        raise unauthorized(
+            "refresh_token_reused",
+            gettext("This refresh token was already used. Please log in again."),
+        )
+    user = db.session.get(User, session.user_id)
+    if user is None or not user.is_active:
+        raise unauthorized("token_revoked", gettext("This session has ended. Please log in again."))
+    session.last_used_at = utcnow()
+    pair = _issue_pair(user, session, fresh=False)
+    db.session.commit()
+    return pair
+
+
+def log_out(*, principal: Principal) -> None:
+    """End the caller's session: its access and refresh tokens stop working on every instance."""
+    if principal.session_id is None:
+        return
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason="logout")
+    )
+    db.session.commit()
+
+
+def _revoke_all_sessions(user_id: uuid.UUID, *, reason: str) -> None:
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def load_principal(jwt_data: dict[str, Any]) -> Principal | None:
+    """The caller behind a verified access token, or None when its session or account has ended."""
+    if jwt_data.get("typ") == "client":
+        client = db.session.scalar(
+            sa.select(ApiClient).where(ApiClient.client_id == jwt_data.get("client_id"))
+        )
+        if client is None or not client.is_active:
+            return None
+        granted = frozenset(jwt_data.get("scopes") or ()) & frozenset(client.scopes)
+        return Principal(kind="client", id=client.id, scopes=granted)
+    try:
+        session_id = uuid.UUID(jwt_data["sid"])
+        user_id = uuid.UUID(jwt_data["sub"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    row = db.session.execute(
+        sa.select(User.role, User.agency_id, AuthSession.expires_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == session_id,
+            User.id == user_id,
+            User.is_active.is_(True),
+            AuthSession.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return Principal(
+        kind="user",
+        id=user_id,
+        role=row.role,  # the current role, so a demotion takes effect at once
+        agency_id=row.agency_id,
+        session_id=session_id,
+        fresh=bool(jwt_data.get("fresh")),
+    )
+
+
+# --- staff and accounts (admins) ----------------------------------------------------------------
+
+
+def create_staff(
+    *,
+    full_name: str,
+    email: str,
+    password: str,
+    role: str,
+    agency_id: uuid.UUID | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create an officer, operator or admin account."""
+    errors: dict[str, list[str]] = {}
+    if role not in STAFF_ROLES:
+        errors["role"] = [gettext("Staff role must be officer, operator or admin.")]
+    if role == Role.OFFICER and agency_id is None:
+        errors["agency_id"] = [gettext("An officer must belong to an agency.")]
+    if agency_id is not None and agencies_service.find_agency(agency_id) is None:
+        errors["agency_id"] = [gettext("Unknown agency.")]
+    e164 = None
+    if phone:
+        e164 = normalize_phone(phone)
+        if e164 is None:
+            errors["phone"] = [gettext("Enter an Indonesian mobile number such as 0812xxxxxxx.")]
+    email_norm = _normalize_email(email)
+    if problem := password_problem(password, personal_values=(e164, email_norm)):
+        errors["password"] = [problem]
+    if errors:
+        raise field_errors(errors)
+    _check_unique(nik=None, phone=e164, email=email_norm)
+    user = User(
+        full_name=full_name.strip(),
+        email=email_norm,
+        phone=e164,
+        password_hash=hash_password(password),
+        role=role,
+        agency_id=agency_id,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def accounts_query(
+    *, role: str | None = None, agency_id: uuid.UUID | None = None, is_active: bool | None = None
+) -> sa.Select[User]:
+    query = sa.select(User).order_by(User.created_at, User.id)
+    if role:
+        query = query.where(User.role == role)
+    if agency_id:
+        query = query.where(User.agency_id == agency_id)
+    if is_active is not None:
+        query = query.where(User.is_active.is_(is_active))
+    return query
+
+
+def set_account_active(*, account_id: uuid.UUID, active: bool, acting_admin_id: uuid.UUID) -> User:
+    """Deactivate (its tokens stop working at once) or reactivate an account."""
+    user = get_user(account_id)
+    if not active and user.id == acting_admin_id:
+        raise conflict("cannot_deactivate_self", gettext("You cannot deactivate your own account."))
+    user.is_active = active
+    user.deactivated_at = None if active else utcnow()
+    if not active:
+        _revoke_all_sessions(user.id, reason="account_deactivated")
+    db.session.commit()
+    return user
+
+
+def change_account_role(*, account_id: uuid.UUID, role: str, agency_id: uuid.UUID | None) -> User:
+    """Change a staff account's role or agency; takes effect on the account's next request."""
+    user = get_user(account_id)
+    if user.role == Role.CITIZEN or role == Role.CITIZEN:
+        raise conflict("not_staff", gettext("Only staff accounts change roles."))
+    if role == Role.OFFICER and agency_id is None:
+        raise field_errors({"agency_id": [gettext("An officer must belong to an agency.")]})
+    if agency_id is not None and agencies_service.find_agency(agency_id) is None:
+        raise field_errors({"agency_id": [gettext("Unknown agency.")]})
+    user.role, user.agency_id = role, agency_id
+    db.session.commit()
+    return user
+
+
+def ensure_admin(
+    *, email: str, password: str, full_name: str = "Administrator"
+) -> tuple[User, bool]:
+    """Create the first admin (CLI), or return the existing account with that email."""
+    existing = db.session.scalar(sa.select(User).where(User.email == _normalize_email(email)))
+    if existing is not None:
+        return existing, False
+    return create_staff(full_name=full_name, email=email, password=password, role=Role.ADMIN), True
+
+
+# --- API clients (integrators) ------------------------------------------------------------------
+
+
+def create_api_client(
+    *, name: str, scopes: list[str], created_by_id: uuid.UUID | None
+) -> tuple[ApiClient, str]:
+    """Register an integrator; the secret is returned once and only its hash is kept."""
+    unknown = sorted(set(scopes) - {scope.value for scope in ApiScope})
+    if unknown:
+        raise field_errors({"scopes": [gettext("Unknown scope: %(scope)s", scope=unknown[0])]})
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id=CLIENT_ID_PREFIX + secrets.token_hex(12),
+        name=name.strip(),
+        secret_hash=hash_password(secret),
+        scopes=sorted(set(scopes)),
+        created_by_id=created_by_id,
+    )
+    db.session.add(client)
+    db.session.commit()
+    return client, secret
+
+
+def api_clients_query() -> sa.Select[ApiClient]:
+    return sa.select(ApiClient).order_by(ApiClient.created_at, ApiClient.id)
+
+
+def deactivate_api_client(*, api_client_id: uuid.UUID) -> ApiClient:
+    """Stop an integrator: its tokens fail at once."""
+    client = db.session.get(ApiClient, api_client_id)
+    if client is None:
+        raise not_found()
+    client.is_active = False
+    db.session.commit()
+    return client
+
+
+def issue_client_token(*, client_id: str, client_secret: str, scope: str | None) -> ClientToken:
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4)."""
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.client_id == client_id))
+    if client is None:
+        _dummy_verify(client_secret)
+    if (
+        client is None
+        or not client.is_active
+        or not verify_password(client.secret_hash, client_secret)
+    ):
+        raise unauthorized("invalid_client", gettext("Unknown client or wrong secret."))
+    requested = set(scope.split()) if scope else set(client.scopes)
+    if not requested <= set(client.scopes):
+        raise Problem(
+            403,
+            "invalid_scope",
+            gettext("This client is not allowed the requested scope."),
+        )
+    granted = sorted(requested)
+    client.last_used_at = utcnow()
+    token = create_access_token(
+        identity=f"client:{client.client_id}",
+        additional_claims={"typ": "client", "client_id": client.client_id, "scopes": granted},
+    )
+    db.session.commit()
+    expires: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+    return ClientToken(token, int(expires.total_seconds()), " ".join(granted))

@@ -1,0 +1,143 @@
+"""Settings read from the environment (and `.env` in development), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+INSTANCE_DIR = PROJECT_DIR / "instance"
+
+API_V1_STR = "/api/v1"
+
+# Development defaults. Production refuses to start with any of these.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class UnsafeConfigurationError(RuntimeError):
+    """Raised at start-up when the settings are unsafe for the chosen environment."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise UnsafeConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'binjai.db'}"
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply `overrides` (tests)."""
+    load_dotenv(PROJECT_DIR / ".env", override=False)
+    env = os.environ.get("BINJAI_ENV", "development").strip().lower()
+    redis_url = os.environ.get("REDIS_URL") or None
+    settings: dict[str, Any] = {
+        "BINJAI_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(),
+        "REDIS_URL": redis_url,
+        "DB_CONNECT_TIMEOUT_SECONDS": _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5),
+        "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 15000),
+        "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 5),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
+        "ACCESS_TOKEN_MINUTES": _env_int("ACCESS_TOKEN_MINUTES", 15),
+        "REFRESH_TOKEN_DAYS": _env_int("REFRESH_TOKEN_DAYS", 30),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "5 per minute"),
+        "TOKEN_RATE_LIMIT": os.environ.get("TOKEN_RATE_LIMIT", "30 per minute"),
+        "DEFAULT_RATE_LIMIT": os.environ.get("DEFAULT_RATE_LIMIT", "300 per minute"),
+        "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 26 * 1024 * 1024),
+        "IDEMPOTENCY_TTL_HOURS": _env_int("IDEMPOTENCY_TTL_HOURS", 24),
+        "IDEMPOTENCY_IN_FLIGHT_SECONDS": _env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        "TESTING": _env_bool("TESTING", False),
+    }
+    if overrides:
+        settings.update(overrides)
+    _derive(settings)
+    check_settings(settings)
+    return settings
+
+
+def _derive(settings: dict[str, Any]) -> None:
+    """Fill in the framework settings that follow from ours."""
+    uri: str = settings["SQLALCHEMY_DATABASE_URI"]
+    engine_options: dict[str, Any] = {"hide_parameters": True}
+    if uri.startswith("postgresql"):
+        engine_options.update(
+            pool_pre_ping=True,
+            pool_size=settings["DB_POOL_SIZE"],
+            max_overflow=settings["DB_POOL_SIZE"],
+            pool_timeout=settings["DB_CONNECT_TIMEOUT_SECONDS"],
+            connect_args={
+                "connect_timeout": settings["DB_CONNECT_TIMEOUT_SECONDS"],
+                "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}"
+                " -c lock_timeout=10000 -c TimeZone=UTC",
+            },
+        )
+    settings.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options)
+    settings["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=settings["ACCESS_TOKEN_MINUTES"])
+    settings["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=settings["REFRESH_TOKEN_DAYS"])
+    settings["JWT_ALGORITHM"] = "HS256"
+    settings["JWT_DECODE_ALGORITHMS"] = ["HS256"]
+    settings["JWT_TOKEN_LOCATION"] = ["headers"]
+    settings["JWT_COOKIE_CSRF_PROTECT"] = False
+    settings["JWT_ERROR_MESSAGE_KEY"] = "detail"
+    settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
+    settings["RATELIMIT_HEADERS_ENABLED"] = True
+    settings["RATELIMIT_DEFAULT"] = settings["DEFAULT_RATE_LIMIT"]
+    # When Redis is unreachable, limits fall back to each instance's memory instead of failing
+    # every request: the service stays up and limits still hold per instance.
+    settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    settings["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    settings["RATELIMIT_KEY_PREFIX"] = "binjai"
+    settings["BABEL_DEFAULT_LOCALE"] = "id"
+    settings["BABEL_DEFAULT_TIMEZONE"] = "Asia/Jakarta"
+    settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
+    settings["JSON_SORT_KEYS"] = False
+
+
+def check_settings(settings: dict[str, Any]) -> None:
+    """Refuse to start with settings that would be unsafe in production."""
+    env = settings["BINJAI_ENV"]
+    if env not in {"development", "production", "test"}:
+        raise UnsafeConfigurationError(
+            f"BINJAI_ENV must be development, production or test, not {env!r}"
+        )
+    if env != "production":
+        return
+    for name, dev_default in (
+        ("SECRET_KEY", DEV_SECRET_KEY),
+        ("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
+    ):
+        value = settings.get(name) or ""
+        if value == dev_default or len(value) < MIN_SECRET_LENGTH:
+            raise UnsafeConfigurationError(
+                f"{name} must be set to a random value of at least {MIN_SECRET_LENGTH} "
+                "characters in production"
+            )
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise UnsafeConfigurationError("production needs DATABASE_URL pointing at PostgreSQL")

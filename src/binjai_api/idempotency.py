@@ -1,0 +1,241 @@
+"""Idempotency-Key for every POST that creates something (CONVENTIONS: writes and retries).
+
+A mobile client on a flaky network retries with the same key. The first request claims the key
+in the database (a unique row, so concurrent duplicates on any instance see each other); its
+response is stored and replayed to every retry for `IDEMPOTENCY_TTL_HOURS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from copy import deepcopy
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Response, current_app, request
+from flask_jwt_extended import current_user
+from sqlalchemy.orm import Mapped, mapped_column
+
+from binjai_api.db import Base, UUIDPrimaryKey, utcnow
+from binjai_api.errors import Problem
+from binjai_api.extensions import db
+from binjai_api.i18n import lazy_gettext
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+_REPLAYED_RESPONSE_HEADERS = ("Location", "ETag", "Content-Language")
+
+HEADER_DOC = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Unique key for this write (a UUID). A retry with the same key and body "
+    "replays the first response with `Idempotent-Replayed: true`; the same key with another "
+    "body answers 422 `idempotency_key_reuse`; a retry while the first is still running "
+    "answers 409 `idempotency_in_flight`. Keys are kept 24 hours, per account or API client.",
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+}
+
+
+class IdempotencyRecord(UUIDPrimaryKey, Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (sa.UniqueConstraint("scope", "key"),)
+
+    scope: Mapped[str] = mapped_column(sa.String(80))
+    key: Mapped[str] = mapped_column(sa.String(MAX_KEY_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    locked_at: Mapped[datetime | None]
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+def _request_fingerprint() -> str:
+    """Hash of what the request asks for; multipart boundaries differ between retries, so files
+    are hashed by content."""
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    if request.mimetype == "multipart/form-data":
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"form:{name}={value}\n".encode())
+        for name, storage in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            content = storage.stream.read()
+            storage.stream.seek(0)
+            digest.update(f"file:{name}:{storage.filename}:".encode())
+            digest.update(hashlib.sha256(content).digest())
+    elif request.is_json:
+        body = request.get_json(silent=True)
+        digest.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+    else:
+        digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _scope() -> str:
+    principal = current_user if _has_principal() else None
+    return principal.idempotency_scope if principal is not None else "anonymous"
+
+
+def _has_principal() -> bool:
+    from flask_jwt_extended.utils import get_jwt_request_location
+
+    return get_jwt_request_location() is not None
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = current_app.response_class(
+        record.response_body or "", status=record.response_status or 200
+    )
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Response:
+    """Insert the in-flight row, or explain why this request may not run."""
+    now = utcnow()
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    for _attempt in range(2):
+        record = IdempotencyRecord(
+            id=uuid.uuid4(),
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            locked_at=now,
+            expires_at=now + ttl,
+        )
+        db.session.add(record)
+        try:
+            db.session.commit()
+            return record
+        except sa.exc.IntegrityError:
+            db.session.rollback()
+        existing = db.session.scalar(
+            sa.select(IdempotencyRecord).where(
+                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+            )
+        )
+        if existing is None:  # released by the other request meanwhile: claim again
+            continue
+        if existing.expires_at <= now:
+            db.session.delete(existing)
+            db.session.commit()
+            continue
+        if existing.fingerprint != fingerprint:
+            raise Problem(
+                422,
+                "idempotency_key_reuse",
+                lazy_gettext("This Idempotency-Key was already used for a different request."),
+            )
+        if existing.response_status is not None:
+            return _replay(existing)
+        stale_after = timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
+        if existing.locked_at is not None and existing.locked_at < now - stale_after:
+            # The first attempt's process died mid-request: let this retry take it over.
+            taken = db.session.execute(
+                sa.update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.id == existing.id,
+                    IdempotencyRecord.locked_at == existing.locked_at,
+                )
+                .values(locked_at=now)
+            )
+            db.session.commit()
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return db.session.get(IdempotencyRecord, existing.id) or existing
+        raise Problem(
+            409,
+            "idempotency_in_flight",
+            lazy_gettext("A request with this Idempotency-Key is still being processed."),
+            headers={"Retry-After": "1"},
+        )
+    raise Problem(
+        409,
+        "idempotency_in_flight",
+        lazy_gettext("A request with this Idempotency-Key is still being processed."),
+    )
+
+
+def _release(record_id: uuid.UUID) -> None:
+    db.session.rollback()
+    db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    db.session.commit()
+
+
+def _complete(record_id: uuid.UUID, response: Response) -> None:
+    headers = {
+        name: response.headers[name]
+        for name in _REPLAYED_RESPONSE_HEADERS
+        if name in response.headers
+    }
+    headers["Content-Type"] = response.content_type or "application/json"
+    db.session.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(
+            response_status=response.status_code,
+            response_body=response.get_data(as_text=True),
+            response_headers=headers,
+            locked_at=None,
+        )
+    )
+    db.session.commit()
+
+
+def idempotent(func: F) -> F:
+    """Make a create endpoint safe to retry with an Idempotency-Key header."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return func(*args, **kwargs)
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise Problem(
+                400,
+                "invalid_idempotency_key",
+                lazy_gettext("Idempotency-Key must be 1 to 255 printable characters."),
+            )
+        claimed = _claim(_scope(), key, _request_fingerprint())
+        if isinstance(claimed, Response):
+            return claimed
+        record_id = claimed.id
+        try:
+            response = current_app.make_response(func(*args, **kwargs))
+        except BaseException:
+            _release(record_id)
+            raise
+        if response.status_code >= 500:
+            _release(record_id)
+        else:
+            _complete(record_id, response)
+        return response
+
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    # Listed with the arguments' parameters: a manual "parameters" list would replace them.
+    apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(deepcopy(HEADER_DOC))
+    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    responses.setdefault(409, []).append("CONFLICT")
+    responses.setdefault(422, []).append("UNPROCESSABLE_ENTITY")
+    wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def prune_expired() -> int:
+    """Delete records past their retention; returns how many."""
+    result = db.session.execute(
+        sa.delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

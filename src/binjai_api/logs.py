@@ -1,0 +1,112 @@
+"""Structured logs (JSON in production) that carry the request id and no personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+from binjai_api.privacy import scrub_personal_data
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_MAX_REQUEST_ID_LENGTH = 128
+_REQUEST_ID_ALPHABET = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
+
+access_log = logging.getLogger("binjai_api.access")
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds the request id to every record and masks personal data in the message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id") if has_request_context() else None
+        message = record.getMessage()
+        scrubbed = scrub_personal_data(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    _EXTRA_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "principal")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + "Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self._EXTRA_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                entry[name] = value
+        if record.exc_info:
+            entry["exception"] = scrub_personal_data(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        return scrub_personal_data(super().formatException(ei))
+
+
+JsonFormatter.converter = time.gmtime
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(RequestContextFilter())
+    root = logging.getLogger("binjai_api")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _valid_request_id(value: str | None) -> bool:
+    return (
+        bool(value)
+        and len(value or "") <= _MAX_REQUEST_ID_LENGTH
+        and set(value or "") <= _REQUEST_ID_ALPHABET
+    )
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER)
+    g.request_id = incoming if _valid_request_id(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or ""
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    access_log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "principal": g.get("principal_id"),
+        },
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    app.before_request(_start_request)
+    app.after_request(_finish_request)

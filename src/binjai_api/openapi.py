@@ -1,0 +1,176 @@
+"""flask-smorest set up for this API: problem+json error responses, bearer auth, our pagination."""
+
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import flask_smorest
+from flask import request
+from flask_smorest.etag import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER
+from flask_smorest.utils import get_appcontext, prepare_response
+
+from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
+
+API_TITLE = "Binjai API"
+API_VERSION = "1.0.0"
+BEARER_SCHEME = "bearerAuth"
+BEARER_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+
+API_DESCRIPTION = """\
+Public-services API of Kota Binjai (Sumatera Utara): accounts, permits (perizinan), health
+facilities and online queues (kesehatan), complaints and aspirations (pengaduan / aspirasi),
+notifications, and the Binjai Command Center.
+
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+* `Accept-Language: id` (default) or `en` chooses the language of human-readable texts.
+* Lists are paginated with `page` and `page_size` (1-100); metadata is in `X-Pagination`.
+* Every POST that creates something accepts an `Idempotency-Key` header (kept 24 hours).
+* `X-Request-ID` is echoed on every response and included in every error body.
+"""
+
+_RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer challenge", "schema": {"type": "string"}}},
+    405: {"Allow": {"description": "Methods allowed here", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    503: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+
+_EXAMPLE_CODES: dict[int, str] = {
+    400: "malformed_json",
+    401: "invalid_token",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "database_unavailable",
+}
+
+
+def problem_example(status: int, code: str | None = None) -> dict[str, Any]:
+    code = code or _EXAMPLE_CODES.get(status, "error")
+    example: dict[str, Any] = {
+        "type": f"urn:binjai:problem:{code}",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+        "detail": http.HTTPStatus(status).description,
+        "instance": "/api/v1/...",
+        "code": code,
+        "request_id": "5f0c6a1e2b7d4c43a1a8f3f7d0e2c9b1",
+    }
+    if status == 422:
+        example["errors"] = {"json": {"field_name": ["Missing data for required field."]}}
+    return example
+
+
+class BinjaiApi(flask_smorest.Api):
+    """flask-smorest's Api, answering and documenting errors as problem details."""
+
+    ERROR_SCHEMA = ProblemSchema
+    # Operations list their real error responses; there is no catch-all "default".
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                response["example"] = problem_example(int(status))
+                if int(status) in _RESPONSE_HEADERS:
+                    response["headers"] = _RESPONSE_HEADERS[int(status)]
+                prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+
+    def _register_etag_headers(self) -> None:
+        optional_if_match = {**IF_MATCH_HEADER, "required": False}
+        optional_if_match["description"] = "ETag of the version you edited; 412 when it is stale"
+        self.spec.components.parameter("IF_NONE_MATCH", "header", IF_NONE_MATCH_HEADER, lazy=True)
+        self.spec.components.parameter("IF_MATCH", "header", optional_if_match, lazy=True)
+        self.spec.components.header("ETAG", ETAG_HEADER, lazy=True)
+
+    def handle_http_exception(self, error):
+        return problem_from_http_exception(error)
+
+    def register_security_scheme(self) -> None:
+        self.spec.components.security_scheme(
+            BEARER_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "Access token from /api/v1/auth/login or /api/v1/auth/token "
+                "(lives 15 minutes).",
+            },
+        )
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the conventions of this API.
+
+    - pagination: page_size 1-100, default 20;
+    - ETags: `If-None-Match` answers 304; `If-Match` is optional on PATCH/PUT (a mobile client that
+      does not send it still works) but a stale one answers 412.
+    """
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_common_errors_doc)
+
+    @staticmethod
+    def _prepare_common_errors_doc(doc, doc_info, **kwargs):
+        """Errors any operation can meet: the default rate limit and an unreachable database;
+        and, for those with a body, malformed, too large or of the wrong media type."""
+        responses = doc.setdefault("responses", {})
+        common = {429: "TOO_MANY_REQUESTS", 503: "SERVICE_UNAVAILABLE"}
+        if "requestBody" in doc:
+            common.update(
+                {400: "BAD_REQUEST", 413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+            )
+        for status, component in common.items():
+            if status not in responses and str(status) not in responses:
+                responses[status] = component
+        return doc
+
+    def _check_precondition(self) -> None:
+        return None
+
+    def check_etag(self, etag_data: Any, etag_schema: Any = None) -> None:
+        if not request.if_match:
+            get_appcontext().setdefault("etag", {})["etag_checked"] = True
+            return
+        super().check_etag(etag_data, etag_schema)
+
+    def _prepare_etag_doc(self, doc, doc_info, **kwargs):
+        doc = super()._prepare_etag_doc(doc, doc_info, **kwargs)
+        doc.get("responses", {}).pop(428, None)
+        return doc
+
+
+def spec_settings() -> dict[str, Any]:
+    """flask-smorest settings; the spec must not depend on the environment (it is committed)."""
+    return {
+        "API_TITLE": API_TITLE,
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/static/vendor/swagger-ui/",
+        "OPENAPI_REDOC_PATH": "redoc",
+        "OPENAPI_REDOC_URL": "/api/static/vendor/redoc/redoc.standalone.js",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": API_DESCRIPTION,
+                "contact": {"name": "Binjai Command Center (Diskominfo Kota Binjai)"},
+                "license": {"name": "MIT"},
+            },
+        },
+    }

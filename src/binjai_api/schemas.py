@@ -1,0 +1,47 @@
+"""Schema building blocks shared by every domain."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import marshmallow as ma
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """RFC 3339 in UTC with `Z` (CONVENTIONS), e.g. `2026-11-27T03:00:00Z`."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            raise self.make_error("invalid")
+        return parsed.astimezone(UTC)
+
+
+class StrictSchema(ma.Schema):
+    """Input schema that refuses unknown fields (422), so a client cannot set what it may not."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class UpdatedAfterQueryArgsSchema(ma.Schema):
+    """`updated_after` for incremental offline sync (CONVENTIONS: lists)."""
+
+    updated_after = UTCDateTime(
+        metadata={"description": "Only items changed after this instant (RFC 3339, UTC)."}
+    )
+
+
+def enum_field(values: type[StrEnum] | tuple[str, ...], **kwargs: Any) -> ma.fields.String:
+    """A lower snake_case enumeration, listed in the spec (CONVENTIONS: representation)."""
+    choices = [str(v.value) for v in values] if isinstance(values, type) else list(values)
+    return ma.fields.String(validate=ma.validate.OneOf(choices), **kwargs)
