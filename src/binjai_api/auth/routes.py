@@ -260,7 +260,8 @@ class ApiClientsView(MethodView):
         client, secret = service.create_api_client(
             created_by_id=access.current_principal().id, **payload
         )
-        return {**ApiClientSchema().dump(client), "client_secret": secret}
+        created = {name: getattr(client, name) for name in ApiClientSchema().fields}
+        return {**created, "client_secret": secret}
 
 
 @admin_blp.route("/api-clients/<uuid:api_client_id>/deactivate")

@@ -1,0 +1,87 @@
+"""GET and PATCH /api/v1/me: the owner's own profile, with ETags and fresh-login rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import factories
+from tests.platform.test_errors import assert_problem
+
+
+def test_me_sends_an_etag_and_honours_if_none_match(client: FlaskClient, auth_headers: Any) -> None:
+    headers = auth_headers()
+    first = client.get("/api/v1/me", headers=headers)
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get("/api/v1/me", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+
+
+def test_patch_changes_the_profile(client: FlaskClient, auth_headers: Any) -> None:
+    headers = auth_headers()
+    response = client.patch(
+        "/api/v1/me",
+        headers=headers,
+        json={
+            "full_name": "Siti Aminah Lubis",
+            "language": "en",
+            "kelurahan_code": "12.75.05.1002",
+        },
+    )
+    assert response.status_code == 200
+    assert response.get_json()["full_name"] == "Siti Aminah Lubis"
+    assert response.get_json()["kelurahan_code"] == "12.75.05.1002"
+
+
+def test_patch_with_a_stale_if_match_is_a_412(client: FlaskClient, auth_headers: Any) -> None:
+    headers = auth_headers()
+    etag = client.get("/api/v1/me", headers=headers).headers["ETag"]
+    assert (
+        client.patch(
+            "/api/v1/me", headers={**headers, "If-Match": etag}, json={"full_name": "Nama Pertama"}
+        ).status_code
+        == 200
+    )
+    stale = client.patch(
+        "/api/v1/me", headers={**headers, "If-Match": etag}, json={"full_name": "Nama Kedua"}
+    )
+    assert_problem(stale, 412, "precondition_failed")
+
+
+def test_unknown_kelurahan_is_a_422(client: FlaskClient, auth_headers: Any) -> None:
+    response = client.patch(
+        "/api/v1/me", headers=auth_headers(), json={"kelurahan_code": "12.75.09.9999"}
+    )
+    assert list(assert_problem(response, 422, "validation_error")["errors"]["json"]) == [
+        "kelurahan_code"
+    ]
+
+
+def test_changing_phone_needs_a_fresh_login(app: Flask, client: FlaskClient) -> None:
+    account = factories.make_account(app)
+    tokens = factories.login(client, account)
+    refreshed = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    ).get_json()
+    stale = client.patch(
+        "/api/v1/me",
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+        json={"phone": "081377778888"},
+    )
+    assert_problem(stale, 401, "fresh_login_required")
+    fresh = factories.login(client, account)
+    response = client.patch(
+        "/api/v1/me",
+        headers={"Authorization": f"Bearer {fresh['access_token']}"},
+        json={"phone": "081377778888", "email": "baru@example.com"},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["phone"] == "+6281377778888"
+
+
+def test_role_cannot_be_changed_through_me(client: FlaskClient, auth_headers: Any) -> None:
+    response = client.patch("/api/v1/me", headers=auth_headers(), json={"role": "admin"})
+    assert_problem(response, 422, "validation_error")

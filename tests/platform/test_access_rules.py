@@ -1,0 +1,63 @@
+"""Every route declares who may call it; nothing is reachable by accident."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from binjai_api.access import ACCESS_RULE_ATTRIBUTE, AccessRule
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _handlers(app: Flask) -> list[tuple[str, str, Any]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            handler = getattr(view_class, method.lower(), None) if view_class else view
+            found.append((f"{method} {rule.rule}", rule.endpoint, handler))
+    return found
+
+
+def test_every_route_has_an_explicit_access_rule(app: Flask) -> None:
+    handlers = _handlers(app)
+    assert len(handlers) > 20
+    missing = [
+        name
+        for name, _endpoint, handler in handlers
+        if not isinstance(getattr(handler, ACCESS_RULE_ATTRIBUTE, None), AccessRule)
+    ]
+    assert missing == [], f"routes without an access rule: {missing}"
+
+
+def test_public_routes_are_exactly_the_intended_ones(app: Flask) -> None:
+    public = sorted(
+        name
+        for name, _endpoint, handler in _handlers(app)
+        if getattr(handler, ACCESS_RULE_ATTRIBUTE).public
+    )
+    assert public == [
+        "GET /api/docs",
+        "GET /api/redoc",
+        "GET /api/static/<path:filename>",
+        "GET /api/v1/agencies",
+        "GET /api/v1/agencies/<uuid:agency_id>",
+        "GET /api/v1/openapi.json",
+        "GET /api/v1/regions",
+        "GET /healthz",
+        "GET /readyz",
+        "POST /api/v1/auth/login",
+        "POST /api/v1/auth/refresh",
+        "POST /api/v1/auth/register",
+        "POST /api/v1/auth/token",
+    ]
+
+
+def test_admin_routes_are_for_admins_only(app: Flask) -> None:
+    for name, _endpoint, handler in _handlers(app):
+        if "/api/v1/admin/" in name:
+            rule = getattr(handler, ACCESS_RULE_ATTRIBUTE)
+            assert rule.roles == ("admin",) and not rule.any_user and not rule.scopes, name
