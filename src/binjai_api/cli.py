@@ -8,12 +8,15 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from binjai_api import idempotency, seed
 from binjai_api.auth import service as auth_service
+from binjai_api.errors import Problem
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the Binjai demo data (idempotent) and list the demo accounts."""
     added = seed.seed_demo()
@@ -25,22 +28,30 @@ def seed_demo_command() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--full-name", default="Administrator")
 def create_admin_command(email: str, password: str, full_name: str) -> None:
     """Create the first admin account, non-interactively."""
-    user, created = auth_service.ensure_admin(email=email, password=password, full_name=full_name)
+    try:
+        user, created = auth_service.ensure_admin(
+            email=email, password=password, full_name=full_name
+        )
+    except Problem as problem:
+        raise click.ClickException(f"{problem.detail}: {problem.errors}") from problem
     click.echo(f"{'Created' if created else 'Already exists'}: admin {user.email} ({user.id})")
 
 
 @click.command("prune-idempotency")
+@with_appcontext
 def prune_idempotency_command() -> None:
     """Delete Idempotency-Key records older than their retention."""
     click.echo(f"Deleted {idempotency.prune_expired()} expired idempotency records")
 
 
 @click.command("openapi-write")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
 def openapi_write_command(path: str) -> None:
     """Write the OpenAPI document, as served at /api/v1/openapi.json."""

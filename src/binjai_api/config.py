@@ -35,13 +35,6 @@ def _env_int(name: str, default: int) -> int:
         raise UnsafeConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'binjai.db'}"
 
@@ -72,8 +65,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 26 * 1024 * 1024),
         "IDEMPOTENCY_TTL_HOURS": _env_int("IDEMPOTENCY_TTL_HOURS", 24),
         "IDEMPOTENCY_IN_FLIGHT_SECONDS": _env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        "TESTING": _env_bool("TESTING", False),
+        # argon2id cost (RFC 9106 second recommended option by default).
+        "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
+        "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 65536),
+        "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
+        "TESTING": False,
     }
     if overrides:
         settings.update(overrides)

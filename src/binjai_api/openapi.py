@@ -8,6 +8,7 @@ from typing import Any
 import flask_smorest
 from flask import request
 from flask_smorest.etag import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER
+from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
@@ -93,6 +94,18 @@ class BinjaiApi(flask_smorest.Api):
         self.spec.components.parameter("IF_NONE_MATCH", "header", IF_NONE_MATCH_HEADER, lazy=True)
         self.spec.components.parameter("IF_MATCH", "header", optional_if_match, lazy=True)
         self.spec.components.header("ETAG", ETAG_HEADER, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        # The header carries JSON text; described as `content` so that clients and validators
+        # parse it instead of expecting a bare object.
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata (JSON)",
+                "content": {"application/json": {"schema": PaginationMetadataSchema}},
+            },
+            lazy=True,
+        )
 
     def handle_http_exception(self, error):
         return problem_from_http_exception(error)

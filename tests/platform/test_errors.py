@@ -19,7 +19,7 @@ def assert_problem(response: TestResponse, status: int, code: str) -> dict[str, 
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert PROBLEM_MEMBERS <= set(body), body
+    assert set(body) >= PROBLEM_MEMBERS, body
     assert body["status"] == status
     assert body["code"] == code
     assert body["type"] == f"urn:binjai:problem:{code}"

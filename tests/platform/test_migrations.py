@@ -10,10 +10,9 @@ from binjai_api.extensions import db
 
 
 def test_models_match_the_migrated_schema(app: Flask) -> None:
-    with app.app_context():
-        with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, db.metadata)
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, db.metadata)
     assert differences == [], f"a model changed without its migration: {differences}"
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -53,3 +61,49 @@ def test_registration_is_limited_per_address(client: FlaskClient) -> None:
         for _ in range(6)
     ]
     assert statuses == [201] * 5 + [429]
+
+
+def _redis_url() -> str:
+    """CI sets REDIS_TEST_URL and requires Redis; elsewhere a local Redis is used if running."""
+    url = os.environ.get("REDIS_TEST_URL")
+    if url:
+        return url
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379 and REDIS_TEST_URL unset (CI sets it)")
+    return url
+
+
+def test_limits_are_shared_across_instances_through_redis(database_url: str) -> None:
+    """Two app instances in two processes: together they allow the limit once, not twice."""
+    redis_url = _redis_url()
+    address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+    phone = f"0812{random.randint(0, 10**8 - 1):08d}"
+    root = Path(__file__).resolve().parents[2]
+
+    def run_instance(count: int) -> list[int]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.platform.ratelimit_instance",
+                database_url,
+                redis_url,
+                address,
+                phone,
+                str(count),
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return [int(code) for code in result.stdout.split()]
+
+    first = run_instance(6)
+    second = run_instance(6)
+    assert first == [401] * 6
+    assert second == [401] * 4 + [429] * 2  # LOGIN_RATE_LIMIT: 10 per minute in all
