@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Flask, Response, request
 
 
 def client_address() -> str:
@@ -19,9 +19,33 @@ def login_account() -> str:
     return "account:" + username.strip().lower()[:200]
 
 
+def registration_identity() -> str:
+    """The NIK being registered: one person cannot be registered over and over from many
+    addresses."""
+    body = request.get_json(silent=True)
+    nik = body.get("nik") if isinstance(body, dict) else None
+    if not isinstance(nik, str) or not nik.strip():
+        return f"addr:{client_address()}"
+    return "nik:" + nik.strip()[:32]
+
+
 def client_id_key() -> str:
     """The API client asking for a token (OAuth 2 client credentials)."""
     client_id = request.form.get("client_id")
     if not client_id and request.authorization:
         client_id = request.authorization.username
     return f"client:{(client_id or client_address())[:200]}"
+
+
+def _keep_retry_after_for_refusals(response: Response) -> Response:
+    """Flask-Limiter sends Retry-After on every response; it only means something on a 429 or
+    a 503, where clients act on it."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Call before `limiter.init_app`: after-request hooks run in reverse order, so this one
+    sees the limiter's headers."""
+    app.after_request(_keep_retry_after_for_refusals)

@@ -63,6 +63,21 @@ def test_registration_is_limited_per_address(client: FlaskClient) -> None:
     assert statuses == [201] * 5 + [429]
 
 
+def test_one_nik_cannot_be_tried_from_many_addresses(client: FlaskClient) -> None:
+    body = factories.registration()
+    statuses = [
+        client.post(
+            "/api/v1/auth/register", json=body, environ_base={"REMOTE_ADDR": f"10.4.0.{i}"}
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses == [201] + [409] * 4 + [429]
+
+
+def test_retry_after_is_only_sent_with_refusals(client: FlaskClient) -> None:
+    assert "Retry-After" not in client.get("/api/v1/agencies").headers
+
+
 def _redis_url() -> str:
     """CI sets REDIS_TEST_URL and requires Redis; elsewhere a local Redis is used if running."""
     url = os.environ.get("REDIS_TEST_URL")

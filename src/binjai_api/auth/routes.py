@@ -35,7 +35,12 @@ from binjai_api.config import API_V1_STR
 from binjai_api.extensions import limiter
 from binjai_api.openapi import Blueprint
 from binjai_api.pagination import SelectPage
-from binjai_api.ratelimit import client_address, client_id_key, login_account
+from binjai_api.ratelimit import (
+    client_address,
+    client_id_key,
+    login_account,
+    registration_identity,
+)
 
 blp = Blueprint(
     "auth", __name__, url_prefix=API_V1_STR, description="Accounts, login sessions and tokens."
@@ -60,6 +65,7 @@ def _limit(setting: str, key_func: Any) -> Any:
 class RegisterView(MethodView):
     @access.public
     @_limit("REGISTER_RATE_LIMIT", client_address)
+    @_limit("REGISTER_RATE_LIMIT", registration_identity)
     @idempotency.idempotent
     @blp.arguments(RegisterSchema, example=REGISTER_EXAMPLE)
     @blp.response(201, AccountSchema)
