@@ -13,4 +13,6 @@ keepalive = 5
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app writes its own structured access log without personal data
 errorlog = "-"
+# No control socket: several gunicorns (web instances, benchmarks) may run side by side.
+control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
