@@ -75,6 +75,7 @@ FRAMEWORK_MESSAGES = (
     lazy_gettext("Not a valid UUID."),
     lazy_gettext("Not a valid email address."),
     lazy_gettext("Not a valid datetime."),
+    lazy_gettext("Not a valid aware datetime."),
     lazy_gettext("Not a valid date."),
     lazy_gettext("Not a valid list."),
     lazy_gettext("Not a valid mapping type."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 
 def client_address() -> str:
@@ -10,11 +11,21 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _json_field(name: str) -> str | None:
+    """A string field of the JSON body, or None. Never raises: Flask-Limiter takes an exception
+    in a key function for a storage failure and silently falls back to per-instance memory."""
+    try:
+        body = request.get_json(silent=True)
+    except HTTPException:  # e.g. 413: the view answers it; the limit uses the address
+        return None
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def login_account() -> str:
     """The account being tried, so that spreading a guess attack over addresses does not help."""
-    body = request.get_json(silent=True)
-    username = body.get("username") if isinstance(body, dict) else None
-    if not isinstance(username, str) or not username.strip():
+    username = _json_field("username")
+    if not username or not username.strip():
         return f"addr:{client_address()}"
     return "account:" + username.strip().lower()[:200]
 
@@ -22,16 +33,18 @@ def login_account() -> str:
 def registration_identity() -> str:
     """The NIK being registered: one person cannot be registered over and over from many
     addresses."""
-    body = request.get_json(silent=True)
-    nik = body.get("nik") if isinstance(body, dict) else None
-    if not isinstance(nik, str) or not nik.strip():
+    nik = _json_field("nik")
+    if not nik or not nik.strip():
         return f"addr:{client_address()}"
     return "nik:" + nik.strip()[:32]
 
 
 def client_id_key() -> str:
     """The API client asking for a token (OAuth 2 client credentials)."""
-    client_id = request.form.get("client_id")
+    try:
+        client_id = request.form.get("client_id")
+    except HTTPException:
+        client_id = None
     if not client_id and request.authorization:
         client_id = request.authorization.username
     return f"client:{(client_id or client_address())[:200]}"

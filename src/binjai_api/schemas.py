@@ -9,20 +9,20 @@ from typing import Any
 import marshmallow as ma
 
 
-class UTCDateTime(ma.fields.DateTime):
-    """RFC 3339 in UTC with `Z` (CONVENTIONS), e.g. `2026-11-27T03:00:00Z`."""
+class UTCDateTime(ma.fields.AwareDateTime):
+    """RFC 3339 in UTC with `Z` (CONVENTIONS), to the microsecond, e.g.
+    `2026-11-27T03:00:00.250000Z`: a client that syncs with `updated_after=<newest seen>` then
+    gets exactly what changed after it."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return str(value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
-        if parsed.tzinfo is None:
-            raise self.make_error("invalid")
         return parsed.astimezone(UTC)
 
 

@@ -80,3 +80,26 @@ def test_only_admins_change_the_catalog(client: FlaskClient, auth_headers: Any) 
 def test_unknown_agency_is_a_404(client: FlaskClient, new_id: Any) -> None:
     assert_problem(client.get(f"/api/v1/agencies/{new_id()}"), 404, "not_found")
     assert_problem(client.get("/api/v1/agencies/not-a-uuid"), 404, "not_found")
+
+
+def test_sorting_is_whitelisted(client: FlaskClient) -> None:
+    by_name = [
+        a["name"] for a in client.get("/api/v1/agencies?sort=-name&page_size=100").get_json()
+    ]
+    assert by_name == sorted(by_name, reverse=True)
+    assert_problem(client.get("/api/v1/agencies?sort=description"), 422, "validation_error")
+
+
+def test_updated_after_returns_only_later_changes(client: FlaskClient, auth_headers: Any) -> None:
+    everything = client.get("/api/v1/agencies?page_size=100").get_json()
+    newest = max(agency["updated_at"] for agency in everything)
+    assert client.get(f"/api/v1/agencies?updated_after={newest}").get_json() == []
+    admin = auth_headers("admin")
+    pupr = next(a for a in everything if a["code"] == "PUPR")
+    client.patch(
+        f"/api/v1/agencies/{pupr['id']}", headers=admin, json={"description": "Jalan dan drainase"}
+    )
+    changed = client.get(f"/api/v1/agencies?updated_after={newest}").get_json()
+    assert [a["code"] for a in changed] == ["PUPR"]
+    naive = client.get("/api/v1/agencies?updated_after=2026-01-01T00:00:00")
+    assert_problem(naive, 422, "validation_error")

@@ -62,9 +62,14 @@ def test_wrong_media_type_is_a_415(client: FlaskClient) -> None:
 def test_too_large_body_is_a_413(
     client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from binjai_api.extensions import limiter
+
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024)
     response = client.post("/api/v1/auth/register", json={"full_name": "x" * 5000})
     assert_problem(response, 413, "payload_too_large")
+    # The limiter's key functions read the body too: an oversized one must not make the
+    # limiter think its storage died and fall back to per-instance memory.
+    assert not limiter._storage_dead
 
 
 def test_invalid_fields_are_a_422_listing_each_field(client: FlaskClient) -> None:

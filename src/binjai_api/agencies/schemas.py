@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from binjai_api.schemas import StrictSchema, UTCDateTime
+from binjai_api.pagination import sort_field
+from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime
 
 
 class AgencySchema(ma.Schema):
@@ -40,8 +41,9 @@ class AgencyPatchSchema(StrictSchema):
     is_active = ma.fields.Boolean()
 
 
-class AgencyQueryArgsSchema(ma.Schema):
+class AgencyQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     include_inactive = ma.fields.Boolean(load_default=False)
+    sort = sort_field("code", "name", "updated_at", default="code")
 
 
 AGENCY_EXAMPLE = {

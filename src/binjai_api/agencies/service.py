@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,13 +12,21 @@ from binjai_api.agencies.models import Agency
 from binjai_api.errors import conflict, not_found
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
+from binjai_api.pagination import apply_sort
+
+SORTABLE = {"code": Agency.code, "name": Agency.name, "updated_at": Agency.updated_at}
 
 
-def agencies_query(*, include_inactive: bool = False) -> sa.Select[Agency]:
-    query = sa.select(Agency).order_by(Agency.code)
+def agencies_query(
+    *, include_inactive: bool = False, updated_after: datetime | None = None, sort: str = "code"
+) -> sa.Select[Agency]:
+    """The catalog; the app syncs it incrementally with `updated_after`."""
+    query = sa.select(Agency)
     if not include_inactive:
         query = query.where(Agency.is_active.is_(True))
-    return query
+    if updated_after is not None:
+        query = query.where(Agency.updated_at > updated_after)
+    return apply_sort(query, sort, SORTABLE, tiebreaker=Agency.id)
 
 
 def find_agency(agency_id: uuid.UUID) -> Agency | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Language, Role
+from binjai_api.pagination import sort_field
 from binjai_api.privacy import mask_tail
-from binjai_api.schemas import StrictSchema, UTCDateTime, enum_field
+from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
 
 
 class RegisterSchema(StrictSchema):
@@ -157,10 +158,11 @@ class AccountRolePatchSchema(StrictSchema):
     agency_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
-class AccountQueryArgsSchema(ma.Schema):
+class AccountQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     role = enum_field(Role)
     agency_id = ma.fields.UUID()
     is_active = ma.fields.Boolean()
+    sort = sort_field("created_at", "full_name", "updated_at", default="created_at")
 
 
 class ApiClientCreateSchema(StrictSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from binjai_api.db import utcnow
 from binjai_api.errors import Problem, conflict, field_errors, not_found, unauthorized
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
+from binjai_api.pagination import apply_sort
 from binjai_api.regions import service as regions_service
 
 CLIENT_ID_PREFIX = "bjc_"
@@ -382,16 +383,30 @@ def create_staff(
     return user
 
 
+ACCOUNT_SORTABLE = {
+    "created_at": User.created_at,
+    "full_name": User.full_name,
+    "updated_at": User.updated_at,
+}
+
+
 def accounts_query(
-    *, role: str | None = None, agency_id: uuid.UUID | None = None, is_active: bool | None = None
+    *,
+    role: str | None = None,
+    agency_id: uuid.UUID | None = None,
+    is_active: bool | None = None,
+    updated_after: datetime | None = None,
+    sort: str = "created_at",
 ) -> sa.Select[User]:
-    query = sa.select(User).order_by(User.created_at, User.id)
+    query = apply_sort(sa.select(User), sort, ACCOUNT_SORTABLE, tiebreaker=User.id)
     if role:
         query = query.where(User.role == role)
     if agency_id:
         query = query.where(User.agency_id == agency_id)
     if is_active is not None:
         query = query.where(User.is_active.is_(is_active))
+    if updated_after is not None:
+        query = query.where(User.updated_at > updated_after)
     return query
 
 
