@@ -196,6 +196,8 @@ def problem_response(problem: Problem) -> Response:
     )
     for name, value in problem.headers.items():
         response.headers[name] = value
+    if "Retry-After" in problem.headers:
+        g.retry_after = problem.headers["Retry-After"]  # kept over the rate limiter's own
     if problem.status == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="binjai-api"')
     return response

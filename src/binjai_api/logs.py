@@ -88,6 +88,7 @@ def _start_request() -> None:
 
 def _finish_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id") or ""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
     access_log.info(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -50,10 +50,16 @@ def client_id_key() -> str:
     return f"client:{(client_id or client_address())[:200]}"
 
 
-def _keep_retry_after_for_refusals(response: Response) -> Response:
-    """Flask-Limiter sends Retry-After on every response; it only means something on a 429 or
-    a 503, where clients act on it."""
-    if response.status_code not in (429, 503):
+def _keep_retry_after_meaningful(response: Response) -> Response:
+    """Flask-Limiter writes its window's Retry-After on every response. It is right on its own
+    429; elsewhere it would tell a client to wait for no reason, or overwrite the value an
+    error chose (503, an idempotent request still in flight)."""
+    if response.status_code == 429:
+        return response
+    chosen = g.get("retry_after")
+    if chosen:
+        response.headers["Retry-After"] = chosen
+    else:
         response.headers.pop("Retry-After", None)
     return response
 
@@ -61,4 +67,4 @@ def _keep_retry_after_for_refusals(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     """Call before `limiter.init_app`: after-request hooks run in reverse order, so this one
     sees the limiter's headers."""
-    app.after_request(_keep_retry_after_for_refusals)
+    app.after_request(_keep_retry_after_meaningful)

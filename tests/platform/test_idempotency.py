@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -105,3 +106,82 @@ def test_concurrent_requests_with_one_key_create_exactly_one_account(
             sa.select(sa.func.count()).select_from(User).where(User.nik == body["nik"])
         )
     assert stored == 1
+
+
+def _fingerprint(app: Flask, body: dict[str, Any]) -> str:
+    from binjai_api.idempotency import _request_fingerprint
+
+    with app.test_request_context(REGISTER, method="POST", json=body):
+        return _request_fingerprint()
+
+
+def _store_record(app: Flask, key: str, fingerprint: str, **fields: Any) -> None:
+    from binjai_api.db import utcnow
+    from binjai_api.idempotency import IdempotencyRecord
+
+    with app.app_context():
+        now = utcnow()
+        values = {"locked_at": now, "expires_at": now + timedelta(hours=24)} | fields
+        db.session.add(
+            IdempotencyRecord(scope="anonymous", key=key, fingerprint=fingerprint, **values)
+        )
+        db.session.commit()
+
+
+def test_a_duplicate_while_the_first_is_in_flight_is_a_409(app: Flask, client: FlaskClient) -> None:
+    key, body = str(uuid.uuid4()), factories.registration()
+    _store_record(app, key, _fingerprint(app, body))  # the first attempt is still running
+    response = client.post(REGISTER, json=body, headers={"Idempotency-Key": key})
+    assert_problem(response, 409, "idempotency_in_flight")
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_a_first_attempt_whose_process_died_is_taken_over(app: Flask, client: FlaskClient) -> None:
+    from binjai_api.db import utcnow
+
+    key, body = str(uuid.uuid4()), factories.registration()
+    long_ago = utcnow() - timedelta(seconds=app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"] + 5)
+    _store_record(app, key, _fingerprint(app, body), locked_at=long_ago)
+    response = client.post(REGISTER, json=body, headers={"Idempotency-Key": key})
+    assert response.status_code == 201
+    replay = client.post(REGISTER, json=body, headers={"Idempotency-Key": key})
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_keys_are_kept_24_hours_then_free_again(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    from binjai_api.db import utcnow
+
+    key = str(uuid.uuid4())
+    _store_record(
+        app,
+        key,
+        "an-older-request",
+        locked_at=None,
+        response_status=201,
+        response_body="{}",
+        expires_at=utcnow() - timedelta(seconds=1),
+    )
+    fresh_key = str(uuid.uuid4())
+    client.post(REGISTER, json=factories.registration(), headers={"Idempotency-Key": fresh_key})
+    # an expired key may be used for a new request
+    response = client.post(
+        REGISTER, json=factories.registration(), headers={"Idempotency-Key": key}
+    )
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response.headers
+    from binjai_api.idempotency import IdempotencyRecord
+
+    with app.app_context():
+        kept = db.session.scalar(
+            sa.select(IdempotencyRecord.expires_at).where(IdempotencyRecord.key == fresh_key)
+        )
+        assert kept is not None and kept - utcnow() > timedelta(hours=23, minutes=59)
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == fresh_key)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    result = runner.invoke(args=["prune-idempotency"])
+    assert "Deleted 1 expired" in result.output

@@ -53,6 +53,15 @@ admin_blp = Blueprint(
 )
 
 
+@blp.after_request
+@admin_blp.after_request
+def _never_cache(response: Any) -> Any:
+    """Tokens and account data must not be kept by shared caches (RFC 6749 §5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
 def _limit(setting: str, key_func: Any) -> Any:
     return limiter.limit(
         lambda: current_app.config[setting],
