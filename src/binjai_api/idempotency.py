@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from copy import deepcopy
@@ -27,6 +28,7 @@ from binjai_api.extensions import db
 from binjai_api.i18n import lazy_gettext
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -167,9 +169,16 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
 
 
 def _release(record_id: uuid.UUID) -> None:
-    db.session.rollback()
-    db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-    db.session.commit()
+    """Forget a claim whose request failed, so the client may retry with the same key."""
+    try:
+        db.session.rollback()
+        db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:
+        # The database itself failed (the original error says so); the claim then expires
+        # through IDEMPOTENCY_IN_FLIGHT_SECONDS instead.
+        db.session.rollback()
+        log.warning("could not release an idempotency claim", exc_info=True)
 
 
 def _complete(record_id: uuid.UUID, response: Response) -> None:

@@ -119,21 +119,23 @@ def _new_client(client: FlaskClient, admin: dict[str, str], scopes: list[str]) -
     return dict(response.get_json())
 
 
+def _request_token(client: FlaskClient, created: dict[str, Any], **fields: str) -> Any:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": created["client_id"],
+        "client_secret": created["client_secret"],
+        **fields,
+    }
+    return client.post("/api/v1/auth/token", data=form)
+
+
 def test_client_credentials_give_a_scoped_token(client: FlaskClient, auth_headers: Any) -> None:
     admin = auth_headers("admin")
     created = _new_client(client, admin, ["complaints:read", "ops:read"])
     assert created["client_secret"]
     listed = client.get("/api/v1/admin/api-clients", headers=admin).get_json()
     assert all("client_secret" not in c for c in listed)  # shown once only
-    response = client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": created["client_id"],
-            "client_secret": created["client_secret"],
-            "scope": "ops:read",
-        },
-    )
+    response = _request_token(client, created, scope="ops:read")
     assert response.status_code == 200
     assert response.get_json()["scope"] == "ops:read"
     assert response.get_json()["token_type"] == "Bearer"
@@ -157,25 +159,8 @@ def test_client_credentials_by_http_basic(client: FlaskClient, auth_headers: Any
 
 def test_wrong_secret_and_unknown_scope(client: FlaskClient, auth_headers: Any) -> None:
     created = _new_client(client, auth_headers("admin"), ["complaints:read"])
-    wrong = client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": created["client_id"],
-            "client_secret": "nope",
-        },
-    )
-    assert_problem(wrong, 401, "invalid_client")
-    too_much = client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": created["client_id"],
-            "client_secret": created["client_secret"],
-            "scope": "ops:read",
-        },
-    )
-    assert_problem(too_much, 403, "invalid_scope")
+    assert_problem(_request_token(client, created, client_secret="nope"), 401, "invalid_client")
+    assert_problem(_request_token(client, created, scope="ops:read"), 403, "invalid_scope")
     bad_grant = client.post("/api/v1/auth/token", data={"grant_type": "password"})
     assert_problem(bad_grant, 422, "validation_error")
 
@@ -185,14 +170,7 @@ def test_deactivated_client_token_stops_at_once(
 ) -> None:
     admin = auth_headers("admin")
     created = _new_client(client, admin, ["complaints:read"])
-    token = client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": created["client_id"],
-            "client_secret": created["client_secret"],
-        },
-    ).get_json()["access_token"]
+    token = _request_token(client, created).get_json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 403  # valid, wrong kind
     client.post(f"/api/v1/admin/api-clients/{created['id']}/deactivate", headers=admin)
@@ -206,3 +184,13 @@ def test_unknown_scope_at_creation_is_a_422(client: FlaskClient, auth_headers: A
         json={"name": "x-bridge", "scopes": ["everything"]},
     )
     assert_problem(response, 422, "validation_error")
+
+
+def test_admin_cannot_change_their_own_role(app: Flask, client: FlaskClient) -> None:
+    admin = factories.make_account(app, "admin")
+    response = client.patch(
+        f"/api/v1/admin/accounts/{admin.id}",
+        headers=factories.login_headers(client, admin),
+        json={"role": "operator"},
+    )
+    assert_problem(response, 409, "cannot_change_own_role")

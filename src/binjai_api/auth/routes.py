@@ -223,7 +223,9 @@ class AccountByIdView(MethodView):
     @admin_blp.alt_response(409, response="CONFLICT")
     def patch(self, payload: dict[str, Any], account_id: uuid.UUID) -> Any:
         """Change a staff account's role or agency"""
-        return service.change_account_role(account_id=account_id, **payload)
+        return service.change_account_role(
+            account_id=account_id, acting_admin_id=access.current_principal().id, **payload
+        )
 
 
 @admin_blp.route("/accounts/<uuid:account_id>/deactivate")

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,9 +74,9 @@ class ClientToken:
 def _hasher() -> PasswordHasher:
     config = current_app.config
     return PasswordHasher(
-        time_cost=config.get("ARGON2_TIME_COST", 3),
-        memory_cost=config.get("ARGON2_MEMORY_KIB", 65536),
-        parallelism=config.get("ARGON2_PARALLELISM", 4),
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_KIB"],
+        parallelism=config["ARGON2_PARALLELISM"],
     )
 
 
@@ -91,9 +92,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    return _hasher().hash("not-a-real-account")
+
+
 def _dummy_verify(password: str) -> None:
-    """Spend the time of a real check, so an unknown account answers as slowly as a known one."""
-    verify_password(hash_password("not-a-real-account"), password)
+    """Spend the time of one real check, so an unknown account answers as slowly as a known
+    one (the dummy hash is made once per cost setting, not on every attempt)."""
+    config = current_app.config
+    dummy = _dummy_hash(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"]
+    )
+    verify_password(dummy, password)
 
 
 # --- registration and profile ---------------------------------------------------------------------
@@ -423,8 +434,12 @@ def set_account_active(*, account_id: uuid.UUID, active: bool, acting_admin_id: 
     return user
 
 
-def change_account_role(*, account_id: uuid.UUID, role: str, agency_id: uuid.UUID | None) -> User:
+def change_account_role(
+    *, account_id: uuid.UUID, role: str, agency_id: uuid.UUID | None, acting_admin_id: uuid.UUID
+) -> User:
     """Change a staff account's role or agency; takes effect on the account's next request."""
+    if account_id == acting_admin_id:
+        raise conflict("cannot_change_own_role", gettext("You cannot change your own role."))
     user = get_user(account_id)
     if user.role == Role.CITIZEN or role == Role.CITIZEN:
         raise conflict("not_staff", gettext("Only staff accounts change roles."))
