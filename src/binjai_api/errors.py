@@ -7,6 +7,7 @@ are translated here, so no endpoint ever answers HTML or a bare 500 traceback.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -232,8 +233,6 @@ def problem_from_http_exception(error: HTTPException) -> Response:
 
 def _rate_limit_retry_after() -> int:
     """Seconds until the breached limit's window resets (at least 1)."""
-    import time
-
     from binjai_api.extensions import limiter
 
     current = getattr(limiter, "current_limit", None)
