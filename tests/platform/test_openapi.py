@@ -47,9 +47,8 @@ def test_every_operation_is_documented(spec: dict[str, Any]) -> None:
         assert {"429", "503"} <= set(errors), f"{name} lacks the common errors"
         if "requestBody" in operation:
             assert {"400", "413", "415", "422"} <= set(errors), f"{name} lacks body errors"
-            content = operation["requestBody"]["content"]
-            if "application/json" in content:
-                assert "example" in content["application/json"], f"{name} has no example"
+            for media_type in operation["requestBody"]["content"].values():
+                assert "example" in media_type, f"{name} has no example"
         if operation.get("security"):
             assert "401" in responses, f"{name} is guarded but does not document 401"
         assert "x-access" in operation, f"{name} does not state its access rule"

@@ -123,7 +123,16 @@ class ClientTokenView(MethodView):
     @access.public
     @_limit("TOKEN_RATE_LIMIT", client_address)
     @_limit("TOKEN_RATE_LIMIT", client_id_key)
-    @blp.arguments(ClientCredentialsSchema, location="form")
+    @blp.arguments(
+        ClientCredentialsSchema,
+        location="form",
+        example={
+            "grant_type": "client_credentials",
+            "client_id": "bjc_5f0c6a1e2b7d4c43a1a8f3f7",
+            "client_secret": "s3cr3t-shown-once",
+            "scope": "complaints:read",
+        },
+    )
     @blp.response(200, ClientTokenSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     @blp.alt_response(403, response="FORBIDDEN")
