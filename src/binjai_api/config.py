@@ -104,7 +104,6 @@ def _derive(settings: dict[str, Any]) -> None:
     settings["JWT_ERROR_MESSAGE_KEY"] = "detail"
     settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
     settings["RATELIMIT_HEADERS_ENABLED"] = True
-    settings["RATELIMIT_DEFAULT"] = settings["DEFAULT_RATE_LIMIT"]
     # When Redis is unreachable, limits fall back to each instance's memory instead of failing
     # every request: the service stays up and limits still hold per instance.
     settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True

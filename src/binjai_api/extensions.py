@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from binjai_api.config import PROJECT_DIR
 from binjai_api.db import Base, render_migration_item
 from binjai_api.openapi import BinjaiApi
-from binjai_api.ratelimit import client_address
+from binjai_api.ratelimit import client_address, default_rate_limit
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate(
@@ -23,4 +23,4 @@ migrate = Migrate(
 jwt = JWTManager()
 api = BinjaiApi()
 babel = Babel()
-limiter = Limiter(key_func=client_address)
+limiter = Limiter(key_func=client_address, default_limits=[default_rate_limit])

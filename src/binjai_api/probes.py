@@ -7,12 +7,13 @@ from flask import Blueprint, Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from binjai_api.access import public
-from binjai_api.extensions import db
+from binjai_api.extensions import db, limiter
 
 blp = Blueprint("probes", __name__)
 
 
 @blp.get("/healthz")
+@limiter.exempt  # probed every few seconds by the supervisor and the load balancer
 @public
 def healthz() -> ResponseReturnValue:
     """The process is up."""
@@ -20,6 +21,7 @@ def healthz() -> ResponseReturnValue:
 
 
 @blp.get("/readyz")
+@limiter.exempt
 @public
 def readyz() -> ResponseReturnValue:
     """The database answers; a load balancer stops sending traffic here when it does not."""

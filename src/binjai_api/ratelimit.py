@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
+
+
+def default_rate_limit() -> str:
+    """The limit on every endpoint without its own, read per request from the settings."""
+    return str(current_app.config["DEFAULT_RATE_LIMIT"])
 
 
 def client_address() -> str:

@@ -61,3 +61,10 @@ def test_create_admin_then_log_in(client: FlaskClient, runner: Any) -> None:
 def test_create_admin_refuses_a_weak_password(runner: Any) -> None:
     result = runner.invoke(args=["create-admin", "--email", "a@b.go.id", "--password", "admin"])
     assert result.exit_code != 0
+
+
+def test_probes_are_not_rate_limited(app: Flask, client: FlaskClient, monkeypatch: Any) -> None:
+    monkeypatch.setitem(app.config, "DEFAULT_RATE_LIMIT", "2 per minute")
+    assert [client.get("/api/v1/regions").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
+    assert [client.get("/readyz").status_code for _ in range(5)] == [200] * 5
