@@ -91,34 +91,50 @@ def _redis_url() -> str:
     return url
 
 
+def _run_instance(
+    database_url: str, redis_url: str, address: str, phone: str, count: int
+) -> list[int]:
+    """Login attempts from a separate process with its own app instance (see
+    ratelimit_instance.py): the extension singletons of this process stay untouched."""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.platform.ratelimit_instance",
+            database_url,
+            redis_url,
+            address,
+            phone,
+            str(count),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return [int(code) for code in result.stdout.split()]
+
+
+def _random_caller() -> tuple[str, str]:
+    address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+    return address, f"0812{random.randint(0, 10**8 - 1):08d}"
+
+
 def test_limits_are_shared_across_instances_through_redis(database_url: str) -> None:
     """Two app instances in two processes: together they allow the limit once, not twice."""
     redis_url = _redis_url()
-    address = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-    phone = f"0812{random.randint(0, 10**8 - 1):08d}"
-    root = Path(__file__).resolve().parents[2]
-
-    def run_instance(count: int) -> list[int]:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tests.platform.ratelimit_instance",
-                database_url,
-                redis_url,
-                address,
-                phone,
-                str(count),
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return [int(code) for code in result.stdout.split()]
-
-    first = run_instance(6)
-    second = run_instance(6)
+    address, phone = _random_caller()
+    first = _run_instance(database_url, redis_url, address, phone, 6)
+    second = _run_instance(database_url, redis_url, address, phone, 6)
     assert first == [401] * 6
     assert second == [401] * 4 + [429] * 2  # LOGIN_RATE_LIMIT: 10 per minute in all
+
+
+def test_limits_still_hold_per_instance_when_redis_is_down(database_url: str) -> None:
+    """The documented policy: an unreachable Redis degrades to in-memory limits, never to an
+    error and never to no limit at all."""
+    address, phone = _random_caller()
+    codes = _run_instance(database_url, "redis://127.0.0.1:1/0", address, phone, 12)
+    assert codes == [401] * 10 + [429] * 2
