@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests import factories
+from tests import factories, second_instance
 from tests.platform.test_errors import assert_problem
 
 LOGIN = "/api/v1/auth/login"
@@ -94,27 +91,13 @@ def _redis_url() -> str:
 def _run_instance(
     database_url: str, redis_url: str, address: str, phone: str, count: int
 ) -> list[int]:
-    """Login attempts from a separate process with its own app instance (see
-    ratelimit_instance.py): the extension singletons of this process stay untouched."""
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.platform.ratelimit_instance",
-            database_url,
-            redis_url,
-            address,
-            phone,
-            str(count),
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return [int(code) for code in result.stdout.split()]
+    attempt = {
+        "method": "POST",
+        "path": "/api/v1/auth/login",
+        "remote_addr": address,
+        "json": {"username": phone, "password": "Salah-Sekali-99"},
+    }
+    return second_instance.run(database_url, redis_url, [attempt] * count)
 
 
 def _random_caller() -> tuple[str, str]:
