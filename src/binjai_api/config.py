@@ -103,7 +103,9 @@ def _derive(settings: dict[str, Any]) -> None:
     settings["JWT_COOKIE_CSRF_PROTECT"] = False
     settings["JWT_ERROR_MESSAGE_KEY"] = "detail"
     settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
-    settings["RATELIMIT_HEADERS_ENABLED"] = True
+    # The limit headers go on the 429 itself (errors.py); Flask-Limiter would otherwise put its
+    # window's Retry-After on every response, successes and other errors included.
+    settings["RATELIMIT_HEADERS_ENABLED"] = False
     # When Redis is unreachable, limits fall back to each instance's memory instead of failing
     # every request: the service stays up and limits still hold per instance.
     settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True

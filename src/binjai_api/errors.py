@@ -7,7 +7,6 @@ are translated here, so no endpoint ever answers HTML or a bare 500 traceback.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from binjai_api.i18n import gettext, lazy_gettext
+from binjai_api.ratelimit import breached_limit_headers
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:binjai:problem:"
@@ -197,8 +197,6 @@ def problem_response(problem: Problem) -> Response:
     )
     for name, value in problem.headers.items():
         response.headers[name] = value
-    if "Retry-After" in problem.headers:
-        g.retry_after = problem.headers["Retry-After"]  # kept over the rate limiter's own
     if problem.status == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="binjai-api"')
     return response
@@ -220,7 +218,7 @@ def problem_from_http_exception(error: HTTPException) -> Response:
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if status == 429:
-        headers.setdefault("Retry-After", str(_rate_limit_retry_after()))
+        headers.update(breached_limit_headers())
         detail = STATUS_DETAILS[429]
     if status == 422 and errors is None:
         errors = {}
@@ -229,16 +227,6 @@ def problem_from_http_exception(error: HTTPException) -> Response:
             status, code, detail, errors=errors if status in (400, 422) else None, headers=headers
         )
     )
-
-
-def _rate_limit_retry_after() -> int:
-    """Seconds until the breached limit's window resets (at least 1)."""
-    from binjai_api.extensions import limiter
-
-    current = getattr(limiter, "current_limit", None)
-    if current is not None:
-        return max(1, int(current.reset_at - time.time()) + 1)
-    return 60
 
 
 def _handle_problem(problem: Problem) -> Response:

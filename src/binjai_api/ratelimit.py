@@ -1,8 +1,16 @@
-"""Rate-limit keys. Limits live in Redis when REDIS_URL is set, so they hold across instances."""
+"""Rate limits: keys, per-endpoint limits and the headers of a 429.
+
+Limits live in Redis when REDIS_URL is set, so they hold across instances.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, request
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -55,21 +63,28 @@ def client_id_key() -> str:
     return f"client:{(client_id or client_address())[:200]}"
 
 
-def _keep_retry_after_meaningful(response: Response) -> Response:
-    """Flask-Limiter writes its window's Retry-After on every response. It is right on its own
-    429; elsewhere it would tell a client to wait for no reason, or overwrite the value an
-    error chose (503, an idempotent request still in flight)."""
-    if response.status_code == 429:
-        return response
-    chosen = g.get("retry_after")
-    if chosen:
-        response.headers["Retry-After"] = chosen
-    else:
-        response.headers.pop("Retry-After", None)
-    return response
+def limit_by(setting: str, key_func: Callable[[], str]) -> Callable[[Any], Any]:
+    """Limit an endpoint to the rate in `setting` (read per request) per `key_func` value."""
+    from binjai_api.extensions import limiter
+
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        key_func=key_func,
+        scope=lambda endpoint: f"{setting}:{endpoint}",
+    )
 
 
-def init_app(app: Flask) -> None:
-    """Call before `limiter.init_app`: after-request hooks run in reverse order, so this one
-    sees the limiter's headers."""
-    app.after_request(_keep_retry_after_meaningful)
+def breached_limit_headers() -> dict[str, str]:
+    """`Retry-After` and the X-RateLimit-* headers of the limit a 429 breached (CONVENTIONS:
+    rate-limited responses carry the limit headers)."""
+    from binjai_api.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return {"Retry-After": "60"}
+    return {
+        "Retry-After": str(max(1, math.ceil(current.reset_at - time.time()))),
+        "X-RateLimit-Limit": str(current.limit.amount),
+        "X-RateLimit-Remaining": str(max(0, current.remaining)),
+        "X-RateLimit-Reset": str(int(current.reset_at)),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 
@@ -32,12 +32,12 @@ from binjai_api.auth.schemas import (
     TokenPairSchema,
 )
 from binjai_api.config import API_V1_STR
-from binjai_api.extensions import limiter
 from binjai_api.openapi import Blueprint
 from binjai_api.pagination import SelectPage
 from binjai_api.ratelimit import (
     client_address,
     client_id_key,
+    limit_by,
     login_account,
     registration_identity,
 )
@@ -62,19 +62,11 @@ def _never_cache(response: Any) -> Any:
     return response
 
 
-def _limit(setting: str, key_func: Any) -> Any:
-    return limiter.limit(
-        lambda: current_app.config[setting],
-        key_func=key_func,
-        scope=lambda endpoint: f"{setting}:{endpoint}",
-    )
-
-
 @blp.route("/auth/register")
 class RegisterView(MethodView):
     @access.public
-    @_limit("REGISTER_RATE_LIMIT", client_address)
-    @_limit("REGISTER_RATE_LIMIT", registration_identity)
+    @limit_by("REGISTER_RATE_LIMIT", client_address)
+    @limit_by("REGISTER_RATE_LIMIT", registration_identity)
     @idempotency.idempotent
     @blp.arguments(RegisterSchema, example=REGISTER_EXAMPLE)
     @blp.response(201, AccountSchema)
@@ -87,8 +79,8 @@ class RegisterView(MethodView):
 @blp.route("/auth/login")
 class LoginView(MethodView):
     @access.public
-    @_limit("LOGIN_RATE_LIMIT", client_address)
-    @_limit("LOGIN_RATE_LIMIT", login_account)
+    @limit_by("LOGIN_RATE_LIMIT", client_address)
+    @limit_by("LOGIN_RATE_LIMIT", login_account)
     @blp.arguments(LoginSchema, example={"username": "081234567890", "password": "rahasia-ku-1"})
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -100,7 +92,7 @@ class LoginView(MethodView):
 @blp.route("/auth/refresh")
 class RefreshView(MethodView):
     @access.public
-    @_limit("TOKEN_RATE_LIMIT", client_address)
+    @limit_by("TOKEN_RATE_LIMIT", client_address)
     @blp.arguments(RefreshSchema, example={"refresh_token": "eyJhbGciOiJIUzI1NiIs..."})
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -121,8 +113,8 @@ class LogoutView(MethodView):
 @blp.route("/auth/token")
 class ClientTokenView(MethodView):
     @access.public
-    @_limit("TOKEN_RATE_LIMIT", client_address)
-    @_limit("TOKEN_RATE_LIMIT", client_id_key)
+    @limit_by("TOKEN_RATE_LIMIT", client_address)
+    @limit_by("TOKEN_RATE_LIMIT", client_id_key)
     @blp.arguments(
         ClientCredentialsSchema,
         location="form",
