@@ -69,8 +69,11 @@ def seed_demo_accounts() -> int:
                 email=account["email"],
                 password=account["password"],
             )
-            user.kelurahan_code = account.get("kelurahan_code")
-            db.session.commit()
+            auth_service.update_profile(
+                user=user,
+                changes={"kelurahan_code": account.get("kelurahan_code")},
+                fresh_login=True,
+            )
         else:
             agency_id = None
             if account.get("agency_code"):
