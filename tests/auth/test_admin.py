@@ -93,13 +93,24 @@ def test_a_citizen_cannot_be_made_staff(app: Flask, client: FlaskClient, auth_he
     assert_problem(response, 409, "not_staff")
 
 
-def test_admin_cannot_deactivate_themself(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("method", "suffix", "body", "code"),
+    [
+        ("POST", "/deactivate", None, "cannot_deactivate_self"),
+        ("PATCH", "", {"role": "operator"}, "cannot_change_own_role"),
+    ],
+)
+def test_admin_cannot_lock_themself_out(
+    app: Flask, client: FlaskClient, method: str, suffix: str, body: Any, code: str
+) -> None:
     admin = factories.make_account(app, "admin")
-    response = client.post(
-        f"/api/v1/admin/accounts/{admin.id}/deactivate",
+    response = client.open(
+        f"/api/v1/admin/accounts/{admin.id}{suffix}",
+        method=method,
         headers=factories.login_headers(client, admin),
+        json=body,
     )
-    assert_problem(response, 409, "cannot_deactivate_self")
+    assert_problem(response, 409, code)
 
 
 def test_unknown_account_is_a_404(client: FlaskClient, auth_headers: Any, new_id: Any) -> None:
@@ -184,13 +195,3 @@ def test_unknown_scope_at_creation_is_a_422(client: FlaskClient, auth_headers: A
         json={"name": "x-bridge", "scopes": ["everything"]},
     )
     assert_problem(response, 422, "validation_error")
-
-
-def test_admin_cannot_change_their_own_role(app: Flask, client: FlaskClient) -> None:
-    admin = factories.make_account(app, "admin")
-    response = client.patch(
-        f"/api/v1/admin/accounts/{admin.id}",
-        headers=factories.login_headers(client, admin),
-        json={"role": "operator"},
-    )
-    assert_problem(response, 409, "cannot_change_own_role")
