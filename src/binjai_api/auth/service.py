@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -213,6 +214,11 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     _revoke_all_sessions(user.id, reason="password_changed")
+    # Imported here: notifications reads accounts through this module.
+    from binjai_api.notifications import service as notifications_service
+    from binjai_api.notifications.kinds import PASSWORD_CHANGED
+
+    notifications_service.notify(recipients=[user.id], kind=PASSWORD_CHANGED)
     db.session.commit()
 
 
@@ -419,6 +425,25 @@ def accounts_query(
     if updated_after is not None:
         query = query.where(User.updated_at > updated_after)
     return query
+
+
+def active_account_ids_query(*, kecamatan_code: str | None = None) -> sa.Select[Any]:
+    """Ids of the active accounts, optionally of residents of one kecamatan (the audience of a
+    city announcement)."""
+    query = sa.select(User.id).where(User.is_active.is_(True))
+    if kecamatan_code is not None:
+        # Kemendagri codes nest: kelurahan 12.75.01.1001 lies in kecamatan 12.75.01.
+        query = query.where(User.kelurahan_code.like(f"{kecamatan_code}.%"))
+    return query
+
+
+def languages_of(user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each account's preferred language, for texts sent outside a request."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.language).where(User.id.in_(ids)))
+    return {row.id: row.language for row in rows}
 
 
 def set_account_active(*, account_id: uuid.UUID, active: bool, acting_admin_id: uuid.UUID) -> User:

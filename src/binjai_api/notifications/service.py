@@ -1,0 +1,463 @@
+"""Notifications: devices, the inbox, `notify()` for every domain, broadcasts and preferences.
+
+`notify()` writes the inbox rows and the delivery outbox rows in the caller's transaction, so a
+rolled-back change notifies no one and a committed one always does. Pushes leave through the
+outbox dispatcher (dispatcher.py), never from inside a request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from binjai_api.auth import service as auth_service
+from binjai_api.db import utcnow
+from binjai_api.errors import conflict, field_errors, not_found
+from binjai_api.extensions import db
+from binjai_api.i18n import gettext
+from binjai_api.notifications import kinds
+from binjai_api.notifications.models import (
+    Broadcast,
+    Delivery,
+    Device,
+    MutedKind,
+    Notification,
+    TopicSubscription,
+)
+from binjai_api.pagination import apply_sort
+
+DEEP_LINK_SCHEME = "binjai"
+DEVICE_RETENTION_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the app opens when the notification is tapped, e.g. Link("complaints", "<uuid>")."""
+
+    resource_type: str
+    resource_id: str
+
+
+def deep_link(notification: Notification) -> str:
+    if notification.resource_type and notification.resource_id:
+        return f"{DEEP_LINK_SCHEME}://{notification.resource_type}/{notification.resource_id}"
+    return f"{DEEP_LINK_SCHEME}://notifications/{notification.id}"
+
+
+def render_texts(notification: Notification, language: str | None) -> tuple[str, str]:
+    """Title and body of an inbox entry or push, in `language`."""
+    params: Mapping[str, Any] = notification.params or {}
+    if notification.broadcast is not None:
+        params = notification.broadcast.texts(kinds.language_or_default(language))
+    return kinds.render(notification.kind, params, language)
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def register_device(
+    *,
+    user_id: uuid.UUID,
+    token: str,
+    platform: str,
+    app_version: str | None = None,
+    language: str | None = None,
+) -> tuple[Device, bool]:
+    """Register the app's FCM token for this user. A token registered again moves to the current
+    user (the phone changed hands) and its timestamp is refreshed. Returns (device, created)."""
+    device = db.session.scalar(sa.select(Device).where(Device.token == token).with_for_update())
+    created = device is None
+    if device is None:
+        try:
+            with db.session.begin_nested():
+                device = Device(token=token, user_id=user_id, platform=platform)
+                db.session.add(device)
+        except sa.exc.IntegrityError:
+            # The app retried on another connection and that request inserted it first.
+            device = db.session.scalars(
+                sa.select(Device).where(Device.token == token).with_for_update()
+            ).one()
+            created = False
+    device.user_id = user_id
+    device.platform = platform
+    device.app_version = app_version
+    device.language = language
+    device.refreshed_at = utcnow()
+    db.session.commit()
+    return device, created
+
+
+def devices_query(*, user_id: uuid.UUID) -> sa.Select[Device]:
+    return sa.select(Device).where(Device.user_id == user_id).order_by(Device.created_at, Device.id)
+
+
+def unregister_device(*, user_id: uuid.UUID, token: str) -> None:
+    """Forget the token (logout). Another user's token is answered as not found."""
+    deleted = db.session.execute(
+        sa.delete(Device).where(Device.token == token, Device.user_id == user_id)
+    )
+    if not deleted.rowcount:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise not_found(gettext("This device is not registered to your account."))
+    db.session.commit()
+
+
+def prune_stale_devices(*, days: int = DEVICE_RETENTION_DAYS) -> int:
+    """Delete tokens the app has not refreshed for `days` days (FCM treats them as stale)."""
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(sa.delete(Device).where(Device.refreshed_at < cutoff))
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- notify: the one entry point for every domain ----------------------------------------------
+
+
+def notify(
+    *,
+    recipients: Iterable[uuid.UUID],
+    kind: str,
+    params: Mapping[str, str] | None = None,
+    link: Link | None = None,
+) -> list[Notification]:
+    """Put a notification in each recipient's inbox and queue a push to each of their devices,
+    in the caller's transaction (the caller commits)."""
+    if kind not in kinds.KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}; add it to notifications/kinds.py")
+    params = dict(params or {})
+    kinds.render(kind, params, None)  # a missing template parameter fails here, not in a worker
+    user_ids = list(dict.fromkeys(recipients))
+    if not user_ids:
+        return []
+    now = utcnow()
+    notifications = [
+        Notification(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            kind=kind,
+            params=params,
+            resource_type=link.resource_type if link else None,
+            resource_id=link.resource_id if link else None,
+            created_at=now,
+            updated_at=now,
+        )
+        for user_id in user_ids
+    ]
+    db.session.add_all(notifications)
+    by_user = {n.user_id: n.id for n in notifications}
+    db.session.add_all(
+        Delivery(
+            id=uuid.uuid4(),
+            notification_id=by_user[user_id],
+            device_id=device_id,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        for device_id, user_id in _push_targets(user_ids, kind)
+    )
+    return notifications
+
+
+def _push_targets(user_ids: list[uuid.UUID], kind: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(device id, user id) of every device that should be pushed `kind`: a muted optional kind
+    still lands in the inbox but is not pushed."""
+    query = sa.select(Device.id, Device.user_id).where(Device.user_id.in_(user_ids))
+    if kinds.KINDS[kind].optional:
+        muted = sa.select(MutedKind.user_id).where(
+            MutedKind.kind == kind, MutedKind.user_id.in_(user_ids)
+        )
+        query = query.where(Device.user_id.not_in(muted))
+    return [(row.id, row.user_id) for row in db.session.execute(query)]
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+INBOX_SORTABLE = {"created_at": Notification.created_at, "updated_at": Notification.updated_at}
+
+
+def inbox_query(
+    *,
+    user_id: uuid.UUID,
+    unread: bool | None = None,
+    updated_after: datetime | None = None,
+    sort: str = "-created_at",
+) -> sa.Select[Notification]:
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread is not None:
+        query = query.where(
+            Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None)
+        )
+    if updated_after is not None:
+        query = query.where(Notification.updated_at > updated_after)
+    return apply_sort(query, sort, INBOX_SORTABLE, tiebreaker=Notification.id)
+
+
+def unread_count(*, user_id: uuid.UUID) -> int:
+    query = sa.select(sa.func.count()).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+def get_notification(*, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+    """One entry of the caller's inbox; another user's entry is answered as not found."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user_id:
+        raise not_found(gettext("Notification not found."))
+    return notification
+
+
+def mark_read(*, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
+    """Mark one entry read; reading it again changes nothing."""
+    notification = get_notification(user_id=user_id, notification_id=notification_id)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+    return notification
+
+
+def mark_all_read(*, user_id: uuid.UUID) -> int:
+    """Mark every unread entry read; returns how many changed."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- preferences -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preferences:
+    muted_kinds: list[str]
+    topics: list[str]
+
+
+def get_preferences(*, user_id: uuid.UUID) -> Preferences:
+    muted = db.session.scalars(
+        sa.select(MutedKind.kind).where(MutedKind.user_id == user_id).order_by(MutedKind.kind)
+    )
+    topics = db.session.scalars(
+        sa.select(TopicSubscription.topic)
+        .where(TopicSubscription.user_id == user_id)
+        .order_by(TopicSubscription.topic)
+    )
+    return Preferences(muted_kinds=list(muted), topics=list(topics))
+
+
+def set_preferences(
+    *, user_id: uuid.UUID, muted_kinds: list[str], topics: list[str]
+) -> Preferences:
+    """Replace what the user mutes and follows. Only optional kinds may be muted."""
+    not_mutable = sorted({k for k in muted_kinds if not kinds.KINDS[k].optional})
+    if not_mutable:
+        raise field_errors(
+            {
+                "muted_kinds": [
+                    gettext(
+                        "Updates about your own cases and account cannot be muted: %(kinds)s.",
+                        kinds=", ".join(not_mutable),
+                    )
+                ]
+            }
+        )
+    db.session.execute(sa.delete(MutedKind).where(MutedKind.user_id == user_id))
+    db.session.execute(sa.delete(TopicSubscription).where(TopicSubscription.user_id == user_id))
+    db.session.add_all(MutedKind(user_id=user_id, kind=k) for k in sorted(set(muted_kinds)))
+    db.session.add_all(TopicSubscription(user_id=user_id, topic=t) for t in sorted(set(topics)))
+    db.session.commit()
+    return get_preferences(user_id=user_id)
+
+
+# --- broadcasts --------------------------------------------------------------------------------
+
+BROADCAST_SORTABLE = {"created_at": Broadcast.created_at}
+
+
+def create_broadcast(
+    *,
+    created_by_id: uuid.UUID,
+    title_id: str,
+    body_id: str,
+    audience: str,
+    title_en: str | None = None,
+    body_en: str | None = None,
+    kecamatan_code: str | None = None,
+    topic: str | None = None,
+) -> Broadcast:
+    """Queue a city announcement; the outbox worker records it in each inbox in batches."""
+    errors: dict[str, list[str]] = {}
+    if audience == "kecamatan" and kecamatan_code is None:
+        errors["kecamatan_code"] = [gettext("Choose the kecamatan to announce to.")]
+    if audience == "topic" and topic is None:
+        errors["topic"] = [gettext("Choose the topic to announce to.")]
+    if audience != "kecamatan" and kecamatan_code is not None:
+        errors["kecamatan_code"] = [gettext("Only for the audience 'kecamatan'.")]
+    if audience != "topic" and topic is not None:
+        errors["topic"] = [gettext("Only for the audience 'topic'.")]
+    if (title_en is None) != (body_en is None):
+        errors["title_en" if title_en is None else "body_en"] = [
+            gettext("Give both the English title and body, or neither.")
+        ]
+    if kecamatan_code is not None and not _kecamatan_exists(kecamatan_code):
+        errors["kecamatan_code"] = [gettext("There is no such kecamatan in Binjai.")]
+    if errors:
+        raise field_errors(errors)
+    broadcast = Broadcast(
+        title_id=title_id.strip(),
+        body_id=body_id.strip(),
+        title_en=title_en.strip() if title_en else None,
+        body_en=body_en.strip() if body_en else None,
+        audience=audience,
+        kecamatan_code=kecamatan_code,
+        topic=topic,
+        created_by_id=created_by_id,
+    )
+    db.session.add(broadcast)
+    db.session.commit()
+    return broadcast
+
+
+def _kecamatan_exists(code: str) -> bool:
+    from binjai_api.regions import service as regions_service
+
+    return any(k.code == code for k in regions_service.list_kecamatan())
+
+
+def broadcasts_query(*, sort: str = "-created_at") -> sa.Select[Broadcast]:
+    return apply_sort(sa.select(Broadcast), sort, BROADCAST_SORTABLE, tiebreaker=Broadcast.id)
+
+
+def get_broadcast(broadcast_id: uuid.UUID) -> Broadcast:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise not_found(gettext("Broadcast not found."))
+    return broadcast
+
+
+def delivery_counts(broadcast_id: uuid.UUID) -> dict[str, int]:
+    """How many of the broadcast's pushes are pending, sent, failed and dropped."""
+    rows = db.session.execute(
+        sa.select(Delivery.status, sa.func.count())
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .where(Notification.broadcast_id == broadcast_id)
+        .group_by(Delivery.status)
+    )
+    counts = {"pending": 0, "sent": 0, "failed": 0, "dropped": 0}
+    counts.update({status: int(count) for status, count in rows})
+    return counts
+
+
+def record_broadcast_batch(*, batch_size: int) -> int:
+    """Record the next batch of one queued broadcast in its recipients' inboxes and queue their
+    pushes, in one transaction. Returns how many inbox entries were written (0: nothing to do).
+
+    Workers lock the broadcast row (SKIP LOCKED), so two workers never write the same batch; the
+    cursor and the unique (broadcast, user) pair make a retried batch idempotent.
+    """
+    broadcast = db.session.scalar(
+        sa.select(Broadcast)
+        .where(Broadcast.status == "queued")
+        .order_by(Broadcast.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if broadcast is None:
+        db.session.rollback()
+        return 0
+    user_ids: list[uuid.UUID] = list(db.session.scalars(_next_recipients(broadcast, batch_size)))
+    now = utcnow()
+    if user_ids:
+        notification_rows = [
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "kind": kinds.ANNOUNCEMENT,
+                "params": {},
+                "broadcast_id": broadcast.id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for user_id in user_ids
+        ]
+        db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), notification_rows)
+        by_user = {row["user_id"]: row["id"] for row in notification_rows}
+        delivery_rows = [
+            {
+                "id": uuid.uuid4(),
+                "notification_id": by_user[user_id],
+                "device_id": device_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for device_id, user_id in _push_targets(user_ids, kinds.ANNOUNCEMENT)
+        ]
+        if delivery_rows:
+            db.session.execute(sa.insert(cast(sa.Table, Delivery.__table__)), delivery_rows)
+        broadcast.fan_out_cursor = user_ids[-1]
+        broadcast.recipients_count += len(user_ids)
+        broadcast.deliveries_count += len(delivery_rows)
+    if len(user_ids) < batch_size:
+        broadcast.status = "recorded"
+        broadcast.recorded_at = now
+    db.session.commit()
+    return len(user_ids)
+
+
+def _next_recipients(broadcast: Broadcast, batch_size: int) -> sa.Select[Any]:
+    query = auth_service.active_account_ids_query(kecamatan_code=broadcast.kecamatan_code)
+    user_id = query.selected_columns[0]
+    if broadcast.audience == "topic":
+        followers = sa.select(TopicSubscription.user_id).where(
+            TopicSubscription.topic == broadcast.topic
+        )
+        query = query.where(user_id.in_(followers))
+    if broadcast.fan_out_cursor is not None:
+        query = query.where(user_id > broadcast.fan_out_cursor)
+    return query.order_by(user_id).limit(batch_size)
+
+
+# --- deliveries, as operators see them ---------------------------------------------------------
+
+DELIVERY_SORTABLE = {"created_at": Delivery.created_at, "updated_at": Delivery.updated_at}
+
+
+def deliveries_query(
+    *, status: str | None = None, kind: str | None = None, sort: str = "-updated_at"
+) -> sa.Select[Delivery]:
+    query = sa.select(Delivery)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    if kind is not None:
+        query = query.join(Delivery.notification).where(Notification.kind == kind)
+    return apply_sort(query, sort, DELIVERY_SORTABLE, tiebreaker=Delivery.id)
+
+
+def retry_delivery(delivery_id: uuid.UUID) -> Delivery:
+    """Queue a failed push again, e.g. after the Firebase credentials were fixed."""
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise not_found(gettext("Delivery not found."))
+    if delivery.status != "failed":
+        raise conflict(
+            "delivery_not_failed", gettext("Only a failed delivery can be queued again.")
+        )
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    db.session.commit()
+    return delivery
