@@ -52,9 +52,13 @@ run: seed
 	@echo "Binjai API on http://127.0.0.1:$(PORT)"
 	@echo "  docs:  http://127.0.0.1:$(PORT)/api/docs  (ReDoc: /api/redoc)"
 	@echo "  spec:  http://127.0.0.1:$(PORT)/api/v1/openapi.json"
-	@echo "Ctrl-C stops it."
+	@echo "  push notifications: the outbox worker runs alongside (logs pushes unless"
+	@echo "  FIREBASE_CREDENTIALS is set)"
+	@echo "Ctrl-C stops both."
 	@echo ""
-	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'binjai_api:create_app()'
+	@$(BIN)/flask outbox-worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'binjai_api:create_app()'
 
 test: install-dev openapi-check test-sqlite test-postgres
 

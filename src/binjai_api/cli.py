@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -13,6 +16,8 @@ from flask.cli import with_appcontext
 from binjai_api import idempotency, seed
 from binjai_api.auth import service as auth_service
 from binjai_api.errors import Problem
+from binjai_api.notifications import dispatcher, fcm
+from binjai_api.notifications import service as notifications_service
 
 
 @click.command("seed-demo")
@@ -50,6 +55,37 @@ def prune_idempotency_command() -> None:
     click.echo(f"Deleted {idempotency.prune_expired()} expired idempotency records")
 
 
+@click.command("outbox-worker")
+@with_appcontext
+@click.option("--drain", is_flag=True, help="Exit once nothing is due, instead of polling.")
+def outbox_worker_command(drain: bool) -> None:
+    """Deliver queued push notifications (and record broadcasts in each inbox) until stopped."""
+    sender = dispatcher.make_sender()
+    click.echo(f"Outbox worker started: {sender.description}")
+    if isinstance(sender, fcm.LoggingSender):
+        logging.getLogger(__name__).warning(
+            "FIREBASE_CREDENTIALS is not set: pushes are written to the log, not sent"
+        )
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    try:
+        dispatcher.run_worker(sender, stop=stop, drain_only=drain)
+    finally:
+        sender.close()
+    click.echo("Outbox worker stopped")
+
+
+@click.command("prune-devices")
+@with_appcontext
+def prune_devices_command() -> None:
+    """Delete device tokens the app has not refreshed for DEVICE_RETENTION_DAYS (60) days."""
+    days = current_app.config["DEVICE_RETENTION_DAYS"]
+    deleted = notifications_service.prune_stale_devices(days=days)
+    click.echo(f"Deleted {deleted} device tokens not refreshed for {days} days")
+
+
 @click.command("openapi-write")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
@@ -68,6 +104,8 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         create_admin_command,
         prune_idempotency_command,
+        outbox_worker_command,
+        prune_devices_command,
         openapi_write_command,
     ):
         app.cli.add_command(command)

@@ -69,6 +69,19 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _env_int("ARGON2_MEMORY_KIB", 65536),
         "ARGON2_PARALLELISM": _env_int("ARGON2_PARALLELISM", 4),
+        # Push notifications. Without FIREBASE_CREDENTIALS (a service-account JSON file) the
+        # outbox worker logs each push instead of sending it.
+        "FIREBASE_CREDENTIALS": os.environ.get("FIREBASE_CREDENTIALS") or None,
+        "FCM_ENDPOINT": os.environ.get("FCM_ENDPOINT") or None,
+        "FCM_HTTP_TIMEOUT_SECONDS": _env_int("FCM_HTTP_TIMEOUT_SECONDS", 10),
+        "OUTBOX_BATCH_SIZE": _env_int("OUTBOX_BATCH_SIZE", 500),
+        "OUTBOX_LEASE_SECONDS": _env_int("OUTBOX_LEASE_SECONDS", 300),
+        "OUTBOX_MAX_ATTEMPTS": _env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_RETRY_BASE_SECONDS": _env_int("OUTBOX_RETRY_BASE_SECONDS", 30),
+        "OUTBOX_RETRY_MAX_SECONDS": _env_int("OUTBOX_RETRY_MAX_SECONDS", 3600),
+        "OUTBOX_POLL_SECONDS": _env_int("OUTBOX_POLL_SECONDS", 1),
+        "BROADCAST_BATCH_SIZE": _env_int("BROADCAST_BATCH_SIZE", 1000),
+        "DEVICE_RETENTION_DAYS": _env_int("DEVICE_RETENTION_DAYS", 60),
         "TESTING": False,
     }
     if overrides:

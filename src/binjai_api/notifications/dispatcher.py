@@ -1,0 +1,306 @@
+"""The outbox dispatcher: claims due deliveries, pushes them, records the outcome.
+
+Delivery is at least once. A batch is claimed in one short transaction (rows pushed into the
+future by `OUTBOX_LEASE_SECONDS`, `FOR UPDATE SKIP LOCKED` so concurrent workers take disjoint
+rows), sent with no transaction open, and its outcome recorded in a second transaction. A worker
+that dies in between leaves rows that fall due again when the lease ends; the inbox entries were
+written long before, by `notify()`, and are never touched here.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+from flask import current_app
+
+from binjai_api.auth import service as auth_service
+from binjai_api.db import utcnow
+from binjai_api.extensions import db
+from binjai_api.notifications import fcm, kinds
+from binjai_api.notifications.models import Delivery, Device
+from binjai_api.notifications.service import deep_link, record_broadcast_batch, render_texts
+
+log = logging.getLogger(__name__)
+
+deliveries = cast(sa.Table, Delivery.__table__)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dropped: int = 0
+    db_seconds: float = 0.0
+    send_seconds: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: DispatchReport) -> None:
+        for name in ("claimed", "sent", "retried", "failed", "dropped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.db_seconds += other.db_seconds
+        self.send_seconds += other.send_seconds
+
+
+def claim_due(*, batch_size: int, lease_seconds: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """Claim up to `batch_size` due deliveries for this worker, and commit the claim."""
+    now = utcnow()
+    claim_id = uuid.uuid4()
+    due = (
+        sa.select(deliveries.c.id)
+        .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
+        .order_by(deliveries.c.next_attempt_at)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    claimed = db.session.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.id.in_(sa.select(due.c.id)))
+        .values(
+            claim_id=claim_id,
+            next_attempt_at=now + timedelta(seconds=lease_seconds),
+            attempts=deliveries.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(deliveries.c.id)
+    )
+    ids = list(claimed.scalars())
+    db.session.commit()
+    return claim_id, ids
+
+
+def dispatch_due(sender: fcm.PushSender) -> DispatchReport:
+    """Push one batch of due deliveries. Returns what happened (claimed == 0: nothing due)."""
+    config = current_app.config
+    report = DispatchReport()
+    began = time.perf_counter()
+    claim_id, ids = claim_due(
+        batch_size=config["OUTBOX_BATCH_SIZE"], lease_seconds=config["OUTBOX_LEASE_SECONDS"]
+    )
+    report.claimed = len(ids)
+    if not ids:
+        report.db_seconds = time.perf_counter() - began
+        return report
+    pushes, dropped, attempts = _prepare(claim_id, ids)
+    db.session.rollback()  # no transaction stays open while we wait for FCM
+    report.db_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    results = sender.send(pushes) if pushes else []
+    report.send_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    _record(claim_id, pushes, results, dropped, attempts, report)
+    report.db_seconds += time.perf_counter() - began
+    return report
+
+
+def _prepare(
+    claim_id: uuid.UUID, ids: list[uuid.UUID]
+) -> tuple[list[fcm.OutgoingPush], dict[uuid.UUID, str], dict[uuid.UUID, int]]:
+    """Build each push in its reader's language. A device removed or handed to another user since
+    the notification was written is not pushed: a case update must never reach someone else."""
+    rows = list(
+        db.session.scalars(
+            sa.select(Delivery).where(Delivery.id.in_(ids), Delivery.claim_id == claim_id)
+        ).unique()
+    )
+    languages = auth_service.languages_of(row.notification.user_id for row in rows)
+    pushes: list[fcm.OutgoingPush] = []
+    dropped: dict[uuid.UUID, str] = {}
+    attempts = {row.id: row.attempts for row in rows}
+    for row in rows:
+        notification, device = row.notification, row.device
+        if device is None:
+            dropped[row.id] = "device_removed"
+            continue
+        if device.user_id != notification.user_id:
+            dropped[row.id] = "device_reassigned"
+            continue
+        language = device.language or languages.get(notification.user_id)
+        title, body = render_texts(notification, language)
+        kind = kinds.KINDS[notification.kind]
+        pushes.append(
+            fcm.OutgoingPush(
+                delivery_id=row.id,
+                token=device.token,
+                title=title,
+                body=body,
+                data={
+                    "kind": notification.kind,
+                    "notification_id": str(notification.id),
+                    "resource_type": notification.resource_type or "",
+                    "resource_id": notification.resource_id or "",
+                    "link": deep_link(notification),
+                },
+                android_channel=kind.android_channel,
+                high_priority=kind.high_priority,
+            )
+        )
+    return pushes, dropped, attempts
+
+
+def _record(
+    claim_id: uuid.UUID,
+    pushes: list[fcm.OutgoingPush],
+    results: list[fcm.PushResult],
+    dropped: dict[uuid.UUID, str],
+    attempts: dict[uuid.UUID, int],
+    report: DispatchReport,
+) -> None:
+    """Record each outcome, only on rows this worker still holds (`claim_id`)."""
+    config = current_app.config
+    now = utcnow()
+    sent: list[dict[str, Any]] = []
+    retried: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    invalid_tokens: list[str] = []
+    for push, result in zip(pushes, results, strict=True):
+        if result.outcome == fcm.SENT:
+            sent.append({"b_id": push.delivery_id, "b_name": result.message_name})
+        elif result.outcome == fcm.INVALID_TOKEN:
+            invalid_tokens.append(push.token)
+            dropped[push.delivery_id] = (result.error or "invalid token")[:200]
+        elif attempts.get(push.delivery_id, 0) >= config["OUTBOX_MAX_ATTEMPTS"]:
+            failed.append({"b_id": push.delivery_id, "b_error": result.error})
+        else:
+            delay = retry_delay(
+                attempt=attempts.get(push.delivery_id, 1),
+                retry_after=result.retry_after_seconds,
+                base_seconds=config["OUTBOX_RETRY_BASE_SECONDS"],
+                max_seconds=config["OUTBOX_RETRY_MAX_SECONDS"],
+            )
+            retried.append(
+                {
+                    "b_id": push.delivery_id,
+                    "b_error": result.error,
+                    "b_next": now + timedelta(seconds=delay),
+                }
+            )
+    held = sa.and_(deliveries.c.id == sa.bindparam("b_id"), deliveries.c.claim_id == claim_id)
+    finished = {"claim_id": None, "updated_at": now}
+    if sent:
+        db.session.execute(
+            sa.update(deliveries)
+            .where(held)
+            .values(
+                status="sent",
+                sent_at=now,
+                last_error=None,
+                fcm_message_name=sa.bindparam("b_name"),
+                **finished,
+            ),
+            sent,
+        )
+    if retried:
+        db.session.execute(
+            sa.update(deliveries)
+            .where(held)
+            .values(
+                last_error=sa.bindparam("b_error"),
+                next_attempt_at=sa.bindparam("b_next"),
+                **finished,
+            ),
+            retried,
+        )
+    if failed:
+        db.session.execute(
+            sa.update(deliveries)
+            .where(held)
+            .values(status="failed", last_error=sa.bindparam("b_error"), **finished),
+            failed,
+        )
+    if dropped:
+        db.session.execute(
+            sa.update(deliveries)
+            .where(held)
+            .values(status="dropped", last_error=sa.bindparam("b_error"), **finished),
+            [{"b_id": k, "b_error": v} for k, v in dropped.items()],
+        )
+    if invalid_tokens:
+        db.session.execute(sa.delete(Device).where(Device.token.in_(invalid_tokens)))
+    db.session.commit()
+    report.sent, report.retried = len(sent), len(retried)
+    report.failed, report.dropped = len(failed), len(dropped)
+
+
+def retry_delay(
+    *, attempt: int, retry_after: float | None, base_seconds: float, max_seconds: float
+) -> float:
+    """Exponential backoff with jitter, never sooner than the server's Retry-After."""
+    ceiling = min(max_seconds, base_seconds * 2 ** max(0, attempt - 1))
+    delay = random.uniform(ceiling / 2, ceiling)  # equal jitter: spread out, never immediate
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def run_once(sender: fcm.PushSender) -> DispatchReport:
+    """One round of the worker: record one broadcast batch, then push one batch."""
+    config = current_app.config
+    report = DispatchReport()
+    began = time.perf_counter()
+    recorded = record_broadcast_batch(batch_size=config["BROADCAST_BATCH_SIZE"])
+    report.db_seconds += time.perf_counter() - began
+    report.outcomes["recorded"] = recorded
+    report.add(dispatch_due(sender))
+    return report
+
+
+def drain(sender: fcm.PushSender) -> DispatchReport:
+    """Work until nothing is due (tests, benchmarks, `outbox-worker --drain`)."""
+    total = DispatchReport()
+    while True:
+        report = run_once(sender)
+        total.add(report)
+        if not report.claimed and not report.outcomes.get("recorded"):
+            return total
+
+
+def make_sender() -> fcm.PushSender:
+    config = current_app.config
+    return fcm.make_sender(
+        credentials_path=config["FIREBASE_CREDENTIALS"],
+        endpoint=config["FCM_ENDPOINT"],
+        timeout=config["FCM_HTTP_TIMEOUT_SECONDS"],
+    )
+
+
+def run_worker(sender: fcm.PushSender, *, stop: threading.Event, drain_only: bool = False) -> None:
+    """The outbox worker's loop: work while there is work, poll when idle, stop on `stop`.
+
+    A database outage is waited out, not fatal: the rows stay in the outbox.
+    """
+    poll_seconds = current_app.config["OUTBOX_POLL_SECONDS"]
+    while not stop.is_set():
+        try:
+            report = run_once(sender)
+        except sa.exc.DBAPIError:
+            db.session.rollback()
+            log.exception("outbox worker: database error; retrying in %s s", poll_seconds)
+            stop.wait(poll_seconds)
+            continue
+        if report.claimed or report.outcomes.get("recorded"):
+            log.info(
+                "outbox: recorded=%s claimed=%s sent=%s retried=%s failed=%s dropped=%s",
+                report.outcomes.get("recorded", 0),
+                report.claimed,
+                report.sent,
+                report.retried,
+                report.failed,
+                report.dropped,
+            )
+            continue
+        if drain_only:
+            return
+        stop.wait(poll_seconds)
