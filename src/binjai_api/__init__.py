@@ -60,9 +60,11 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.agencies.routes import blp as agencies_blp
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
+    from binjai_api.notifications.routes import blp as notifications_blp
+    from binjai_api.notifications.routes import ops_blp as broadcasts_blp
     from binjai_api.regions.routes import blp as regions_blp
 
-    return (auth_blp, agencies_blp, regions_blp, admin_blp)
+    return (auth_blp, notifications_blp, agencies_blp, regions_blp, broadcasts_blp, admin_blp)
 
 
 def _import_models() -> None:
@@ -70,6 +72,7 @@ def _import_models() -> None:
     from binjai_api import idempotency  # noqa: F401
     from binjai_api.agencies import models as _agencies  # noqa: F401
     from binjai_api.auth import models as _auth  # noqa: F401
+    from binjai_api.notifications import models as _notifications  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
 
 
