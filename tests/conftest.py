@@ -7,6 +7,8 @@ need real commits from several connections at once (`committed_db`) clean up by 
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +22,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from binjai_api import create_app
 from binjai_api.extensions import db, limiter
+from binjai_api.logs import JsonFormatter, RequestContextFilter
 from tests import factories
 
 FAST_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
@@ -171,3 +174,18 @@ def auth_headers(app: Flask, client: FlaskClient) -> Callable[..., dict[str, str
 @pytest.fixture
 def new_id() -> Callable[[], str]:
     return lambda: str(uuid.uuid4())
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """What the app logs during the test, as JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestContextFilter())
+    logger = logging.getLogger("binjai_api")
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
