@@ -318,3 +318,51 @@ def test_without_credentials_pushes_are_logged_not_sent(app: Flask, log_lines: i
     assert report.sent == 1
     assert "not sent, no Firebase credentials" in log_lines.getvalue()
     assert "Kata sandi Anda telah diubah" in log_lines.getvalue()
+
+
+def test_a_row_that_cannot_be_rendered_fails_alone_and_the_worker_goes_on(
+    app: Flask, fake_fcm: FakeFcm, sender: FirebaseSender
+) -> None:
+    account = factories.make_account(app, "citizen")
+    register_device(app, account.id, DEVICE_TOKEN + "poison")
+    [retired, current] = [
+        notify_and_commit(app, [account.id], PASSWORD_CHANGED)[0] for _ in range(2)
+    ]
+    with app.app_context():
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.id == uuid.UUID(retired))
+            .values(kind="retired_kind")
+        )
+        db.session.commit()
+    report = drain(app, sender)
+    assert (report.sent, report.failed) == (1, 1)
+    assert [r["body"]["message"]["data"]["notification_id"] for r in fake_fcm.requests] == [
+        current
+    ]
+    failed = [r for r in deliveries(app) if r["status"] == "failed"]
+    assert failed[0]["last_error"].startswith("cannot render retired_kind")
+
+
+def test_an_fcm_that_hangs_costs_one_timeout_then_the_push_is_retried_later(
+    app: Flask, tmp_path: Any
+) -> None:
+    account = factories.make_account(app, "citizen")
+    register_device(app, account.id, DEVICE_TOKEN + "hung")
+    notify_and_commit(app, [account.id], PASSWORD_CHANGED)
+    with FakeFcm(project_id="binjai-test", latency=3.0) as slow:
+        slow.write_service_account(tmp_path / "sa.json")
+        hurried = FirebaseSender(
+            str(tmp_path / "sa.json"), endpoint=slow.base_url, timeout_seconds=1
+        )
+        try:
+            began = time.monotonic()
+            report = drain(app, hurried)
+            elapsed = time.monotonic() - began
+        finally:
+            hurried.close()
+    assert elapsed < 2.9, "bounded by FCM_HTTP_TIMEOUT_SECONDS, not by the server"
+    assert report.retried == 1
+    [row] = deliveries(app)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"].startswith("DeadlineExceededError")

@@ -91,7 +91,7 @@ def dispatch_due(sender: fcm.PushSender) -> DispatchReport:
     if not ids:
         report.db_seconds = time.perf_counter() - began
         return report
-    pushes, dropped, attempts = _prepare(claim_id, ids)
+    pushes, settled, attempts = _prepare(claim_id, ids)
     db.session.rollback()  # no transaction stays open while we wait for FCM
     report.db_seconds = time.perf_counter() - began
 
@@ -100,16 +100,17 @@ def dispatch_due(sender: fcm.PushSender) -> DispatchReport:
     report.send_seconds = time.perf_counter() - began
 
     began = time.perf_counter()
-    _record(claim_id, pushes, results, dropped, attempts, report)
+    _record(claim_id, pushes, results, settled, attempts, report)
     report.db_seconds += time.perf_counter() - began
     return report
 
 
 def _prepare(
     claim_id: uuid.UUID, ids: list[uuid.UUID]
-) -> tuple[list[fcm.OutgoingPush], dict[uuid.UUID, str], dict[uuid.UUID, int]]:
+) -> tuple[list[fcm.OutgoingPush], dict[uuid.UUID, tuple[str, str]], dict[uuid.UUID, int]]:
     """Build each push in its reader's language. A device removed or handed to another user since
-    the notification was written is not pushed: a case update must never reach someone else."""
+    the notification was written is not pushed: a case update must never reach someone else.
+    Rows settled without sending are returned with their (status, reason)."""
     rows = list(
         db.session.scalars(
             sa.select(Delivery).where(Delivery.id.in_(ids), Delivery.claim_id == claim_id)
@@ -117,19 +118,24 @@ def _prepare(
     )
     languages = auth_service.languages_of(row.notification.user_id for row in rows)
     pushes: list[fcm.OutgoingPush] = []
-    dropped: dict[uuid.UUID, str] = {}
+    settled: dict[uuid.UUID, tuple[str, str]] = {}
     attempts = {row.id: row.attempts for row in rows}
     for row in rows:
         notification, device = row.notification, row.device
         if device is None:
-            dropped[row.id] = "device_removed"
+            settled[row.id] = ("dropped", "device_removed")
             continue
         if device.user_id != notification.user_id:
-            dropped[row.id] = "device_reassigned"
+            settled[row.id] = ("dropped", "device_reassigned")
             continue
         language = device.language or languages.get(notification.user_id)
-        title, body = render_texts(notification, language)
-        kind = kinds.KINDS[notification.kind]
+        try:
+            title, body = render_texts(notification, language)
+            kind = kinds.KINDS[notification.kind]
+        except (KeyError, ValueError, TypeError) as error:
+            # One unrenderable row (a kind retired from kinds.py) must not stop the worker.
+            settled[row.id] = ("failed", f"cannot render {notification.kind}: {error!r}"[:200])
+            continue
         pushes.append(
             fcm.OutgoingPush(
                 delivery_id=row.id,
@@ -147,14 +153,14 @@ def _prepare(
                 high_priority=kind.high_priority,
             )
         )
-    return pushes, dropped, attempts
+    return pushes, settled, attempts
 
 
 def _record(
     claim_id: uuid.UUID,
     pushes: list[fcm.OutgoingPush],
     results: list[fcm.PushResult],
-    dropped: dict[uuid.UUID, str],
+    settled: dict[uuid.UUID, tuple[str, str]],
     attempts: dict[uuid.UUID, int],
     report: DispatchReport,
 ) -> None:
@@ -170,7 +176,7 @@ def _record(
             sent.append({"b_id": push.delivery_id, "b_name": result.message_name})
         elif result.outcome == fcm.INVALID_TOKEN:
             invalid_tokens.append(push.token)
-            dropped[push.delivery_id] = (result.error or "invalid token")[:200]
+            settled[push.delivery_id] = ("dropped", (result.error or "invalid token")[:200])
         elif attempts.get(push.delivery_id, 0) >= config["OUTBOX_MAX_ATTEMPTS"]:
             failed.append({"b_id": push.delivery_id, "b_error": result.error})
         else:
@@ -220,18 +226,22 @@ def _record(
             .values(status="failed", last_error=sa.bindparam("b_error"), **finished),
             failed,
         )
-    if dropped:
+    if settled:
         db.session.execute(
             sa.update(deliveries)
             .where(held)
-            .values(status="dropped", last_error=sa.bindparam("b_error"), **finished),
-            [{"b_id": k, "b_error": v} for k, v in dropped.items()],
+            .values(
+                status=sa.bindparam("b_status"), last_error=sa.bindparam("b_error"), **finished
+            ),
+            [{"b_id": k, "b_status": v[0], "b_error": v[1]} for k, v in settled.items()],
         )
     if invalid_tokens:
         db.session.execute(sa.delete(Device).where(Device.token.in_(invalid_tokens)))
     db.session.commit()
     report.sent, report.retried = len(sent), len(retried)
-    report.failed, report.dropped = len(failed), len(dropped)
+    statuses = [status for status, _ in settled.values()]
+    report.failed = len(failed) + statuses.count("failed")
+    report.dropped = statuses.count("dropped")
 
 
 def retry_delay(
