@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
-        openapi-check translations docs-check bench clean
+        openapi-check translations docs-check bench bench-push clean
 
 help:
 	@echo "make run            serve the API on http://127.0.0.1:$(PORT) with the Binjai demo data"
@@ -21,6 +21,7 @@ help:
 	@echo "make openapi        regenerate openapi/openapi.json from the code"
 	@echo "make docs-check     render /api/docs and /api/redoc in headless Chromium, offline"
 	@echo "make bench          benchmarks under gunicorn (prints figures)"
+	@echo "make bench-push     a broadcast to 100,000 devices through the SDK, to a local fake FCM"
 	@echo "make translations   extract, update and compile the gettext catalogs"
 
 $(BIN)/python:
@@ -99,6 +100,9 @@ docs-check: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/http_baseline.py
+
+bench-push: install-dev
+	$(BIN)/python bench/push_broadcast.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
