@@ -337,9 +337,7 @@ def test_a_row_that_cannot_be_rendered_fails_alone_and_the_worker_goes_on(
         db.session.commit()
     report = drain(app, sender)
     assert (report.sent, report.failed) == (1, 1)
-    assert [r["body"]["message"]["data"]["notification_id"] for r in fake_fcm.requests] == [
-        current
-    ]
+    assert [r["body"]["message"]["data"]["notification_id"] for r in fake_fcm.requests] == [current]
     failed = [r for r in deliveries(app) if r["status"] == "failed"]
     assert failed[0]["last_error"].startswith("cannot render retired_kind")
 

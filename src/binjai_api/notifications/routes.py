@@ -177,6 +177,7 @@ class BroadcastsView(MethodView):
 @ops_blp.route("/broadcasts/<uuid:broadcast_id>")
 class BroadcastByIdView(MethodView):
     @access.roles(Role.OPERATOR, Role.ADMIN)
+    @ops_blp.etag
     @ops_blp.response(200, BroadcastSchema)
     @ops_blp.alt_response(404, response="NOT_FOUND")
     def get(self, broadcast_id: uuid.UUID) -> Any:
