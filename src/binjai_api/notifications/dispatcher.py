@@ -169,7 +169,6 @@ def _record(
     now = utcnow()
     sent: list[dict[str, Any]] = []
     retried: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
     invalid_tokens: list[str] = []
     for push, result in zip(pushes, results, strict=True):
         if result.outcome == fcm.SENT:
@@ -178,7 +177,7 @@ def _record(
             invalid_tokens.append(push.token)
             settled[push.delivery_id] = ("dropped", (result.error or "invalid token")[:200])
         elif attempts.get(push.delivery_id, 0) >= config["OUTBOX_MAX_ATTEMPTS"]:
-            failed.append({"b_id": push.delivery_id, "b_error": result.error})
+            settled[push.delivery_id] = ("failed", result.error or "failed")
         else:
             delay = retry_delay(
                 attempt=attempts.get(push.delivery_id, 1),
@@ -194,54 +193,27 @@ def _record(
                 }
             )
     held = sa.and_(deliveries.c.id == sa.bindparam("b_id"), deliveries.c.claim_id == claim_id)
-    finished = {"claim_id": None, "updated_at": now}
-    if sent:
-        db.session.execute(
-            sa.update(deliveries)
-            .where(held)
-            .values(
-                status="sent",
-                sent_at=now,
-                last_error=None,
-                fcm_message_name=sa.bindparam("b_name"),
-                **finished,
-            ),
-            sent,
-        )
-    if retried:
-        db.session.execute(
-            sa.update(deliveries)
-            .where(held)
-            .values(
-                last_error=sa.bindparam("b_error"),
-                next_attempt_at=sa.bindparam("b_next"),
-                **finished,
-            ),
-            retried,
-        )
-    if failed:
-        db.session.execute(
-            sa.update(deliveries)
-            .where(held)
-            .values(status="failed", last_error=sa.bindparam("b_error"), **finished),
-            failed,
-        )
-    if settled:
-        db.session.execute(
-            sa.update(deliveries)
-            .where(held)
-            .values(
-                status=sa.bindparam("b_status"), last_error=sa.bindparam("b_error"), **finished
-            ),
-            [{"b_id": k, "b_status": v[0], "b_error": v[1]} for k, v in settled.items()],
-        )
+
+    def update_held(rows: list[dict[str, Any]], **values: Any) -> None:
+        if rows:
+            statement = sa.update(deliveries).where(held)
+            db.session.execute(statement.values(claim_id=None, updated_at=now, **values), rows)
+
+    update_held(
+        sent, status="sent", sent_at=now, last_error=None, fcm_message_name=sa.bindparam("b_name")
+    )
+    update_held(retried, last_error=sa.bindparam("b_error"), next_attempt_at=sa.bindparam("b_next"))
+    update_held(
+        [{"b_id": k, "b_status": v[0], "b_error": v[1]} for k, v in settled.items()],
+        status=sa.bindparam("b_status"),
+        last_error=sa.bindparam("b_error"),
+    )
     if invalid_tokens:
         db.session.execute(sa.delete(Device).where(Device.token.in_(invalid_tokens)))
     db.session.commit()
     report.sent, report.retried = len(sent), len(retried)
     statuses = [status for status, _ in settled.values()]
-    report.failed = len(failed) + statuses.count("failed")
-    report.dropped = statuses.count("dropped")
+    report.failed, report.dropped = statuses.count("failed"), statuses.count("dropped")
 
 
 def retry_delay(
