@@ -86,6 +86,15 @@ def prune_devices_command() -> None:
     click.echo(f"Deleted {deleted} device tokens not refreshed for {days} days")
 
 
+@click.command("prune-deliveries")
+@with_appcontext
+def prune_deliveries_command() -> None:
+    """Delete outbox rows sent or dropped more than OUTBOX_RETENTION_DAYS (30) days ago."""
+    days = current_app.config["OUTBOX_RETENTION_DAYS"]
+    deleted = notifications_service.prune_finished_deliveries(days=days)
+    click.echo(f"Deleted {deleted} push deliveries finished more than {days} days ago")
+
+
 @click.command("openapi-write")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
@@ -106,6 +115,7 @@ def init_app(app: Flask) -> None:
         prune_idempotency_command,
         outbox_worker_command,
         prune_devices_command,
+        prune_deliveries_command,
         openapi_write_command,
     ):
         app.cli.add_command(command)

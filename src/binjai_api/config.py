@@ -82,6 +82,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OUTBOX_POLL_SECONDS": _env_int("OUTBOX_POLL_SECONDS", 1),
         "BROADCAST_BATCH_SIZE": _env_int("BROADCAST_BATCH_SIZE", 1000),
         "DEVICE_RETENTION_DAYS": _env_int("DEVICE_RETENTION_DAYS", 60),
+        "OUTBOX_RETENTION_DAYS": _env_int("OUTBOX_RETENTION_DAYS", 30),
         "TESTING": False,
     }
     if overrides:

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,28 @@ def test_concurrent_registrations_of_one_token_make_one_device(app: Flask) -> No
     assert not [r for r in results if isinstance(r, Exception)], results
     assert results.count(True) == 1, "exactly one request created it"
     assert count(app, Device, Device.token == token) == 1
+
+
+def test_prune_deliveries_keeps_failed_and_recent_rows_and_every_inbox_entry(app: Flask) -> None:
+    accounts = [factories.make_account(app, "citizen") for _ in range(3)]
+    for index, account in enumerate(accounts):
+        register_device(app, account.id, DEVICE_TOKEN + f"prune-{index}")
+    notify_and_commit(app, [a.id for a in accounts], PASSWORD_CHANGED)
+    long_ago = utcnow() - timedelta(days=31)
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(Delivery.id).order_by(Delivery.id)))
+        for delivery_id, status, updated in zip(
+            ids, ("sent", "failed", "sent"), (long_ago, long_ago, utcnow()), strict=True
+        ):
+            db.session.execute(
+                sa.update(Delivery)
+                .where(Delivery.id == delivery_id)
+                .values(status=status, updated_at=updated)
+            )
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["prune-deliveries"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 push deliveries" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(sa.select(Delivery.id).order_by(Delivery.id))) == ids[1:]
+    assert count(app, Notification) == 3

@@ -115,6 +115,19 @@ def prune_stale_devices(*, days: int = DEVICE_RETENTION_DAYS) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def prune_finished_deliveries(*, days: int) -> int:
+    """Delete outbox rows that were sent or dropped more than `days` days ago (the inbox keeps
+    the notification itself); failed ones stay for operators until retried or pruned by hand."""
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.status.in_(("sent", "dropped")), Delivery.updated_at < cutoff
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- notify: the one entry point for every domain ----------------------------------------------
 
 
