@@ -26,11 +26,9 @@ def register_device(
 
 def notify_and_commit(app: Flask, user_ids: list[str], kind: str, **kwargs: Any) -> list[str]:
     with app.app_context():
-        notifications = service.notify(
-            recipients=[uuid.UUID(u) for u in user_ids], kind=kind, **kwargs
-        )
+        ids = service.notify(recipients=[uuid.UUID(u) for u in user_ids], kind=kind, **kwargs)
         db.session.commit()
-        return [str(n.id) for n in notifications]
+        return [str(notification_id) for notification_id in ids]
 
 
 def count(app: Flask, model: type[Any], *conditions: Any) -> int:

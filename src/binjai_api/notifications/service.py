@@ -30,9 +30,9 @@ from binjai_api.notifications.models import (
     TopicSubscription,
 )
 from binjai_api.pagination import apply_sort
+from binjai_api.regions import service as regions_service
 
 DEEP_LINK_SCHEME = "binjai"
-DEVICE_RETENTION_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def unregister_device(*, user_id: uuid.UUID, token: str) -> None:
     db.session.commit()
 
 
-def prune_stale_devices(*, days: int = DEVICE_RETENTION_DAYS) -> int:
+def prune_stale_devices(*, days: int) -> int:
     """Delete tokens the app has not refreshed for `days` days (FCM treats them as stale)."""
     cutoff = utcnow() - timedelta(days=days)
     result = db.session.execute(sa.delete(Device).where(Device.refreshed_at < cutoff))
@@ -137,44 +137,77 @@ def notify(
     kind: str,
     params: Mapping[str, str] | None = None,
     link: Link | None = None,
-) -> list[Notification]:
+) -> list[uuid.UUID]:
     """Put a notification in each recipient's inbox and queue a push to each of their devices,
-    in the caller's transaction (the caller commits)."""
+    in the caller's transaction (the caller commits). Returns the inbox entries' ids."""
     if kind not in kinds.KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; add it to notifications/kinds.py")
     params = dict(params or {})
     kinds.render(kind, params, None)  # a missing template parameter fails here, not in a worker
     user_ids = list(dict.fromkeys(recipients))
-    if not user_ids:
-        return []
-    now = utcnow()
-    notifications = [
-        Notification(
-            id=uuid.uuid4(),
-            user_id=user_id,
-            kind=kind,
-            params=params,
-            resource_type=link.resource_type if link else None,
-            resource_id=link.resource_id if link else None,
-            created_at=now,
-            updated_at=now,
-        )
-        for user_id in user_ids
-    ]
-    db.session.add_all(notifications)
-    by_user = {n.user_id: n.id for n in notifications}
-    db.session.add_all(
-        Delivery(
-            id=uuid.uuid4(),
-            notification_id=by_user[user_id],
-            device_id=device_id,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        for device_id, user_id in _push_targets(user_ids, kind)
+    written = _write_inbox_and_outbox(
+        user_ids,
+        kind=kind,
+        params=params,
+        resource_type=link.resource_type if link else None,
+        resource_id=link.resource_id if link else None,
     )
-    return notifications
+    return written.notification_ids
+
+
+@dataclass(frozen=True)
+class _Written:
+    notification_ids: list[uuid.UUID]
+    deliveries: int
+
+
+def _write_inbox_and_outbox(
+    user_ids: list[uuid.UUID],
+    *,
+    kind: str,
+    params: Mapping[str, str],
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    broadcast_id: uuid.UUID | None = None,
+) -> _Written:
+    """One inbox row per user and one pending push per device, in the current transaction: the
+    one write path of `notify()` and of broadcasts."""
+    if not user_ids:
+        return _Written([], 0)
+    db.session.flush()  # the caller's pending rows (a new account, say) exist before ours refer
+    now = utcnow()
+    by_user = {user_id: uuid.uuid4() for user_id in user_ids}
+    notification_rows = [
+        {
+            "id": notification_id,
+            "user_id": user_id,
+            "kind": kind,
+            "params": dict(params),
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "broadcast_id": broadcast_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id, notification_id in by_user.items()
+    ]
+    db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), notification_rows)
+    delivery_rows = [
+        {
+            "id": uuid.uuid4(),
+            "notification_id": by_user[user_id],
+            "device_id": device_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for device_id, user_id in _push_targets(user_ids, kind)
+    ]
+    if delivery_rows:
+        db.session.execute(sa.insert(cast(sa.Table, Delivery.__table__)), delivery_rows)
+    return _Written(list(by_user.values()), len(delivery_rows))
 
 
 def _push_targets(user_ids: list[uuid.UUID], kind: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -323,7 +356,7 @@ def create_broadcast(
         errors["title_en" if title_en is None else "body_en"] = [
             gettext("Give both the English title and body, or neither.")
         ]
-    if kecamatan_code is not None and not _kecamatan_exists(kecamatan_code):
+    if kecamatan_code is not None and regions_service.find_kecamatan(kecamatan_code) is None:
         errors["kecamatan_code"] = [gettext("There is no such kecamatan in Binjai.")]
     if errors:
         raise field_errors(errors)
@@ -340,12 +373,6 @@ def create_broadcast(
     db.session.add(broadcast)
     db.session.commit()
     return broadcast
-
-
-def _kecamatan_exists(code: str) -> bool:
-    from binjai_api.regions import service as regions_service
-
-    return any(k.code == code for k in regions_service.list_kecamatan())
 
 
 def broadcasts_query(*, sort: str = "-created_at") -> sa.Select[Broadcast]:
@@ -392,38 +419,12 @@ def record_broadcast_batch(*, batch_size: int) -> int:
     user_ids: list[uuid.UUID] = list(db.session.scalars(_next_recipients(broadcast, batch_size)))
     now = utcnow()
     if user_ids:
-        notification_rows = [
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "kind": kinds.ANNOUNCEMENT,
-                "params": {},
-                "broadcast_id": broadcast.id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for user_id in user_ids
-        ]
-        db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), notification_rows)
-        by_user = {row["user_id"]: row["id"] for row in notification_rows}
-        delivery_rows = [
-            {
-                "id": uuid.uuid4(),
-                "notification_id": by_user[user_id],
-                "device_id": device_id,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for device_id, user_id in _push_targets(user_ids, kinds.ANNOUNCEMENT)
-        ]
-        if delivery_rows:
-            db.session.execute(sa.insert(cast(sa.Table, Delivery.__table__)), delivery_rows)
+        written = _write_inbox_and_outbox(
+            user_ids, kind=kinds.ANNOUNCEMENT, params={}, broadcast_id=broadcast.id
+        )
         broadcast.fan_out_cursor = user_ids[-1]
         broadcast.recipients_count += len(user_ids)
-        broadcast.deliveries_count += len(delivery_rows)
+        broadcast.deliveries_count += written.deliveries
     if len(user_ids) < batch_size:
         broadcast.status = "recorded"
         broadcast.recorded_at = now

@@ -14,5 +14,9 @@ def list_kecamatan() -> Sequence[Kecamatan]:
     return db.session.scalars(sa.select(Kecamatan).order_by(Kecamatan.code)).all()
 
 
+def find_kecamatan(code: str) -> Kecamatan | None:
+    return db.session.get(Kecamatan, code)
+
+
 def find_kelurahan(code: str) -> Kelurahan | None:
     return db.session.get(Kelurahan, code)
