@@ -16,6 +16,7 @@ from binjai_api.notifications.schemas import (
     DEVICE_EXAMPLE,
     PREFERENCES_EXAMPLE,
     BroadcastCreateSchema,
+    BroadcastProgressSchema,
     BroadcastQueryArgsSchema,
     BroadcastSchema,
     DeliveryQueryArgsSchema,
@@ -166,7 +167,7 @@ class BroadcastsView(MethodView):
     @ops_blp.arguments(BroadcastCreateSchema, example=BROADCAST_EXAMPLE)
     @ops_blp.response(
         202,
-        BroadcastSchema,
+        BroadcastProgressSchema,
         description="Queued: the outbox worker records it in each inbox and pushes it, in batches.",
     )
     def post(self, payload: dict[str, Any]) -> Any:
@@ -178,7 +179,7 @@ class BroadcastsView(MethodView):
 class BroadcastByIdView(MethodView):
     @access.roles(Role.OPERATOR, Role.ADMIN)
     @ops_blp.etag
-    @ops_blp.response(200, BroadcastSchema)
+    @ops_blp.response(200, BroadcastProgressSchema)
     @ops_blp.alt_response(404, response="NOT_FOUND")
     def get(self, broadcast_id: uuid.UUID) -> Any:
         """Read a city announcement and its delivery progress"""

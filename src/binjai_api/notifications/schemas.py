@@ -190,14 +190,19 @@ class BroadcastSchema(ma.Schema):
     )
     recipients_count = ma.fields.Integer()
     deliveries_count = ma.fields.Integer()
+    created_by_id = ma.fields.UUID(allow_none=True)
+    created_at = UTCDateTime()
+    recorded_at = UTCDateTime(allow_none=True)
+
+
+class BroadcastProgressSchema(BroadcastSchema):
+    """One broadcast with its pushes counted by status (item views only: one count query)."""
+
     deliveries = ComputedNested(
         DeliveryCountsSchema,
         compute=lambda b: delivery_counts(b.id),
         metadata={"description": "Pushes by status."},
     )
-    created_by_id = ma.fields.UUID(allow_none=True)
-    created_at = UTCDateTime()
-    recorded_at = UTCDateTime(allow_none=True)
 
 
 class BroadcastQueryArgsSchema(ma.Schema):
