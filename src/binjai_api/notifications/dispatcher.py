@@ -14,7 +14,7 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -42,10 +42,14 @@ class DispatchReport:
     dropped: int = 0
     db_seconds: float = 0.0
     send_seconds: float = 0.0
-    outcomes: dict[str, int] = field(default_factory=dict)
+    recorded: int = 0  # inbox entries written for broadcasts
+
+    @property
+    def did_work(self) -> bool:
+        return bool(self.claimed or self.recorded)
 
     def add(self, other: DispatchReport) -> None:
-        for name in ("claimed", "sent", "retried", "failed", "dropped"):
+        for name in ("claimed", "sent", "retried", "failed", "dropped", "recorded"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.db_seconds += other.db_seconds
         self.send_seconds += other.send_seconds
@@ -230,59 +234,65 @@ def retry_delay(
 def run_once(sender: fcm.PushSender) -> DispatchReport:
     """One round of the worker: record one broadcast batch, then push one batch."""
     config = current_app.config
-    report = DispatchReport()
     began = time.perf_counter()
     recorded = record_broadcast_batch(batch_size=config["BROADCAST_BATCH_SIZE"])
-    report.db_seconds += time.perf_counter() - began
-    report.outcomes["recorded"] = recorded
-    report.add(dispatch_due(sender))
+    report = dispatch_due(sender)
+    report.recorded = recorded
+    report.db_seconds = time.perf_counter() - began - report.send_seconds  # all but the sending
     return report
 
 
-def drain(sender: fcm.PushSender) -> DispatchReport:
-    """Work until nothing is due (tests, benchmarks, `outbox-worker --drain`)."""
-    total = DispatchReport()
-    while True:
-        report = run_once(sender)
-        total.add(report)
-        if not report.claimed and not report.outcomes.get("recorded"):
-            return total
-
-
 def make_sender() -> fcm.PushSender:
+    """The Firebase sender when FIREBASE_CREDENTIALS is set, else the logging one."""
     config = current_app.config
-    return fcm.make_sender(
-        credentials_path=config["FIREBASE_CREDENTIALS"],
+    if not config["FIREBASE_CREDENTIALS"]:
+        return fcm.LoggingSender()
+    return fcm.FirebaseSender(
+        config["FIREBASE_CREDENTIALS"],
         endpoint=config["FCM_ENDPOINT"],
-        timeout=config["FCM_HTTP_TIMEOUT_SECONDS"],
+        timeout_seconds=config["FCM_HTTP_TIMEOUT_SECONDS"],
     )
 
 
-def run_worker(sender: fcm.PushSender, *, stop: threading.Event, drain_only: bool = False) -> None:
-    """The outbox worker's loop: work while there is work, poll when idle, stop on `stop`.
+def run_worker(
+    sender: fcm.PushSender, *, stop: threading.Event, drain_only: bool = False
+) -> DispatchReport:
+    """The outbox worker's loop: work while there is work, poll when idle, stop on `stop`; with
+    `drain_only`, return once nothing is due. Returns what it did.
 
-    A database outage is waited out, not fatal: the rows stay in the outbox.
+    A database outage is waited out, not fatal: the rows stay in the outbox. Draining (tests,
+    benchmarks, `--drain`) has no one to wait for, so there the error is raised.
     """
     poll_seconds = current_app.config["OUTBOX_POLL_SECONDS"]
+    total = DispatchReport()
     while not stop.is_set():
         try:
             report = run_once(sender)
         except sa.exc.DBAPIError:
             db.session.rollback()
+            if drain_only:
+                raise
             log.exception("outbox worker: database error; retrying in %s s", poll_seconds)
             stop.wait(poll_seconds)
             continue
-        if report.claimed or report.outcomes.get("recorded"):
+        total.add(report)
+        if report.did_work:
             log.info(
                 "outbox: recorded=%s claimed=%s sent=%s retried=%s failed=%s dropped=%s",
-                report.outcomes.get("recorded", 0),
+                report.recorded,
                 report.claimed,
                 report.sent,
                 report.retried,
                 report.failed,
                 report.dropped,
             )
-            continue
-        if drain_only:
-            return
-        stop.wait(poll_seconds)
+        elif drain_only:
+            break
+        else:
+            stop.wait(poll_seconds)
+    return total
+
+
+def drain(sender: fcm.PushSender) -> DispatchReport:
+    """Work until nothing is due."""
+    return run_worker(sender, stop=threading.Event(), drain_only=True)

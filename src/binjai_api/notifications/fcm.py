@@ -15,7 +15,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import firebase_admin
@@ -63,7 +63,6 @@ class PushResult:
 class SendTimings:
     calls: int = 0
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class PushSender(Protocol):
@@ -212,9 +211,3 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
-
-
-def make_sender(*, credentials_path: str | None, endpoint: str | None, timeout: int) -> PushSender:
-    if credentials_path:
-        return FirebaseSender(credentials_path, endpoint=endpoint, timeout_seconds=timeout)
-    return LoggingSender()
