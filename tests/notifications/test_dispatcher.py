@@ -364,3 +364,18 @@ def test_an_fcm_that_hangs_costs_one_timeout_then_the_push_is_retried_later(
     [row] = deliveries(app)
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert row["last_error"].startswith("DeadlineExceededError")
+
+
+def test_retry_delays_are_jittered_and_never_sooner_than_retry_after() -> None:
+    delays = [
+        dispatcher.retry_delay(attempt=3, retry_after=None, base_seconds=30, max_seconds=3600)
+        for _ in range(200)
+    ]
+    assert all(60 <= delay <= 120 for delay in delays), "base * 2^(attempt-1), halved at most"
+    assert max(delays) - min(delays) > 20, "spread out, so retries of one outage do not align"
+    capped = dispatcher.retry_delay(attempt=20, retry_after=None, base_seconds=30, max_seconds=3600)
+    assert 1800 <= capped <= 3600
+    assert (
+        dispatcher.retry_delay(attempt=1, retry_after=900, base_seconds=30, max_seconds=3600) == 900
+    )
+    assert dispatcher.retry_delay(attempt=3, retry_after=1, base_seconds=30, max_seconds=3600) >= 60
