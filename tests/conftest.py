@@ -92,8 +92,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
-    application = make_test_app(database_url)
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    application = make_test_app(database_url, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))
     if is_postgres():
         with application.app_context():
             try:

@@ -62,9 +62,26 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.auth.routes import blp as auth_blp
     from binjai_api.notifications.routes import blp as notifications_blp
     from binjai_api.notifications.routes import ops_blp as broadcasts_blp
+    from binjai_api.complaints.routes import blp as complaints_blp
+    from binjai_api.health.routes import blp as health_blp
+    from binjai_api.licensing.routes import blp as licensing_blp
+    from binjai_api.open311.routes import blp as open311_blp
     from binjai_api.regions.routes import blp as regions_blp
+    from binjai_api.workcalendar.routes import blp as days_off_blp
 
-    return (auth_blp, notifications_blp, agencies_blp, regions_blp, broadcasts_blp, admin_blp)
+    return (
+        auth_blp,
+        complaints_blp,
+        licensing_blp,
+        health_blp,
+        notifications_blp,
+        agencies_blp,
+        regions_blp,
+        days_off_blp,
+        broadcasts_blp,
+        admin_blp,
+        open311_blp,
+    )
 
 
 def _import_models() -> None:
@@ -72,8 +89,12 @@ def _import_models() -> None:
     from binjai_api import idempotency  # noqa: F401
     from binjai_api.agencies import models as _agencies  # noqa: F401
     from binjai_api.auth import models as _auth  # noqa: F401
+    from binjai_api.complaints import models as _complaints  # noqa: F401
+    from binjai_api.health import models as _health  # noqa: F401
+    from binjai_api.licensing import models as _licensing  # noqa: F401
     from binjai_api.notifications import models as _notifications  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
+    from binjai_api.workcalendar import models as _workcalendar  # noqa: F401
 
 
 def _register_principal_loader() -> None:

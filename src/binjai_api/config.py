@@ -63,6 +63,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DEFAULT_RATE_LIMIT": os.environ.get("DEFAULT_RATE_LIMIT", "300 per minute"),
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 26 * 1024 * 1024),
+        # Uploaded photos and documents, outside any served folder: files are only read back
+        # through authorised endpoints (CONVENTIONS: files).
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
         "IDEMPOTENCY_TTL_HOURS": _env_int("IDEMPOTENCY_TTL_HOURS", 24),
         "IDEMPOTENCY_IN_FLIGHT_SECONDS": _env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
         # argon2id cost (RFC 9106 second recommended option by default).

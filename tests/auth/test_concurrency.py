@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from werkzeug.test import TestResponse
 
 from binjai_api.auth.models import AuthSession, User
 from binjai_api.extensions import db
 from tests import factories
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.postgres_only
-
-
-def run_together(app: Flask, count: int, request: Callable[[Any], TestResponse]) -> list[Any]:
-    """Send `count` requests at the same instant, each from its own client and connection."""
-    barrier = threading.Barrier(count)
-    responses: list[Any] = []
-
-    def worker() -> None:
-        client = app.test_client()
-        barrier.wait()
-        responses.append(request(client))
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(responses) == count
-    return responses
 
 
 def test_concurrent_registrations_of_one_nik_create_one_account(

@@ -45,6 +45,7 @@ def test_public_routes_are_exactly_the_intended_ones(app: Flask) -> None:
         "GET /api/static/<path:filename>",
         "GET /api/v1/agencies",
         "GET /api/v1/agencies/<uuid:agency_id>",
+        "GET /api/v1/days-off",
         "GET /api/v1/openapi.json",
         "GET /api/v1/regions",
         "GET /healthz",

@@ -51,32 +51,45 @@ class NotificationKind:
 ANNOUNCEMENT = "announcement"
 PASSWORD_CHANGED = "password_changed"
 
+_ACCOUNT_KINDS: tuple[NotificationKind, ...] = (
+    NotificationKind(
+        code=ANNOUNCEMENT,
+        label=lazy_gettext("City announcements"),
+        # The operator writes the texts of a broadcast in each language.
+        title=lazy_gettext("%(title)s"),
+        body=lazy_gettext("%(body)s"),
+        optional=True,
+        android_channel="pengumuman",
+        high_priority=False,
+    ),
+    NotificationKind(
+        code=PASSWORD_CHANGED,
+        label=lazy_gettext("Account security"),
+        title=lazy_gettext("Your password was changed"),
+        body=lazy_gettext(
+            "The password of your Binjai account was just changed and every device was "
+            "signed out. If this was not you, contact the Binjai Command Center at once."
+        ),
+        optional=False,
+        android_channel="akun",
+        high_priority=True,
+    ),
+)
+
+# --- complaints (pengaduan / aspirasi) ---
+COMPLAINT_KINDS: tuple[NotificationKind, ...] = ()
+# --- end complaints ---
+
+# --- licensing (perizinan) ---
+PERMIT_KINDS: tuple[NotificationKind, ...] = ()
+# --- end licensing ---
+
+# --- health (antrean online) ---
+QUEUE_KINDS: tuple[NotificationKind, ...] = ()
+# --- end health ---
+
 KINDS: Mapping[str, NotificationKind] = {
-    kind.code: kind
-    for kind in (
-        NotificationKind(
-            code=ANNOUNCEMENT,
-            label=lazy_gettext("City announcements"),
-            # The operator writes the texts of a broadcast in each language.
-            title=lazy_gettext("%(title)s"),
-            body=lazy_gettext("%(body)s"),
-            optional=True,
-            android_channel="pengumuman",
-            high_priority=False,
-        ),
-        NotificationKind(
-            code=PASSWORD_CHANGED,
-            label=lazy_gettext("Account security"),
-            title=lazy_gettext("Your password was changed"),
-            body=lazy_gettext(
-                "The password of your Binjai account was just changed and every device was "
-                "signed out. If this was not you, contact the Binjai Command Center at once."
-            ),
-            optional=False,
-            android_channel="akun",
-            high_priority=True,
-        ),
-    )
+    kind.code: kind for kind in (*_ACCOUNT_KINDS, *COMPLAINT_KINDS, *PERMIT_KINDS, *QUEUE_KINDS)
 }
 
 OPTIONAL_KINDS = tuple(code for code, kind in KINDS.items() if kind.optional)

@@ -1,0 +1,3 @@
+"""Tables of the health domain."""
+
+from __future__ import annotations

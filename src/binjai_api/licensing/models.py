@@ -1,0 +1,3 @@
+"""Tables of the licensing domain."""
+
+from __future__ import annotations
