@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
-        openapi-check translations docs-check bench bench-push clean
+        openapi-check translations docs-check bench bench-push bench-complaints bench-health clean
 
 help:
 	@echo "make run            serve the API on http://127.0.0.1:$(PORT) with the Binjai demo data"
@@ -22,6 +22,8 @@ help:
 	@echo "make docs-check     render /api/docs and /api/redoc in headless Chromium, offline"
 	@echo "make bench          benchmarks under gunicorn (prints figures)"
 	@echo "make bench-push     a broadcast to 100,000 devices through the SDK, to a local fake FCM"
+	@echo "make bench-complaints  public feed and GeoJSON over 200,000 reports (PostgreSQL)"
+	@echo "make bench-health   facility search and queue polling, 20,000 bookings (PostgreSQL)"
 	@echo "make translations   extract, update and compile the gettext catalogs"
 
 $(BIN)/python:
@@ -103,6 +105,12 @@ bench: install-dev
 
 bench-push: install-dev
 	$(BIN)/python bench/push_broadcast.py
+
+bench-complaints: install-dev
+	$(BIN)/python bench/complaints_feed.py
+
+bench-health: install-dev
+	$(BIN)/python bench/health_queue.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -60,11 +60,11 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.agencies.routes import blp as agencies_blp
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
-    from binjai_api.notifications.routes import blp as notifications_blp
-    from binjai_api.notifications.routes import ops_blp as broadcasts_blp
     from binjai_api.complaints.routes import blp as complaints_blp
     from binjai_api.health.routes import blp as health_blp
     from binjai_api.licensing.routes import blp as licensing_blp
+    from binjai_api.notifications.routes import blp as notifications_blp
+    from binjai_api.notifications.routes import ops_blp as broadcasts_blp
     from binjai_api.open311.routes import blp as open311_blp
     from binjai_api.regions.routes import blp as regions_blp
     from binjai_api.workcalendar.routes import blp as days_off_blp

@@ -18,6 +18,8 @@ API_V1_STR = "/api/v1"
 # Development defaults. Production refuses to start with any of these.
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-change-me"
+DEV_PAYMENT_CALLBACK_SECRET = "dev-only-payment-callback-secret-change-me"
+DEV_PERMIT_SIGNING_KEY = "dev-only-permit-signing-key-change-me"
 MIN_SECRET_LENGTH = 32
 
 
@@ -86,6 +88,21 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BROADCAST_BATCH_SIZE": _env_int("BROADCAST_BATCH_SIZE", 1000),
         "DEVICE_RETENTION_DAYS": _env_int("DEVICE_RETENTION_DAYS", 60),
         "OUTBOX_RETENTION_DAYS": _env_int("OUTBOX_RETENTION_DAYS", 30),
+        # Online queue (antrean online): how far ahead residents may book (today to N days), and
+        # how many active bookings one account may hold at once (family members included).
+        "QUEUE_BOOKING_DAYS_AHEAD": _env_int("QUEUE_BOOKING_DAYS_AHEAD", 7),
+        "QUEUE_MAX_ACTIVE_BOOKINGS": _env_int("QUEUE_MAX_ACTIVE_BOOKINGS", 3),
+        # Complaints: locations must fall in this box (min_lon,min_lat,max_lon,max_lat).
+        "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
+        "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),
+        # Licensing: the payment gateway signs its callbacks with this shared secret
+        # (HMAC-SHA256); issued permits' verification codes are signed with the signing key; the
+        # QR code on a permit points at PUBLIC_BASE_URL + /api/v1/permits/verify/<code>.
+        "PAYMENT_CALLBACK_SECRET": os.environ.get(
+            "PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_CALLBACK_SECRET
+        ),
+        "PERMIT_SIGNING_KEY": os.environ.get("PERMIT_SIGNING_KEY", DEV_PERMIT_SIGNING_KEY),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/"),
         "TESTING": False,
     }
     if overrides:
@@ -146,6 +163,8 @@ def check_settings(settings: dict[str, Any]) -> None:
     for name, dev_default in (
         ("SECRET_KEY", DEV_SECRET_KEY),
         ("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
+        ("PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_CALLBACK_SECRET),
+        ("PERMIT_SIGNING_KEY", DEV_PERMIT_SIGNING_KEY),
     ):
         value = settings.get(name) or ""
         if value == dev_default or len(value) < MIN_SECRET_LENGTH:

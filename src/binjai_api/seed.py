@@ -13,7 +13,10 @@ from binjai_api.agencies.models import Agency
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.models import User
+from binjai_api.complaints import service as complaints_service
 from binjai_api.extensions import db
+from binjai_api.health import service as health_service
+from binjai_api.licensing import service as licensing_service
 from binjai_api.regions.models import Kecamatan, Kelurahan
 
 
@@ -97,4 +100,7 @@ def seed_demo() -> dict[str, int]:
         "regions": seed_regions(),
         "agencies": seed_agencies(),
         "accounts": seed_demo_accounts(),
+        "permit_types": licensing_service.seed_demo_permit_types(),
+        "complaint_categories": complaints_service.seed_categories(),
+        "health_facilities": health_service.seed_demo_facilities(),
     }

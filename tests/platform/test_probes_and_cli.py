@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api import seed
 from binjai_api.auth.models import User
 from binjai_api.extensions import db
 
@@ -20,7 +21,7 @@ def test_liveness_and_readiness(client: FlaskClient) -> None:
 def test_seed_demo_is_idempotent(app: Flask, runner: Any) -> None:
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
-    assert "accounts +4" in first.output
+    assert f"accounts +{len(seed.demo_accounts())}" in first.output
     with app.app_context():
         count = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     second = runner.invoke(args=["seed-demo"])

@@ -75,11 +75,12 @@ def test_a_file_over_the_limit_is_refused_with_413(app: Flask) -> None:
 
 def test_a_missing_or_empty_file_is_a_422(app: Flask) -> None:
     for file in (None, upload(b"", "empty.jpg")):
-        with app.test_request_context(), pytest.raises(Problem) as missing:
-            uploads.check_upload(file, accepted=uploads.IMAGE_TYPES, max_bytes=1000)
-        assert missing.value.status == 422 and missing.value.errors == {
-            "files": {"file": [str(uploads.NO_FILE)]}
-        }
+        with app.test_request_context():
+            with pytest.raises(Problem) as missing:
+                uploads.check_upload(file, accepted=uploads.IMAGE_TYPES, max_bytes=1000)
+            assert missing.value.status == 422 and missing.value.errors == {
+                "files": {"file": [str(uploads.NO_FILE)]}
+            }
 
 
 def test_stored_files_live_under_the_upload_folder_by_key_only(app: Flask) -> None:

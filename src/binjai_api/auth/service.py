@@ -510,6 +510,21 @@ def create_api_client(
     return client, secret
 
 
+def client_for_api_key(*, api_key: str, scope: ApiScope) -> ApiClient | None:
+    """The integrator holding this API key (`<client_id>:<client_secret>`, the credentials an
+    admin issued) when it is active and granted `scope`; None otherwise. For standards that pass
+    a key instead of a bearer token (Open311 GeoReport v2)."""
+    client_id, separator, secret = api_key.partition(":")
+    if not separator or not client_id or not secret:
+        _dummy_verify(secret or api_key)
+        return None
+    client = _verified_client(client_id, secret)
+    if client is None or scope.value not in client.scopes:
+        return None
+    client.last_used_at = utcnow()
+    return client
+
+
 def api_clients_query() -> sa.Select[ApiClient]:
     return sa.select(ApiClient).order_by(ApiClient.created_at, ApiClient.id)
 
@@ -524,16 +539,21 @@ def deactivate_api_client(*, api_client_id: uuid.UUID) -> ApiClient:
     return client
 
 
-def issue_client_token(*, client_id: str, client_secret: str, scope: str | None) -> ClientToken:
-    """OAuth 2.0 client credentials grant (RFC 6749 §4.4)."""
+def _verified_client(client_id: str, client_secret: str) -> ApiClient | None:
+    """The active client with these credentials, or None (in constant time per attempt)."""
     client = db.session.scalar(sa.select(ApiClient).where(ApiClient.client_id == client_id))
     if client is None:
         _dummy_verify(client_secret)
-    if (
-        client is None
-        or not client.is_active
-        or not verify_password(client.secret_hash, client_secret)
-    ):
+        return None
+    if not client.is_active or not verify_password(client.secret_hash, client_secret):
+        return None
+    return client
+
+
+def issue_client_token(*, client_id: str, client_secret: str, scope: str | None) -> ClientToken:
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4)."""
+    client = _verified_client(client_id, client_secret)
+    if client is None:
         raise unauthorized("invalid_client", gettext("Unknown client or wrong secret."))
     requested = set(scope.split()) if scope else set(client.scopes)
     if not requested <= set(client.scopes):

@@ -77,15 +77,238 @@ _ACCOUNT_KINDS: tuple[NotificationKind, ...] = (
 )
 
 # --- complaints (pengaduan / aspirasi) ---
-COMPLAINT_KINDS: tuple[NotificationKind, ...] = ()
+COMPLAINT_RECEIVED = "complaint_received"
+COMPLAINT_DISPATCHED = "complaint_dispatched"
+COMPLAINT_REJECTED = "complaint_rejected"
+COMPLAINT_DUPLICATE = "complaint_duplicate"
+COMPLAINT_TRANSFERRED = "complaint_transferred"
+COMPLAINT_IN_PROGRESS = "complaint_in_progress"
+COMPLAINT_RESOLVED = "complaint_resolved"
+COMPLAINT_CLOSED = "complaint_closed"
+COMPLAINT_REOPENED = "complaint_reopened"
+COMPLAINT_RESPONSE = "complaint_response"
+
+
+def _complaint_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
+    return NotificationKind(
+        code=code,
+        label=lazy_gettext("My reports"),
+        title=title,
+        body=body,
+        optional=False,
+        android_channel="pengaduan",
+        high_priority=False,
+    )
+
+
+COMPLAINT_KINDS: tuple[NotificationKind, ...] = (
+    _complaint_kind(
+        COMPLAINT_RECEIVED,
+        lazy_gettext("Report %(tracking_number)s received"),
+        lazy_gettext(
+            "Your report “%(title)s” was received. The Command Center verifies it within "
+            "3 working days."
+        ),
+    ),
+    _complaint_kind(
+        COMPLAINT_DISPATCHED,
+        lazy_gettext("Report %(tracking_number)s verified"),
+        lazy_gettext("“%(title)s” was verified and sent to %(agency)s."),
+    ),
+    _complaint_kind(
+        COMPLAINT_REJECTED,
+        lazy_gettext("Report %(tracking_number)s rejected"),
+        lazy_gettext("“%(title)s” was rejected: %(note)s"),
+    ),
+    _complaint_kind(
+        COMPLAINT_DUPLICATE,
+        lazy_gettext("Report %(tracking_number)s joined another report"),
+        lazy_gettext(
+            "“%(title)s” was already reported as %(original)s; you now follow that report."
+        ),
+    ),
+    _complaint_kind(
+        COMPLAINT_TRANSFERRED,
+        lazy_gettext("Report %(tracking_number)s transferred"),
+        lazy_gettext("“%(title)s” was handed on to %(agency)s: %(note)s"),
+    ),
+    _complaint_kind(
+        COMPLAINT_IN_PROGRESS,
+        lazy_gettext("Report %(tracking_number)s in progress"),
+        lazy_gettext("%(agency)s has started work on “%(title)s”."),
+    ),
+    _complaint_kind(
+        COMPLAINT_RESOLVED,
+        lazy_gettext("Report %(tracking_number)s resolved"),
+        lazy_gettext(
+            "“%(title)s” was resolved: %(note)s. Rate the result or reopen it within 7 days."
+        ),
+    ),
+    _complaint_kind(
+        COMPLAINT_CLOSED,
+        lazy_gettext("Report %(tracking_number)s closed"),
+        lazy_gettext("“%(title)s” is closed. Thank you."),
+    ),
+    _complaint_kind(
+        COMPLAINT_REOPENED,
+        lazy_gettext("Report %(tracking_number)s reopened"),
+        lazy_gettext("“%(title)s” was reopened: %(note)s"),
+    ),
+    _complaint_kind(
+        COMPLAINT_RESPONSE,
+        lazy_gettext("New response on report %(tracking_number)s"),
+        lazy_gettext("%(agency)s responded on “%(title)s”."),
+    ),
+)
 # --- end complaints ---
 
 # --- licensing (perizinan) ---
-PERMIT_KINDS: tuple[NotificationKind, ...] = ()
+PERMIT_SUBMITTED = "permit_submitted"
+PERMIT_RESUBMITTED = "permit_resubmitted"
+PERMIT_VERIFIED = "permit_verified"
+PERMIT_CORRECTION_REQUESTED = "permit_correction_requested"
+PERMIT_REVIEWED = "permit_reviewed"
+PERMIT_BILL_ISSUED = "permit_bill_issued"
+PERMIT_APPROVED = "permit_approved"
+PERMIT_PAYMENT_RECEIVED = "permit_payment_received"
+PERMIT_ISSUED = "permit_issued"
+PERMIT_REJECTED = "permit_rejected"
+PERMIT_WITHDRAWN = "permit_withdrawn"
+PERMIT_REVOKED = "permit_revoked"
+
+
+def _permit_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
+    """An update on the applicant's own permit case: never muted."""
+    return NotificationKind(
+        code=code,
+        label=lazy_gettext("Permit applications"),
+        title=title,
+        body=body,
+        optional=False,
+        android_channel="perizinan",
+        high_priority=False,
+    )
+
+
+PERMIT_KINDS: tuple[NotificationKind, ...] = (
+    _permit_kind(
+        PERMIT_SUBMITTED,
+        lazy_gettext("Application %(number)s received"),
+        lazy_gettext("Your %(permit_type)s application was submitted and is being checked."),
+    ),
+    _permit_kind(
+        PERMIT_RESUBMITTED,
+        lazy_gettext("Corrections to %(number)s received"),
+        lazy_gettext("Your corrected %(permit_type)s application is being checked again."),
+    ),
+    _permit_kind(
+        PERMIT_VERIFIED,
+        lazy_gettext("Application %(number)s verified"),
+        lazy_gettext("Your documents are complete; your application moves on to the next step."),
+    ),
+    _permit_kind(
+        PERMIT_CORRECTION_REQUESTED,
+        lazy_gettext("Application %(number)s needs corrections"),
+        lazy_gettext("Please correct your application by %(due_date)s: %(reason)s"),
+    ),
+    _permit_kind(
+        PERMIT_REVIEWED,
+        lazy_gettext("Technical review of %(number)s done"),
+        lazy_gettext("The technical review of your application is complete; a decision follows."),
+    ),
+    _permit_kind(
+        PERMIT_BILL_ISSUED,
+        lazy_gettext("Application %(number)s approved: please pay the levy"),
+        lazy_gettext(
+            "Pay Rp %(amount)s with payment code %(payment_code)s by %(due_date)s; "
+            "your permit is issued after payment."
+        ),
+    ),
+    _permit_kind(
+        PERMIT_APPROVED,
+        lazy_gettext("Application %(number)s approved"),
+        lazy_gettext("Your %(permit_type)s is being prepared for signing."),
+    ),
+    _permit_kind(
+        PERMIT_PAYMENT_RECEIVED,
+        lazy_gettext("Payment for %(number)s received"),
+        lazy_gettext("Thank you. Your %(permit_type)s is being prepared for signing."),
+    ),
+    _permit_kind(
+        PERMIT_ISSUED,
+        lazy_gettext("Your permit %(permit_number)s is issued"),
+        lazy_gettext("Your %(permit_type)s is ready to download in the app."),
+    ),
+    _permit_kind(
+        PERMIT_REJECTED,
+        lazy_gettext("Application %(number)s rejected"),
+        lazy_gettext("Reason: %(reason)s"),
+    ),
+    _permit_kind(
+        PERMIT_WITHDRAWN,
+        lazy_gettext("Application %(number)s withdrawn"),
+        lazy_gettext("Your %(permit_type)s application was withdrawn."),
+    ),
+    _permit_kind(
+        PERMIT_REVOKED,
+        lazy_gettext("Permit %(permit_number)s revoked"),
+        lazy_gettext("Reason: %(reason)s"),
+    ),
+)
 # --- end licensing ---
 
 # --- health (antrean online) ---
-QUEUE_KINDS: tuple[NotificationKind, ...] = ()
+QUEUE_BOOKED = "queue_booked"
+QUEUE_THREE_AHEAD = "queue_three_ahead"
+QUEUE_CALLED = "queue_called"
+QUEUE_CANCELLED_BY_FACILITY = "queue_cancelled_by_facility"
+
+QUEUE_KINDS: tuple[NotificationKind, ...] = (
+    NotificationKind(
+        code=QUEUE_BOOKED,
+        label=lazy_gettext("Queue bookings"),
+        title=lazy_gettext("Queue number %(number)s booked"),
+        body=lazy_gettext(
+            "%(service)s, %(facility)s on %(date)s: your number is %(number)s, booking code "
+            "%(code)s. Show the code at the desk to check in."
+        ),
+        optional=False,
+        android_channel="antrean",
+        high_priority=False,
+    ),
+    NotificationKind(
+        code=QUEUE_THREE_AHEAD,
+        label=lazy_gettext("Your turn is near"),
+        title=lazy_gettext("Three more before you"),
+        body=lazy_gettext(
+            "%(service)s: three people are ahead of number %(number)s. Please be near the room."
+        ),
+        optional=False,
+        android_channel="antrean",
+        high_priority=True,
+    ),
+    NotificationKind(
+        code=QUEUE_CALLED,
+        label=lazy_gettext("Your number is called"),
+        title=lazy_gettext("Number %(number)s, your turn"),
+        body=lazy_gettext("%(service)s is calling number %(number)s now."),
+        optional=False,
+        android_channel="antrean",
+        high_priority=True,
+    ),
+    NotificationKind(
+        code=QUEUE_CANCELLED_BY_FACILITY,
+        label=lazy_gettext("Session cancelled by the facility"),
+        title=lazy_gettext("%(service)s on %(date)s is cancelled"),
+        body=lazy_gettext(
+            "%(facility)s cancelled the session of %(service)s on %(date)s: %(reason)s. "
+            "Your booking is cancelled; please book another day."
+        ),
+        optional=False,
+        android_channel="antrean",
+        high_priority=True,
+    ),
+)
 # --- end health ---
 
 KINDS: Mapping[str, NotificationKind] = {

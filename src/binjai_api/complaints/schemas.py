@@ -1,0 +1,414 @@
+"""Request and response shapes of complaints, their categories, comments and photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from binjai_api.complaints.states import (
+    Action,
+    Actor,
+    ComplaintType,
+    Privacy,
+    Source,
+    Status,
+)
+from binjai_api.i18n import gettext
+from binjai_api.pagination import sort_field
+from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
+
+EXAMPLE_ID = "5f0c3c1e-8d1a-4a53-9a7e-0f3f6f0e2b11"
+PHOTO_PURPOSES = ("report", "resolution")
+KELURAHAN_CODE = ma.validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+KECAMATAN_CODE = ma.validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}$")
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+class ComplaintCategorySchema(ma.Schema):
+    id = ma.fields.UUID()
+    code = ma.fields.String(metadata={"example": "road_damage"})
+    name = ma.fields.String(metadata={"example": "Jalan rusak / berlubang"})
+    name_en = ma.fields.String(metadata={"example": "Damaged road / pothole"})
+    description = ma.fields.String(allow_none=True)
+    agency_id = ma.fields.UUID()
+    follow_up_days = ma.fields.Integer(
+        metadata={"description": "The agency's follow-up deadline in working days", "example": 5}
+    )
+    is_active = ma.fields.Boolean()
+    is_demo = ma.fields.Boolean(metadata={"description": "Demo data, not verified facts"})
+    updated_at = UTCDateTime()
+
+
+class ComplaintCategoryQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    agency_id = ma.fields.UUID()
+    include_inactive = ma.fields.Boolean(load_default=False)
+    sort = sort_field("code", "name", "updated_at", default="code")
+
+
+# --- submission --------------------------------------------------------------------------------
+
+
+class ComplaintCreateSchema(StrictSchema):
+    type = enum_field(ComplaintType, required=True)
+    category_id = ma.fields.UUID(required=True)
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=150))
+    description = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+    lat = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(-90, 90),
+        metadata={"description": "WGS84; must be inside Kota Binjai"},
+    )
+    lon = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(-180, 180))
+    address = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
+    )
+    kelurahan_code = ma.fields.String(
+        required=True,
+        validate=KELURAHAN_CODE,
+        metadata={"description": "Where the problem is (the app may preselect it from the map)"},
+    )
+    privacy = enum_field(
+        Privacy,
+        load_default=Privacy.PUBLIC.value,
+        metadata={
+            "description": "`public`: shown in the public feed without the reporter's name; "
+            "`anonymous`: the reporter's identity is also hidden from the agency; "
+            "`confidential`: the whole report is hidden from the public."
+        },
+    )
+
+
+COMPLAINT_EXAMPLE = {
+    "type": "complaint",
+    "category_id": EXAMPLE_ID,
+    "title": "Jalan berlubang di Jl. Soekarno-Hatta",
+    "description": "Lubang besar di depan toko nomor 12, berbahaya bagi pengendara motor.",
+    "lat": 3.6001,
+    "lon": 98.4853,
+    "address": "Jl. Soekarno-Hatta No. 12",
+    "kelurahan_code": "12.75.02.1001",
+    "privacy": "public",
+}
+
+
+class ComplaintPhotoSchema(ma.Schema):
+    id = ma.fields.UUID()
+    purpose = enum_field(
+        PHOTO_PURPOSES,
+        metadata={"description": "`report`: from the reporter; `resolution`: of the fix"},
+    )
+    media_type = ma.fields.String(metadata={"example": "image/jpeg"})
+    url = ma.fields.String(
+        metadata={
+            "description": "Download path (never a storage path)",
+            "example": f"/api/v1/public/complaints/{EXAMPLE_ID}/photos/{EXAMPLE_ID}",
+        }
+    )
+    created_at = UTCDateTime()
+
+
+class PublicComplaintSchema(ma.Schema):
+    """A report as anyone may see it: never the reporter's identity."""
+
+    id = ma.fields.UUID()
+    tracking_number = ma.fields.String(metadata={"example": "BJI-2026-000123"})
+    type = enum_field(ComplaintType)
+    category_id = ma.fields.UUID()
+    category_code = ma.fields.String(metadata={"example": "road_damage"})
+    category_name = ma.fields.String(metadata={"example": "Jalan rusak / berlubang"})
+    agency_id = ma.fields.UUID(metadata={"description": "The agency now responsible"})
+    agency_code = ma.fields.String(metadata={"example": "PUPR"})
+    agency_name = ma.fields.String()
+    title = ma.fields.String(metadata={"example": "Jalan berlubang di Jl. Soekarno-Hatta"})
+    description = ma.fields.String()
+    lat = ma.fields.Float(allow_none=True, metadata={"example": 3.6001})
+    lon = ma.fields.Float(allow_none=True, metadata={"example": 98.4853})
+    address = ma.fields.String(allow_none=True)
+    kelurahan_code = ma.fields.String(allow_none=True, metadata={"example": "12.75.02.1001"})
+    kecamatan_code = ma.fields.String(allow_none=True, metadata={"example": "12.75.02"})
+    status = enum_field(Status)
+    status_label = ma.fields.String(metadata={"example": "Sent to the agency"})
+    is_open = ma.fields.Boolean()
+    due_at = UTCDateTime(
+        allow_none=True,
+        metadata={
+            "description": "The deadline now running: verification (3 working days) while "
+            "`submitted`, then the agency's follow-up (the category's working days)"
+        },
+    )
+    is_overdue = ma.fields.Boolean()
+    duplicate_of_id = ma.fields.UUID(allow_none=True)
+    resolution_note = ma.fields.String(allow_none=True)
+    resolved_at = UTCDateTime(allow_none=True)
+    supporter_count = ma.fields.Integer(metadata={"description": 'Residents who said "saya juga"'})
+    photos = ma.fields.List(ma.fields.Nested(ComplaintPhotoSchema))
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class PublicComplaintEventSchema(ma.Schema):
+    action = ma.fields.String(metadata={"example": "dispatch"})
+    from_status = enum_field(Status, allow_none=True)
+    to_status = enum_field(Status)
+    created_at = UTCDateTime()
+
+
+class PublicComplaintDetailSchema(PublicComplaintSchema):
+    history = ma.fields.List(ma.fields.Nested(PublicComplaintEventSchema))
+
+
+class ComplaintListItemSchema(PublicComplaintSchema):
+    privacy = enum_field(Privacy)
+    assignee_id = ma.fields.UUID(allow_none=True, metadata={"description": "Staff only"})
+
+
+class ComplaintReporterSchema(ma.Schema):
+    id = ma.fields.UUID()
+    full_name = ma.fields.String(metadata={"example": "Siti Aminah"})
+    phone = ma.fields.String(allow_none=True, metadata={"example": "+6281234567890"})
+
+
+class ComplaintContactSchema(ma.Schema):
+    name = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+
+
+class ComplaintEventSchema(ma.Schema):
+    action = ma.fields.String(metadata={"example": "transfer"})
+    from_status = enum_field(Status, allow_none=True)
+    to_status = enum_field(Status)
+    actor_role = enum_field(Actor, allow_none=True)
+    actor_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={"description": "Staff only, and never for an anonymous reporter"},
+    )
+    from_agency_id = ma.fields.UUID(allow_none=True)
+    to_agency_id = ma.fields.UUID(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+    created_at = UTCDateTime()
+
+
+class ComplaintSchema(ComplaintListItemSchema):
+    """A report with its timeline, for its reporter and the staff handling it."""
+
+    reporter = ma.fields.Nested(
+        ComplaintReporterSchema,
+        allow_none=True,
+        metadata={"description": "Staff only; null when the report is anonymous"},
+    )
+    contact = ma.fields.Nested(
+        ComplaintContactSchema,
+        allow_none=True,
+        metadata={"description": "Contact given through an integrator; hidden when anonymous"},
+    )
+    source = enum_field(Source)
+    rating = ma.fields.Integer(allow_none=True)
+    rating_feedback = ma.fields.String(allow_none=True)
+    reopen_until = UTCDateTime(
+        allow_none=True, metadata={"description": "Last moment to reopen or rate"}
+    )
+    history = ma.fields.List(ma.fields.Nested(ComplaintEventSchema))
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+class CommaSeparated(ma.fields.String):
+    """Several values in one query parameter, `a,b,c`; its errors stay flat (one list of
+    messages per parameter, as in every problem+json)."""
+
+    def __init__(self, item: ma.fields.Field, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.item = item
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        if not parts or len(parts) > 20:
+            raise ma.ValidationError(gettext("Give 1 to 20 comma-separated values."))
+        try:
+            return [self.item.deserialize(part) for part in parts]
+        except ma.ValidationError as error:
+            messages = error.messages if isinstance(error.messages, list) else [str(error)]
+            raise ma.ValidationError([str(message) for message in messages]) from None
+
+
+def _statuses() -> CommaSeparated:
+    return CommaSeparated(
+        enum_field(Status),
+        metadata={
+            "description": "One or more statuses, comma-separated: "
+            + ", ".join(f"`{s.value}`" for s in Status),
+            "example": "dispatched,in_progress",
+        },
+    )
+
+
+class MyComplaintsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    status = _statuses()
+    sort = sort_field("created_at", "updated_at", default="-created_at")
+
+
+class QueueQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    status = _statuses()
+    overdue = ma.fields.Boolean(metadata={"description": "Only reports past (or within) due"})
+    category_id = ma.fields.UUID()
+    agency_id = ma.fields.UUID(metadata={"description": "Operators only; officers see their own"})
+    kecamatan_code = ma.fields.String(validate=KECAMATAN_CODE)
+    assigned_to_me = ma.fields.Boolean()
+    sort = sort_field("created_at", "updated_at", "due_at", default="due_at")
+
+
+class BoundingBox(ma.fields.String):
+    """`min_lon,min_lat,max_lon,max_lat`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parts = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            raise ma.ValidationError(gettext("Give min_lon,min_lat,max_lon,max_lat.")) from None
+        if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+            raise ma.ValidationError(gettext("Give min_lon,min_lat,max_lon,max_lat."))
+        if not all(abs(part) <= 180 for part in parts):
+            raise ma.ValidationError(gettext("Give min_lon,min_lat,max_lon,max_lat."))
+        return parts
+
+
+class PublicComplaintsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    category_id = CommaSeparated(
+        ma.fields.UUID(), metadata={"description": "One or more category ids, comma-separated"}
+    )
+    status = _statuses()
+    kecamatan_code = ma.fields.String(validate=KECAMATAN_CODE)
+    bbox = BoundingBox(
+        metadata={
+            "description": "min_lon,min_lat,max_lon,max_lat (WGS84)",
+            "example": "98.45,3.57,98.52,3.63",
+        }
+    )
+    tracking_number = ma.fields.String(
+        validate=ma.validate.Length(max=20), metadata={"example": "BJI-2026-000123"}
+    )
+    sort = sort_field("created_at", "updated_at", default="-created_at")
+
+
+class NearbyComplaintsQueryArgsSchema(ma.Schema):
+    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
+    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
+    radius_m = ma.fields.Integer(load_default=200, validate=ma.validate.Range(10, 2000))
+    category_id = ma.fields.UUID()
+
+
+class ComplaintGeoJsonQueryArgsSchema(PublicComplaintsQueryArgsSchema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page_size = ma.fields.Integer(
+        load_default=100,
+        validate=ma.validate.Range(1, 500),
+        metadata={"description": "Features per page (1-500)"},
+    )
+
+
+class ComplaintGeoJsonGeometrySchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "Point"})
+    coordinates = ma.fields.List(
+        ma.fields.Float(), metadata={"description": "[lon, lat]", "example": [98.4853, 3.6001]}
+    )
+
+
+class ComplaintGeoJsonPropertiesSchema(ma.Schema):
+    id = ma.fields.UUID()
+    tracking_number = ma.fields.String(metadata={"example": "BJI-2026-000123"})
+    type = enum_field(ComplaintType)
+    category_code = ma.fields.String(metadata={"example": "road_damage"})
+    title = ma.fields.String()
+    status = enum_field(Status)
+    is_open = ma.fields.Boolean()
+    is_overdue = ma.fields.Boolean()
+    agency_code = ma.fields.String(metadata={"example": "PUPR"})
+    kecamatan_code = ma.fields.String(allow_none=True)
+    supporter_count = ma.fields.Integer()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class ComplaintGeoJsonFeatureSchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "Feature"})
+    id = ma.fields.UUID()
+    geometry = ma.fields.Nested(ComplaintGeoJsonGeometrySchema)
+    properties = ma.fields.Nested(ComplaintGeoJsonPropertiesSchema)
+
+
+class ComplaintGeoJsonFeatureCollectionSchema(ma.Schema):
+    type = ma.fields.String(metadata={"example": "FeatureCollection"})
+    features = ma.fields.List(ma.fields.Nested(ComplaintGeoJsonFeatureSchema))
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+class ComplaintTransitionSchema(StrictSchema):
+    action = enum_field(Action, required=True)
+    note = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": "Reason or note; required by reject, transfer, resolve, reopen"},
+    )
+    agency_id = ma.fields.UUID(
+        load_default=None, allow_none=True, metadata={"description": "dispatch, transfer"}
+    )
+    duplicate_of_id = ma.fields.UUID(
+        load_default=None, allow_none=True, metadata={"description": "mark_duplicate"}
+    )
+    rating = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(1, 5),
+        metadata={"description": "rate: 1 to 5"},
+    )
+
+
+TRANSITION_EXAMPLE = {
+    "action": "transfer",
+    "note": "Saluran ini kewenangan Dinas Perkim, bukan PUPR.",
+    "agency_id": EXAMPLE_ID,
+}
+
+
+class ComplaintCommentCreateSchema(StrictSchema):
+    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+    internal = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "An internal note, for staff only; the resident never sees it"},
+    )
+
+
+COMMENT_EXAMPLE = {"body": "Tim kami akan meninjau lokasi besok pagi.", "internal": False}
+
+
+class ComplaintCommentSchema(ma.Schema):
+    id = ma.fields.UUID()
+    body = ma.fields.String(metadata={"example": "Tim kami akan meninjau lokasi besok pagi."})
+    is_internal = ma.fields.Boolean()
+    author_role = enum_field(Actor)
+    is_mine = ma.fields.Boolean()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class ComplaintCommentQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    pass
+
+
+class ComplaintPhotoUploadSchema(ma.Schema):
+    file = Upload(
+        required=True,
+        metadata={"description": "JPEG, PNG or WebP, at most 5 MB; EXIF and GPS are removed"},
+    )

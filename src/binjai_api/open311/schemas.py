@@ -1,0 +1,201 @@
+"""Open311 GeoReport v2 shapes (http://wiki.open311.org/GeoReport_v2), for parsing and the docs.
+
+Field names are the specification's, not ours (`long`, `service_code`, `attribute[code]`).
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+_SPEC = "See the GeoReport v2 specification."
+
+
+class JurisdictionQueryArgsSchema(ma.Schema):
+    jurisdiction_id = ma.fields.String(
+        metadata={
+            "description": "Optional: this endpoint serves one jurisdiction, `binjaikota.go.id`.",
+            "example": "binjaikota.go.id",
+        }
+    )
+
+
+class RequestsQueryArgsSchema(JurisdictionQueryArgsSchema):
+    service_request_id = ma.fields.String(
+        validate=ma.validate.Length(max=2100),
+        metadata={
+            "description": "Comma-separated ids; when given, the other filters are ignored.",
+            "example": "BJI-2026-000123,BJI-2026-000124",
+        },
+    )
+    service_code = ma.fields.String(
+        validate=ma.validate.Length(max=1000),
+        metadata={"description": "Comma-separated service codes.", "example": "road_damage"},
+    )
+    start_date = ma.fields.AwareDateTime(
+        metadata={
+            "description": "Requests made on or after this instant (ISO 8601 with zone). "
+            "Without dates: the last 90 days.",
+            "example": "2026-11-01T00:00:00Z",
+        }
+    )
+    end_date = ma.fields.AwareDateTime(
+        metadata={
+            "description": "Requests made on or before this instant; at most 90 days "
+            "after `start_date`.",
+            "example": "2026-11-30T23:59:59Z",
+        }
+    )
+    status = ma.fields.String(
+        validate=ma.validate.Regexp(r"^(open|closed)(,(open|closed))?$"),
+        metadata={"description": "`open`, `closed` or both, comma-separated.", "example": "open"},
+    )
+
+
+class ServiceRequestFormSchema(ma.Schema):
+    """POST requests: form-encoded, as the specification requires."""
+
+    class Meta:
+        unknown = ma.EXCLUDE  # integrators' extra fields are ignored, as Open311 servers do
+
+    api_key = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={
+            "description": "`<client_id>:<client_secret>` of an API client an admin "
+            "issued with the `complaints:write` scope."
+        },
+    )
+    jurisdiction_id = ma.fields.String(validate=ma.validate.Length(max=100))
+    service_code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    lat = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(-90, 90))
+    long = ma.fields.Float(allow_nan=False, validate=ma.validate.Range(-180, 180))
+    address_string = ma.fields.String(validate=ma.validate.Length(max=300))
+    address_id = ma.fields.String(validate=ma.validate.Length(max=100))
+    email = ma.fields.Email(validate=ma.validate.Length(max=254))
+    device_id = ma.fields.String(validate=ma.validate.Length(max=200))
+    account_id = ma.fields.String(validate=ma.validate.Length(max=200))
+    first_name = ma.fields.String(validate=ma.validate.Length(max=60))
+    last_name = ma.fields.String(validate=ma.validate.Length(max=60))
+    phone = ma.fields.String(validate=ma.validate.Length(max=20))
+    description = ma.fields.String(validate=ma.validate.Length(min=1, max=4000))
+    media_url = ma.fields.Url(validate=ma.validate.Length(max=500))
+    attribute_type = ma.fields.String(
+        data_key="attribute[type]",
+        metadata={"description": "`complaint` (default), `aspiration` or `information_request`"},
+    )
+    attribute_privacy = ma.fields.String(
+        data_key="attribute[privacy]",
+        metadata={"description": "`public` (default), `anonymous` or `confidential`"},
+    )
+    attribute_title = ma.fields.String(
+        data_key="attribute[title]",
+        metadata={"description": "A short title (default: the start of the description)"},
+    )
+    attribute_kelurahan_code = ma.fields.String(
+        data_key="attribute[kelurahan_code]",
+        metadata={"description": "Kemendagri kelurahan code (default: derived from lat/long)"},
+    )
+
+
+SERVICE_REQUEST_EXAMPLE = {
+    "api_key": "bjc_0123456789abcdef01234567:s3cr3t-issued-by-the-admin",
+    "service_code": "road_damage",
+    "lat": 3.6001,
+    "long": 98.4854,
+    "address_string": "Jl. Sudirman depan Lapangan Merdeka, Binjai",
+    "description": "Lubang besar di badan jalan, membahayakan pengendara motor.",
+    "first_name": "Budi",
+    "last_name": "Santoso",
+    "email": "budi@example.id",
+    "attribute[type]": "complaint",
+    "attribute[privacy]": "public",
+}
+
+
+class EndpointSchema(ma.Schema):
+    specification = ma.fields.String(metadata={"example": "http://wiki.open311.org/GeoReport_v2"})
+    url = ma.fields.String(metadata={"example": "https://api.binjaikota.go.id/open311/v2"})
+    changeset = ma.fields.String(metadata={"example": "2026-11-27T00:00:00Z"})
+    type = ma.fields.String(metadata={"example": "production"})
+    formats = ma.fields.List(
+        ma.fields.String(), metadata={"example": ["text/xml", "application/json"]}
+    )
+
+
+class DiscoverySchema(ma.Schema):
+    changeset = ma.fields.String(metadata={"example": "2026-11-27T00:00:00Z"})
+    contact = ma.fields.String()
+    key_service = ma.fields.String()
+    endpoints = ma.fields.List(ma.fields.Nested(EndpointSchema))
+
+
+class ServiceSchema(ma.Schema):
+    service_code = ma.fields.String(metadata={"example": "road_damage"})
+    service_name = ma.fields.String(metadata={"example": "Jalan rusak"})
+    description = ma.fields.String(allow_none=True)
+    metadata = ma.fields.Boolean(metadata={"description": "Whether the service has attributes"})
+    type = ma.fields.String(metadata={"example": "realtime"})
+    keywords = ma.fields.String(allow_none=True)
+    group = ma.fields.String(metadata={"example": "Dinas PUPR"})
+
+
+class AttributeValueSchema(ma.Schema):
+    key = ma.fields.String(metadata={"example": "complaint"})
+    name = ma.fields.String(metadata={"example": "Pengaduan"})
+
+
+class AttributeSchema(ma.Schema):
+    variable = ma.fields.Boolean()
+    code = ma.fields.String(metadata={"example": "type"})
+    datatype = ma.fields.String(metadata={"example": "singlevaluelist"})
+    required = ma.fields.Boolean()
+    datatype_description = ma.fields.String(allow_none=True)
+    order = ma.fields.Integer()
+    description = ma.fields.String()
+    values = ma.fields.List(ma.fields.Nested(AttributeValueSchema))
+
+
+class ServiceDefinitionSchema(ma.Schema):
+    service_code = ma.fields.String(metadata={"example": "road_damage"})
+    attributes = ma.fields.List(ma.fields.Nested(AttributeSchema))
+
+
+class ServiceRequestSchema(ma.Schema):
+    service_request_id = ma.fields.String(metadata={"example": "BJI-2026-000123"})
+    status = ma.fields.String(validate=ma.validate.OneOf(["open", "closed"]))
+    status_notes = ma.fields.String(allow_none=True)
+    service_name = ma.fields.String(metadata={"example": "Jalan rusak"})
+    service_code = ma.fields.String(metadata={"example": "road_damage"})
+    description = ma.fields.String()
+    agency_responsible = ma.fields.String(
+        metadata={"example": "Dinas Pekerjaan Umum dan Penataan Ruang"}
+    )
+    service_notice = ma.fields.String(allow_none=True)
+    requested_datetime = ma.fields.String(metadata={"example": "2026-11-27T03:15:00Z"})
+    updated_datetime = ma.fields.String(metadata={"example": "2026-11-27T05:00:00Z"})
+    expected_datetime = ma.fields.String(
+        allow_none=True, metadata={"example": "2026-12-02T16:59:59Z"}
+    )
+    address = ma.fields.String(allow_none=True)
+    address_id = ma.fields.String(allow_none=True)
+    zipcode = ma.fields.String(allow_none=True)
+    lat = ma.fields.Float(allow_none=True, metadata={"example": 3.6001})
+    long = ma.fields.Float(allow_none=True, metadata={"example": 98.4854})
+    media_url = ma.fields.String(allow_none=True)
+
+
+class ServiceRequestCreatedSchema(ma.Schema):
+    service_request_id = ma.fields.String(metadata={"example": "BJI-2026-000123"})
+    token = ma.fields.String(metadata={"example": "8b0d7c4e-6a53-4c9e-9a55-2f1f0e3b6f11"})
+    service_notice = ma.fields.String(allow_none=True)
+    account_id = ma.fields.String(allow_none=True)
+
+
+class TokenSchema(ma.Schema):
+    service_request_id = ma.fields.String(metadata={"example": "BJI-2026-000123"})
+    token = ma.fields.String(metadata={"example": "8b0d7c4e-6a53-4c9e-9a55-2f1f0e3b6f11"})
+
+
+class Open311ErrorSchema(ma.Schema):
+    code = ma.fields.Integer(metadata={"example": 404})
+    description = ma.fields.String(metadata={"example": "service_request_id not found"})

@@ -1,0 +1,125 @@
+"""The public feed and the GeoJSON map: non-confidential reports only, no identities, filters,
+and a constant number of queries whatever the page size."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from binjai_api.db import utcnow
+from binjai_api.extensions import db
+from tests.complaints.conftest import Person
+from tests.complaints.helpers import act, jpeg_with_gps, submit, update_complaint, upload
+from tests.platform.test_errors import assert_problem
+
+IDENTITY_FIELDS = {"reporter", "reporter_id", "contact", "privacy", "assignee_id", "history"}
+
+
+def test_confidential_reports_stay_out_of_the_feed_and_the_map(
+    client: FlaskClient, categories: dict[str, str], resident: Person
+) -> None:
+    public = submit(client, resident.headers, categories["waste"])["id"]
+    anonymous = submit(client, resident.headers, categories["waste"], privacy="anonymous")["id"]
+    secret = submit(client, resident.headers, categories["waste"], privacy="confidential")["id"]
+    feed = client.get("/api/v1/public/complaints").get_json()
+    assert {c["id"] for c in feed} == {public, anonymous}
+    for item in feed:
+        assert not IDENTITY_FIELDS & set(item)
+    geo = client.get("/api/v1/public/complaints.geojson")
+    assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
+    collection = geo.get_json()
+    assert collection["type"] == "FeatureCollection"
+    assert {f["id"] for f in collection["features"]} == {public, anonymous}
+    feature = collection["features"][0]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [98.4853, 3.6001]}
+    assert not IDENTITY_FIELDS & set(feature["properties"])
+    assert json.loads(geo.headers["X-Pagination"])["total"] == 2
+    assert_problem(client.get(f"/api/v1/public/complaints/{secret}"), 404, "not_found")
+    detail = client.get(f"/api/v1/public/complaints/{public}").get_json()
+    assert [h["action"] for h in detail["history"]] == ["submit"]
+    assert "actor_id" not in detail["history"][0] and "note" not in detail["history"][0]
+
+
+def test_feed_filters(
+    app: Flask,
+    client: FlaskClient,
+    categories: dict[str, str],
+    resident: Person,
+    operator: Person,
+) -> None:
+    road = submit(client, resident.headers, categories["road_damage"])["id"]
+    waste = submit(
+        client,
+        resident.headers,
+        categories["waste"],
+        lat=3.64,
+        lon=98.52,
+        kelurahan_code="12.75.05.1001",
+    )["id"]
+    act(client, operator.headers, waste, "dispatch")
+
+    def ids(query: str) -> set[str]:
+        response = client.get(f"/api/v1/public/complaints?{query}")
+        assert response.status_code == 200, response.get_json()
+        return {c["id"] for c in response.get_json()}
+
+    assert ids(f"category_id={categories['road_damage']}") == {road}
+    assert ids(f"category_id={categories['road_damage']},{categories['waste']}") == {road, waste}
+    assert ids("status=dispatched") == {waste}
+    assert ids("status=submitted,dispatched") == {road, waste}
+    assert ids("kecamatan_code=12.75.05") == {waste}
+    assert ids("bbox=98.50,3.63,98.53,3.65") == {waste}
+    assert ids("bbox=98.48,3.59,98.49,3.61") == {road}
+    number = client.get(f"/api/v1/public/complaints/{road}").get_json()["tracking_number"]
+    assert ids(f"tracking_number={number.lower()}") == {road}
+    update_complaint(app, road, updated_at=utcnow() - timedelta(days=2))
+    since = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert ids(f"updated_after={since}") == {waste}
+    newest_first = [c["id"] for c in client.get("/api/v1/public/complaints").get_json()]
+    assert newest_first == [waste, road]
+    geo = client.get("/api/v1/public/complaints.geojson?status=dispatched").get_json()
+    assert [f["id"] for f in geo["features"]] == [waste]
+    assert_problem(client.get("/api/v1/public/complaints?bbox=1,2,3"), 422, "validation_error")
+    assert_problem(client.get("/api/v1/public/complaints?status=lost"), 422, "validation_error")
+
+
+@contextmanager
+def counting_queries(app: Flask) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_feed_costs_the_same_queries_for_any_page_size(
+    app: Flask, client: FlaskClient, categories: dict[str, str], resident: Person
+) -> None:
+    for n in range(6):
+        cid = submit(client, resident.headers, categories["waste"], title=f"Sampah {n}")["id"]
+        upload(client, resident.headers, cid, jpeg_with_gps())
+    counts = {}
+    for path in ("/api/v1/public/complaints", "/api/v1/public/complaints.geojson"):
+        for size in (1, 6):
+            with counting_queries(app) as statements:
+                response = client.get(f"{path}?page_size={size}")
+                assert response.status_code == 200
+            counts[(path, size)] = len(statements)
+    assert 2 <= counts[("/api/v1/public/complaints", 1)] == counts[("/api/v1/public/complaints", 6)]
+    geo = "/api/v1/public/complaints.geojson"
+    assert counts[(geo, 1)] == counts[(geo, 6)]
+    feed = client.get("/api/v1/public/complaints?page_size=6").get_json()
+    assert all(len(item["photos"]) == 1 for item in feed)
