@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -45,3 +46,14 @@ def enum_field(values: type[StrEnum] | tuple[str, ...], **kwargs: Any) -> ma.fie
     """A lower snake_case enumeration, listed in the spec (CONVENTIONS: representation)."""
     choices = [str(v.value) for v in values] if isinstance(values, type) else list(values)
     return ma.fields.String(validate=ma.validate.OneOf(choices), **kwargs)
+
+
+class ComputedNested(ma.fields.Nested):
+    """A nested object computed from the whole item, documented by its schema."""
+
+    def __init__(self, nested: Any, *, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, **kwargs)
+        self._compute = compute
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(self._compute(obj), attr, obj, **kwargs)

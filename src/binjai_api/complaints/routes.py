@@ -15,8 +15,11 @@ from binjai_api.auth.enums import Role
 from binjai_api.complaints import service
 from binjai_api.complaints.schemas import (
     COMMENT_EXAMPLE,
+    COMPLAINT_CATEGORY_EXAMPLE,
     COMPLAINT_EXAMPLE,
     TRANSITION_EXAMPLE,
+    ComplaintCategoryCreateSchema,
+    ComplaintCategoryPatchSchema,
     ComplaintCategoryQueryArgsSchema,
     ComplaintCategorySchema,
     ComplaintCommentCreateSchema,
@@ -116,6 +119,15 @@ class ComplaintCategoriesView(MethodView):
         """List the complaint categories, each with its agency and follow-up deadline"""
         return service.categories_query(**args)
 
+    @access.roles(Role.ADMIN)
+    @idempotency.idempotent
+    @blp.arguments(ComplaintCategoryCreateSchema, example=COMPLAINT_CATEGORY_EXAMPLE)
+    @blp.response(201, ComplaintCategorySchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, payload: dict[str, Any]) -> Any:
+        """Add a complaint category"""
+        return service.create_category(**payload)
+
 
 @blp.route("/complaint-categories/<uuid:category_id>")
 class ComplaintCategoryByIdView(MethodView):
@@ -126,6 +138,17 @@ class ComplaintCategoryByIdView(MethodView):
     def get(self, category_id: uuid.UUID) -> Any:
         """Read a complaint category"""
         return service.get_category(category_id)
+
+    @access.roles(Role.ADMIN)
+    @blp.etag
+    @blp.arguments(ComplaintCategoryPatchSchema, example={"follow_up_days": 3, "is_active": True})
+    @blp.response(200, ComplaintCategorySchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def patch(self, changes: dict[str, Any], category_id: uuid.UUID) -> Any:
+        """Change a complaint category"""
+        blp.check_etag(service.get_category(category_id), ComplaintCategorySchema)
+        return service.update_category(category_id=category_id, changes=changes)
 
 
 # --- residents and staff -----------------------------------------------------------------------

@@ -43,6 +43,44 @@ class ComplaintCategorySchema(ma.Schema):
     updated_at = UTCDateTime()
 
 
+_CATEGORY_CODE = [
+    ma.validate.Length(min=2, max=40),
+    # Also Open311's service_code, which sits in a URL path.
+    ma.validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and underscores."),
+]
+
+
+class ComplaintCategoryCreateSchema(StrictSchema):
+    code = ma.fields.String(required=True, validate=_CATEGORY_CODE)
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=120))
+    name_en = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=120))
+    description = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=2000)
+    )
+    agency_id = ma.fields.UUID(required=True)
+    follow_up_days = ma.fields.Integer(load_default=5, validate=ma.validate.Range(1, 60))
+
+
+class ComplaintCategoryPatchSchema(StrictSchema):
+    code = ma.fields.String(validate=_CATEGORY_CODE)
+    name = ma.fields.String(validate=ma.validate.Length(min=2, max=120))
+    name_en = ma.fields.String(validate=ma.validate.Length(min=2, max=120))
+    description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+    agency_id = ma.fields.UUID()
+    follow_up_days = ma.fields.Integer(validate=ma.validate.Range(1, 60))
+    is_active = ma.fields.Boolean()
+
+
+COMPLAINT_CATEGORY_EXAMPLE = {
+    "code": "illegal_parking",
+    "name": "Parkir liar",
+    "name_en": "Illegal parking",
+    "description": "Parkir di bahu jalan atau trotoar",
+    "agency_id": "7d1f5e0a-3b7c-4f6e-9a1d-2c8b4e6f0a11",
+    "follow_up_days": 3,
+}
+
+
 class ComplaintCategoryQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     agency_id = ma.fields.UUID()
     include_inactive = ma.fields.Boolean(load_default=False)

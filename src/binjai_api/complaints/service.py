@@ -116,6 +116,59 @@ def get_category(category_id: uuid.UUID) -> ComplaintCategory:
     return category
 
 
+def _check_category_code_free(code: str, exclude: uuid.UUID | None = None) -> None:
+    query = sa.select(ComplaintCategory.id).where(ComplaintCategory.code == code)
+    if exclude is not None:
+        query = query.where(ComplaintCategory.id != exclude)
+    if db.session.scalar(query) is not None:
+        raise conflict("category_code_taken", gettext("A category with this code already exists."))
+
+
+def _check_category_agency(agency_id: uuid.UUID) -> None:
+    agency = agencies_service.find_agency(agency_id)
+    if agency is None or not agency.is_active:
+        raise field_errors({"agency_id": [gettext("No active agency with this id.")]})
+
+
+def create_category(
+    *,
+    code: str,
+    name: str,
+    name_en: str,
+    description: str | None,
+    agency_id: uuid.UUID,
+    follow_up_days: int,
+) -> ComplaintCategory:
+    """Add a category to the catalog (and to Open311's service list)."""
+    _check_category_code_free(code)
+    _check_category_agency(agency_id)
+    category = ComplaintCategory(
+        code=code,
+        name=name.strip(),
+        name_en=name_en.strip(),
+        description=description,
+        agency_id=agency_id,
+        follow_up_days=follow_up_days,
+    )
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def update_category(*, category_id: uuid.UUID, changes: Mapping[str, Any]) -> ComplaintCategory:
+    """Change a category. Reports already filed keep their agency and deadline; a new
+    `follow_up_days` applies from the next dispatch or transfer."""
+    category = get_category(category_id)
+    if "code" in changes:
+        _check_category_code_free(changes["code"], exclude=category.id)
+    if "agency_id" in changes:
+        _check_category_agency(changes["agency_id"])
+    for field, value in changes.items():
+        setattr(category, field, value)
+    db.session.commit()
+    return category
+
+
 def active_categories() -> list[ComplaintCategory]:
     """The categories a report may be filed under, by code."""
     return list(db.session.scalars(categories_query()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -13,24 +12,19 @@ from binjai_api.i18n import gettext
 from binjai_api.licensing import service
 from binjai_api.licensing.workflow import STATUSES, USER_ACTIONS, Actor, Clock, Status, Step
 from binjai_api.pagination import sort_field
-from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
+from binjai_api.schemas import (
+    ComputedNested,
+    StrictSchema,
+    UpdatedAfterQueryArgsSchema,
+    UTCDateTime,
+    enum_field,
+)
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 ACCEPTED_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG, uploads.WEBP)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 PERMIT_STATUSES = ("active", "revoked")
 BILL_STATUSES = ("unpaid", "paid")
-
-
-class _Computed(ma.fields.Nested):
-    """A nested object computed from the whole item, documented by its schema."""
-
-    def __init__(self, nested: Any, *, compute: Callable[[Any], Any], **kwargs: Any) -> None:
-        super().__init__(nested, dump_only=True, **kwargs)
-        self._compute = compute
-
-    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        return self._serialize(self._compute(obj), attr, obj, **kwargs)
 
 
 # --- permit types ------------------------------------------------------------------------------
@@ -265,7 +259,7 @@ class PermitApplicationSummarySchema(ma.Schema):
         metadata={"enum": [str(s) for s in Step], "description": "The current step."},
         allow_none=True,
     )
-    next_action = _Computed(PermitNextActionSchema, compute=service.next_action)
+    next_action = ComputedNested(PermitNextActionSchema, compute=service.next_action)
     submitted_at = UTCDateTime(allow_none=True)
     decided_at = UTCDateTime(allow_none=True)
     step_due_at = UTCDateTime(
@@ -350,7 +344,7 @@ class PermitTimelineEntrySchema(ma.Schema):
 class MyPermitApplicationSchema(PermitApplicationSummarySchema):
     """An application in the applicant's own list: with its whole timeline."""
 
-    timeline = _Computed(PermitTimelineEntrySchema, many=True, compute=service.timeline)
+    timeline = ComputedNested(PermitTimelineEntrySchema, many=True, compute=service.timeline)
 
 
 class PermitBillSchema(ma.Schema):

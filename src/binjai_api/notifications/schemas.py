@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import marshmallow as ma
 
 from binjai_api.auth.enums import Language
@@ -13,23 +10,18 @@ from binjai_api.notifications import kinds
 from binjai_api.notifications.models import MAX_TOKEN_LENGTH, Notification
 from binjai_api.notifications.service import deep_link, delivery_counts, render_texts
 from binjai_api.pagination import sort_field
-from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
+from binjai_api.schemas import (
+    ComputedNested,
+    StrictSchema,
+    UpdatedAfterQueryArgsSchema,
+    UTCDateTime,
+    enum_field,
+)
 
 PLATFORMS = ("android", "ios", "web")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "dropped")
 AUDIENCES = ("all", "kecamatan", "topic")
 EXAMPLE_TOKEN = "fKx9c2VhQ0mO1y3bT7uZ:APA91bH8kq0Jx4Zt2c5Lw9e_Rn1uVYb3pD6mQ0sA8fG"
-
-
-class ComputedNested(ma.fields.Nested):
-    """A nested object computed from the whole item, documented by its schema."""
-
-    def __init__(self, nested: Any, *, compute: Callable[[Any], Any], **kwargs: Any) -> None:
-        super().__init__(nested, dump_only=True, **kwargs)
-        self._compute = compute
-
-    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
-        return self._serialize(self._compute(obj), attr, obj, **kwargs)
 
 
 class DeviceRegisterSchema(StrictSchema):
