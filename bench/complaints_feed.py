@@ -8,7 +8,8 @@ run:
    and 1, 100 and 500 (GeoJSON): the count must not grow with the page size;
 3. serves the API with gunicorn (2 sync workers) next to a Flask hello-world floor and loads, one
    after the other, the hello-world floor and each feed endpoint with closed-loop clients,
-   reporting requests/s and p50/p90/p99 latency.
+   reporting requests/s and p50/p90/p99 latency. One more API server runs with
+   PUBLIC_COUNT_CACHE_SECONDS=0, to show what sharing a feed's total count saves.
 
 Run: .venv/bin/python bench/complaints_feed.py [--reports 200000] [--duration 10] [--clients 16]
 (or `make bench-complaints`). Prints the tables and writes bench/results/complaints_feed.{json,md}.
@@ -166,7 +167,14 @@ def count_queries() -> list[dict[str, Any]]:
     from binjai_api import create_app
     from binjai_api.extensions import db
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": DATABASE_URL, "BINJAI_ENV": "development"})
+    # Every request counts its total here, so that each one runs all of its statements.
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": DATABASE_URL,
+            "BINJAI_ENV": "development",
+            "PUBLIC_COUNT_CACHE_SECONDS": 0,
+        }
+    )
     client = app.test_client()
     counted: list[str] = []
     with app.app_context():
@@ -212,6 +220,7 @@ def main() -> int:
     endpoints = [
         ("hello-world floor", "hello", "/hello"),
         ("feed, page of 20", "api", FEED),
+        ("feed, page of 20, total counted every time", "uncached", FEED),
         ("feed, page of 100", "api", f"{FEED}?page_size=100"),
         ("feed, kecamatan + open", "api", f"{FEED}?kecamatan_code={kecamatan}&status=dispatched"),
         ("feed, bounding box", "api", f"{FEED}?bbox=98.47,3.58,98.50,3.61"),
@@ -227,9 +236,19 @@ def main() -> int:
             "hello", "hello_app:app", env, workdir, ["--pythonpath", str(BENCH_DIR)]
         )
         servers.append(hello)
+        # The same API with PUBLIC_COUNT_CACHE_SECONDS=0: what the shared total saves.
+        uncached = base.start_gunicorn(
+            "uncached",
+            "binjai_api:create_app()",
+            {**env, "PUBLIC_COUNT_CACHE_SECONDS": "0"},
+            workdir,
+            [],
+        )
+        servers.append(uncached)
         base.wait_until_up(api, "/healthz")
         base.wait_until_up(hello, "/hello")
-        by_name = {"api": api, "hello": hello}
+        base.wait_until_up(uncached, "/healthz")
+        by_name = {"api": api, "hello": hello, "uncached": uncached}
         for name, server_name, path in endpoints:
             target = base.Target(name, by_name[server_name].port, path)
             size = base.check_target(target)

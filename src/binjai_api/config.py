@@ -69,6 +69,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # through authorised endpoints (CONVENTIONS: files).
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
         "IDEMPOTENCY_TTL_HOURS": _env_int("IDEMPOTENCY_TTL_HOURS", 24),
+        # Public feeds (complaints): how long one process reuses a list's total count.
+        "PUBLIC_COUNT_CACHE_SECONDS": _env_int("PUBLIC_COUNT_CACHE_SECONDS", 30),
         "IDEMPOTENCY_IN_FLIGHT_SECONDS": _env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
         # argon2id cost (RFC 9106 second recommended option by default).
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),

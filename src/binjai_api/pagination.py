@@ -2,12 +2,55 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import current_app
 from flask_smorest import Page
+
+# Distinct filter combinations whose totals one process keeps (a map panned around adds some).
+_SHARED_COUNTS_MAX = 1024
+_shared_counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+_shared_counts_lock = threading.Lock()
+
+
+def count_rows(statement: sa.Select[Any], *, shared_for_seconds: int = 0) -> int:
+    """How many rows a select returns.
+
+    With `shared_for_seconds`, for public lists that read alike for everyone: the total is kept
+    that long in this process, keyed by the exact query. Counting a feed over a few hundred
+    thousand reports is a scan of the table on every page otherwise; a total that lags a few
+    seconds behind new reports is the price, the items themselves are always fresh."""
+    from binjai_api.extensions import db
+
+    count = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    if shared_for_seconds <= 0:
+        return int(db.session.scalar(count) or 0)
+    compiled = count.compile(db.engine)
+    key = f"{db.engine.url}|{compiled}|{sorted(compiled.params.items())!r}"
+    now = time.monotonic()
+    with _shared_counts_lock:
+        cached = _shared_counts.get(key)
+        if cached is not None and cached[0] > now:
+            _shared_counts.move_to_end(key)
+            return cached[1]
+    total = int(db.session.scalar(count) or 0)
+    with _shared_counts_lock:
+        _shared_counts[key] = (now + shared_for_seconds, total)
+        _shared_counts.move_to_end(key)
+        while len(_shared_counts) > _SHARED_COUNTS_MAX:
+            _shared_counts.popitem(last=False)
+    return total
+
+
+def public_count_seconds() -> int:
+    """How long a public list's total may be shared (PUBLIC_COUNT_CACHE_SECONDS)."""
+    return int(current_app.config["PUBLIC_COUNT_CACHE_SECONDS"])
 
 
 class SelectPage(Page):
@@ -26,10 +69,16 @@ class SelectPage(Page):
 
     @property
     def item_count(self) -> int:
-        from binjai_api.extensions import db
+        return count_rows(self.collection)
 
-        count = sa.select(sa.func.count()).select_from(self.collection.order_by(None).subquery())
-        return int(db.session.scalar(count) or 0)
+
+class PublicSelectPage(SelectPage):
+    """A public list that reads alike for everyone: its total is shared for a few seconds
+    (`count_rows`)."""
+
+    @property
+    def item_count(self) -> int:
+        return count_rows(self.collection, shared_for_seconds=public_count_seconds())
 
 
 def sort_field(*allowed: str, default: str) -> ma.fields.String:

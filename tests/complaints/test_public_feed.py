@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -123,3 +124,28 @@ def test_the_feed_costs_the_same_queries_for_any_page_size(
     assert counts[(geo, 1)] == counts[(geo, 6)]
     feed = client.get("/api/v1/public/complaints?page_size=6").get_json()
     assert all(len(item["photos"]) == 1 for item in feed)
+
+
+def test_a_public_total_is_shared_for_a_while_but_the_items_are_always_fresh(
+    app: Flask,
+    client: FlaskClient,
+    categories: dict[str, str],
+    resident: Person,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(app.config, "PUBLIC_COUNT_CACHE_SECONDS", 60)
+    waste = categories["waste"]
+    submit(client, resident.headers, waste)
+    path = f"/api/v1/public/complaints?category_id={waste}"
+    first = client.get(path)
+    assert json.loads(first.headers["X-Pagination"])["total"] == 1
+    newest = submit(client, resident.headers, waste)["id"]
+    again = client.get(path)
+    assert newest in {c["id"] for c in again.get_json()}  # the items: fresh
+    assert json.loads(again.headers["X-Pagination"])["total"] == 1  # the total: shared
+    map_path = f"/api/v1/public/complaints.geojson?category_id={waste}"
+    assert json.loads(client.get(map_path).headers["X-Pagination"])["total"] == 2
+    # Another query has its own total; with the setting at 0 every request counts.
+    assert json.loads(client.get(f"{path}&status=submitted").headers["X-Pagination"])["total"] == 2
+    monkeypatch.setitem(app.config, "PUBLIC_COUNT_CACHE_SECONDS", 0)
+    assert json.loads(client.get(path).headers["X-Pagination"])["total"] == 2

@@ -43,7 +43,7 @@ from binjai_api.complaints.schemas import (
 from binjai_api.complaints.states import transitions_table_markdown
 from binjai_api.config import API_V1_STR
 from binjai_api.openapi import Blueprint
-from binjai_api.pagination import SelectPage
+from binjai_api.pagination import PublicSelectPage, SelectPage
 from binjai_api.ratelimit import client_address, limit_by
 
 blp = Blueprint(
@@ -75,7 +75,7 @@ def submitter_key() -> str:
     return f"submitter:{identity}" if identity else f"addr:{client_address()}"
 
 
-class PublicPage(SelectPage):
+class PublicPage(PublicSelectPage):
     """Reports as anyone may see them."""
 
     @property

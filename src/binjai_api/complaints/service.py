@@ -55,7 +55,7 @@ from binjai_api.extensions import db
 from binjai_api.i18n import gettext
 from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
-from binjai_api.pagination import apply_sort
+from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
 from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar import service as workcalendar
 
@@ -602,10 +602,7 @@ def public_geojson(
     query = public_complaints_query(**filters).where(
         Complaint.lat.is_not(None), Complaint.lon.is_not(None)
     )
-    total = int(
-        db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-        or 0
-    )
+    total = count_rows(query, shared_for_seconds=public_count_seconds())
     rows = db.session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
     now = utcnow()
     features = [
