@@ -46,7 +46,7 @@ def post_request(client: FlaskClient, api_key: str, fmt: str = "json", **fields:
 
 def xml(response: Any) -> ElementTree.Element:
     assert response.content_type == "text/xml; charset=utf-8"
-    assert response.data.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert response.data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<')
     return ElementTree.fromstring(response.data)
 
 

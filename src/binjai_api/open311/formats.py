@@ -18,6 +18,7 @@ from flask import Response
 JSON = "json"
 XML = "xml"
 FORMATS = (JSON, XML)
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 MEDIA_TYPES = {JSON: "application/json", XML: "text/xml"}
 
 # Children of a wrapper element, by the wrapper's name (GeoReport v2 examples).
@@ -69,8 +70,8 @@ def _fill(element: ElementTree.Element, name: str, value: Any) -> None:
 def to_xml(root: str, payload: Any) -> bytes:
     element = ElementTree.Element(root)
     _fill(element, root, payload)
-    body: bytes = ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
-    return body
+    # The declaration exactly as the specification shows it, double quotes and UTF-8.
+    return XML_DECLARATION + ElementTree.tostring(element, encoding="unicode").encode("utf-8")
 
 
 def _jsonable(value: Any) -> Any:
