@@ -22,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
 
-    from binjai_api import errors, i18n, logs, media_types, probes
+    from binjai_api import errors, i18n, logs, media_types, probes, text_input
     from binjai_api.extensions import api, db, jwt, limiter, migrate
 
     logs.init_app(app)  # first, so every later hook and error has a request id
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     limiter.init_app(app)
     media_types.init_app(app)
+    text_input.init_app(app)
     api.init_app(app)
     api.register_security_scheme()
     errors.init_app(app)
