@@ -23,6 +23,14 @@ from tests import factories
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 BASE = "/api/v1/permit-applications"
+# One working day per officer step, for permit types without a technical agency.
+QUICK_DEADLINES = {
+    "verification": 1,
+    "decision": 1,
+    "issuance": 1,
+    "applicant_correction": 5,
+    "payment": 5,
+}
 
 
 def png_bytes() -> bytes:
@@ -188,6 +196,16 @@ def submitted(client: FlaskClient, applicant: Person, permit_type: dict[str, Any
     response = client.post(f"{BASE}/{application['id']}/submit", headers=applicant.headers)
     assert response.status_code == 200, response.get_json()
     return str(application["id"])
+
+
+def issued_permit(
+    client: FlaskClient, applicant: Person, issuer: Person, permit_type: dict[str, Any]
+) -> dict[str, Any]:
+    """A permit issued on a fresh application of a type without technical review or levy."""
+    app_id = submitted(client, applicant, permit_type)
+    for action in ("verify", "approve"):
+        acted(client, issuer, app_id, action)
+    return dict(acted(client, issuer, app_id, "issue")["permit"])
 
 
 def act(

@@ -10,9 +10,11 @@ from flask.testing import FlaskClient
 from tests.licensing.helpers import (
     BASE,
     PDF,
+    QUICK_DEADLINES,
     act,
     acted,
     draft,
+    issued_permit,
     make_permit_type,
     officer,
     person,
@@ -65,8 +67,13 @@ def test_officers_see_and_act_only_for_their_agency(app: Flask, client: FlaskCli
     a_draft = draft(client, applicant, permit_type)
     app_id = submitted(client, applicant, permit_type)
 
-    # Another agency: the application does not exist for them.
+    # Another agency: the application and its documents do not exist for them.
     assert_problem(client.get(f"{BASE}/{app_id}", headers=pupr.headers), 404, "not_found")
+    document_id = client.get(f"{BASE}/{app_id}", headers=dpmptsp.headers).json["documents"][0]["id"]
+    document_url = f"{BASE}/{app_id}/documents/{document_id}"
+    assert_problem(client.get(document_url, headers=pupr.headers), 404, "not_found")
+    assert client.get(document_url, headers=dinkes.headers).data == PDF
+    assert client.get(document_url, headers=dpmptsp.headers).data == PDF
     assert_problem(act(client, pupr, app_id, "verify"), 404, "not_found")
     assert client.get(f"{BASE}?permit_type_id={permit_type['id']}", headers=pupr.headers).json == []
 
@@ -107,6 +114,7 @@ def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
     assert detail["applicant"]["nik"].startswith("*") and detail["applicant"]["phone"].startswith(
         "*"
     )
+    assert detail["form_data"] == {"nama_praktik": "********hati"}  # free text: masked
     assert_problem(act(client, operator, app_id, "verify"), 403, "forbidden")
     document_id = detail["documents"][0]["id"]
     assert_problem(
@@ -114,8 +122,9 @@ def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
         403,
         "forbidden",
     )
-    own = client.get(f"{BASE}/{app_id}", headers=applicant.headers).get_json()["applicant"]
-    assert "*" not in own["nik"]
+    own = client.get(f"{BASE}/{app_id}", headers=applicant.headers).get_json()
+    assert "*" not in own["applicant"]["nik"]
+    assert own["form_data"] == {"nama_praktik": "Bidan Sehati"}
 
 
 def test_only_the_holder_downloads_the_permit(app: Flask, client: FlaskClient) -> None:
@@ -123,21 +132,12 @@ def test_only_the_holder_downloads_the_permit(app: Flask, client: FlaskClient) -
         app,
         technical=None,
         levy_idr=None,
-        deadlines={
-            "verification": 1,
-            "decision": 1,
-            "issuance": 1,
-            "applicant_correction": 5,
-            "payment": 5,
-        },
+        deadlines=QUICK_DEADLINES,
     )
     holder = person(app, client)
     other = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
-    app_id = submitted(client, holder, permit_type)
-    acted(client, dpmptsp, app_id, "verify")
-    acted(client, dpmptsp, app_id, "approve")
-    permit = acted(client, dpmptsp, app_id, "issue")["permit"]
+    permit = issued_permit(client, holder, dpmptsp, permit_type)
     assert (
         client.get(f"/api/v1/permits/{permit['id']}/pdf", headers=holder.headers).status_code == 200
     )

@@ -14,6 +14,7 @@ from binjai_api.licensing.models import PermitApplicationEvent, PermitBill
 from tests.concurrency import run_together
 from tests.licensing.helpers import (
     BASE,
+    QUICK_DEADLINES,
     acted,
     callback,
     count,
@@ -25,12 +26,10 @@ from tests.licensing.helpers import (
 
 pytestmark = pytest.mark.postgres_only
 
-QUICK = {"verification": 1, "decision": 1, "issuance": 1, "applicant_correction": 5, "payment": 5}
-
 
 def test_simultaneous_callbacks_mark_one_payment_once(app: Flask, committed_db: None) -> None:
     client = app.test_client()
-    permit_type = make_permit_type(app, technical=None, levy_idr=75000, deadlines=QUICK)
+    permit_type = make_permit_type(app, technical=None, levy_idr=75000, deadlines=QUICK_DEADLINES)
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
     app_id = submitted(client, applicant, permit_type)
@@ -53,7 +52,7 @@ def test_simultaneous_callbacks_mark_one_payment_once(app: Flask, committed_db: 
 
 def test_permits_issued_at_once_get_distinct_numbers(app: Flask, committed_db: None) -> None:
     client = app.test_client()
-    permit_type = make_permit_type(app, technical=None, levy_idr=None, deadlines=QUICK)
+    permit_type = make_permit_type(app, technical=None, levy_idr=None, deadlines=QUICK_DEADLINES)
     dpmptsp = officer(app, client, "DPMPTSP")
     ids = []
     for _ in range(6):
@@ -93,7 +92,7 @@ def test_applications_created_at_once_get_distinct_numbers(app: Flask, committed
 
 def test_a_step_taken_twice_at_once_happens_once(app: Flask, committed_db: None) -> None:
     client = app.test_client()
-    permit_type = make_permit_type(app, technical=None, levy_idr=None, deadlines=QUICK)
+    permit_type = make_permit_type(app, technical=None, levy_idr=None, deadlines=QUICK_DEADLINES)
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
     app_id = submitted(client, applicant, permit_type)

@@ -155,7 +155,8 @@ def test_an_unpaid_bill_pauses_the_clock(
     assert utc(_submit(client, applicant, app_id)["sla_due_at"]) == end_of("2026-12-04")
     acted(client, dpmptsp, app_id, "verify")
     clock(wib("2026-12-01"))
-    detail = acted(client, dpmptsp, app_id, "approve")
+    # correction_days belongs to a correction request: it does not shorten the time to pay.
+    detail = acted(client, dpmptsp, app_id, "approve", correction_days=1)
     assert utc(detail["bill"]["due_at"]) == end_of("2026-12-08")  # 5 working days to pay
 
     clock(wib("2026-12-03"))  # paid on Thursday: Wed 2 and Thu 3 were spent waiting

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from binjai_api.licensing import pdf
 from tests.licensing.helpers import (
     BASE,
+    QUICK_DEADLINES,
     act,
     acted,
     callback,
@@ -239,13 +240,7 @@ def test_without_technical_agency_or_levy_verification_leads_to_decision_then_ap
         app,
         technical=None,
         levy_idr=None,
-        deadlines={
-            "verification": 1,
-            "decision": 1,
-            "issuance": 1,
-            "applicant_correction": 5,
-            "payment": 5,
-        },
+        deadlines=QUICK_DEADLINES,
     )
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
@@ -301,13 +296,7 @@ def test_withdrawal_is_possible_until_a_decision_only(app: Flask, client: FlaskC
         app,
         technical=None,
         levy_idr=150000,
-        deadlines={
-            "verification": 1,
-            "decision": 1,
-            "issuance": 1,
-            "applicant_correction": 5,
-            "payment": 5,
-        },
+        deadlines=QUICK_DEADLINES,
     )
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
@@ -357,13 +346,7 @@ def test_a_renewal_replaces_the_earlier_permit(app: Flask, client: FlaskClient) 
         app,
         technical=None,
         levy_idr=None,
-        deadlines={
-            "verification": 1,
-            "decision": 1,
-            "issuance": 1,
-            "applicant_correction": 5,
-            "payment": 5,
-        },
+        deadlines=QUICK_DEADLINES,
     )
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")

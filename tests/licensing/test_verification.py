@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,7 +15,14 @@ from flask.testing import FlaskClient
 from binjai_api.extensions import db
 from binjai_api.licensing import signing
 from binjai_api.licensing.models import Permit
-from tests.licensing.helpers import acted, make_permit_type, officer, person, submitted
+from tests.licensing.helpers import (
+    QUICK_DEADLINES,
+    issued_permit,
+    make_permit_type,
+    officer,
+    person,
+)
+from tests.platform.test_errors import assert_problem
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 VERIFY = "/api/v1/permits/verify"
@@ -26,21 +34,12 @@ def permit(app: Flask, client: FlaskClient) -> dict[str, Any]:
         app,
         technical=None,
         levy_idr=None,
-        deadlines={
-            "verification": 1,
-            "decision": 1,
-            "issuance": 1,
-            "applicant_correction": 5,
-            "payment": 5,
-        },
+        deadlines=QUICK_DEADLINES,
         validity_months=12,
     )
     applicant = person(app, client)
     dpmptsp = officer(app, client, "DPMPTSP")
-    app_id = submitted(client, applicant, permit_type)
-    acted(client, dpmptsp, app_id, "verify")
-    acted(client, dpmptsp, app_id, "approve")
-    issued = dict(acted(client, dpmptsp, app_id, "issue")["permit"])
+    issued = issued_permit(client, applicant, dpmptsp, permit_type)
     issued["holder_id"] = applicant.id
     return issued
 
@@ -91,7 +90,8 @@ def test_a_tampered_code_is_not_found(
 ) -> None:
     tampered = _flip(permit["verification_code"], index)
     answer = client.get(f"{VERIFY}/{tampered}").get_json()
-    assert answer == {**answer, "result": "not_found", "permit_number": None}
+    assert answer["result"] == "not_found"
+    assert answer["permit_number"] is None and answer["valid_until"] is None
 
 
 @pytest.mark.parametrize("code", ["x", "not-a-code", "A" * 43, "%F0%9F%98%80" * 10, "A" * 200])
@@ -118,6 +118,19 @@ def test_a_code_forged_with_another_key_is_not_found(
     monkeypatch.setitem(app.config, "PERMIT_SIGNING_KEY", real_key)
     assert forged != permit["verification_code"]
     assert client.get(f"{VERIFY}/{forged}").get_json()["result"] == "not_found"
+
+
+def test_the_code_of_a_permit_type_with_issued_permits_cannot_change(
+    app: Flask,
+    client: FlaskClient,
+    permit: dict[str, Any],
+    auth_headers: Callable[..., dict[str, str]],
+) -> None:
+    url = f"/api/v1/permit-types/{permit['permit_type']['id']}"
+    response = client.patch(url, headers=auth_headers("admin"), json={"code": "RENAMED"})
+    assert_problem(response, 409, "permit_type_code_in_use")
+    answer = client.get(f"{VERIFY}/{permit['verification_code']}").get_json()
+    assert answer["result"] == "valid"
 
 
 def test_a_permit_whose_fields_were_altered_no_longer_verifies(

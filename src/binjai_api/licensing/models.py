@@ -35,7 +35,7 @@ class PermitType(UUIDPrimaryKey, Timestamps, Base):
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     # [{code, name, name_en, required, accepted_types, max_size_bytes}]
     document_requirements: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
-    # {step: working days}, steps as in workflow.DEADLINE_STEPS
+    # {step: working days}, steps as in workflow.Step
     step_deadlines: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     levy_idr: Mapped[int | None] = mapped_column(sa.BigInteger)
     validity_months: Mapped[int]

@@ -25,6 +25,7 @@ from binjai_api.licensing.schemas import (
     TRANSITION_EXAMPLE,
     MyPermitApplicationSchema,
     MyPermitApplicationsQueryArgsSchema,
+    MyPermitsQueryArgsSchema,
     PermitApplicationCreateSchema,
     PermitApplicationPatchSchema,
     PermitApplicationSchema,
@@ -172,6 +173,7 @@ class ApplicationByIdView(MethodView):
         )
 
     @access.roles(Role.CITIZEN)
+    @blp.etag
     @blp.arguments(
         PermitApplicationPatchSchema,
         example={"form_data": {"nama_tempat_praktik": "Praktik Bidan Sehati", "alamat": None}},
@@ -181,10 +183,13 @@ class ApplicationByIdView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, payload: dict[str, Any], application_id: uuid.UUID) -> Any:
         """Fill in the form of my draft or corrected application"""
+        principal = access.current_principal()
+        blp.check_etag(
+            service.get_application(principal=principal, application_id=application_id),
+            PermitApplicationSchema,
+        )
         return service.update_form(
-            principal=access.current_principal(),
-            application_id=application_id,
-            form_data=payload["form_data"],
+            principal=principal, application_id=application_id, form_data=payload["form_data"]
         )
 
 
@@ -343,11 +348,12 @@ class PaymentCallbackView(MethodView):
 @blp.route("/permits/mine")
 class MyPermitsView(MethodView):
     @access.roles(Role.CITIZEN)
+    @blp.arguments(MyPermitsQueryArgsSchema, location="query")
     @blp.response(200, PermitSchema(many=True))
     @blp.paginate(SelectPage)
-    def get(self) -> Any:
+    def get(self, args: dict[str, Any]) -> Any:
         """List my issued permits"""
-        return service.my_permits_query(principal=access.current_principal())
+        return service.my_permits_query(principal=access.current_principal(), **args)
 
 
 @blp.route("/permits/<uuid:permit_id>/pdf")
@@ -371,6 +377,7 @@ class PermitPdfView(MethodView):
 @blp.route("/permits/verify/<string:code>")
 class VerifyPermitView(MethodView):
     @access.public
+    @blp.etag
     @blp.response(
         200,
         PermitVerificationSchema,

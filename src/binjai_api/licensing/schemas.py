@@ -374,8 +374,18 @@ class PermitSchema(ma.Schema):
     )
 
 
+class MyPermitsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
+    sort = sort_field(*service.PERMIT_SORTABLE, default="-issued_at")
+
+
 class PermitApplicationSchema(PermitApplicationSummarySchema):
-    form_data = ma.fields.Dict(metadata={"example": {"nama_praktik": "Klinik Sehat"}})
+    form_data = ma.fields.Dict(
+        metadata={
+            "example": {"nama_praktik": "Klinik Sehat"},
+            "description": "Free-text answers are masked for all but the applicant and the "
+            "officers handling the case.",
+        }
+    )
     replaces_permit_id = ma.fields.UUID(allow_none=True)
     applicant = ma.fields.Nested(PermitApplicantSchema)
     documents = ma.fields.List(
@@ -415,7 +425,7 @@ class PermitApplicationPatchSchema(StrictSchema):
     )
 
 
-class PermitDocumentUploadSchema(ma.Schema):
+class PermitDocumentUploadSchema(StrictSchema):
     requirement_code = ma.fields.String(
         required=True, validate=ma.validate.Length(min=1, max=40), metadata={"example": "ktp"}
     )
@@ -494,7 +504,7 @@ class PermitWorkQueueQueryArgsSchema(PermitApplicationQueryArgsSchema):
 # --- payments and verification -----------------------------------------------------------------
 
 
-class PermitPaymentCallbackSchema(ma.Schema):
+class PermitPaymentCallbackSchema(StrictSchema):
     """The gateway's notification; fields it adds beyond these are ignored (the signature
     covers the whole body)."""
 

@@ -7,6 +7,7 @@ import calendar
 import hmac
 import json
 import logging
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from binjai_api.licensing.workflow import (
     Transition,
     allowed_actions,
     find_transition,
+    statuses_waiting_on,
 )
 from binjai_api.notifications import service as notifications_service
 from binjai_api.pagination import apply_sort
@@ -104,6 +106,7 @@ def permit_types_query(
 
 
 def get_permit_type(permit_type_id: uuid.UUID) -> PermitType:
+    """A permit type, active or not."""
     permit_type = db.session.get(PermitType, permit_type_id)
     if permit_type is None:
         raise not_found(gettext("Permit type not found."))
@@ -150,6 +153,14 @@ def update_permit_type(*, permit_type_id: uuid.UUID, changes: dict[str, Any]) ->
     permit_type = get_permit_type(permit_type_id)
     if "code" in changes:
         changes["code"] = changes["code"].strip().upper()
+        # Issued permits carry the code in their number and in their signed verification code.
+        if changes["code"] != permit_type.code and db.session.scalar(
+            sa.select(Permit.id).where(Permit.permit_type_id == permit_type.id).limit(1)
+        ):
+            raise conflict(
+                "permit_type_code_in_use",
+                gettext("Permits of this type have been issued: its code can no longer change."),
+            )
     merged = {
         "issuing_agency_id": permit_type.issuing_agency_id,
         "technical_agency_id": permit_type.technical_agency_id,
@@ -222,6 +233,7 @@ class NextAction:
 
 
 def next_action(application: PermitApplication, now: datetime | None = None) -> NextAction:
+    """Who must act next on the application, by when, and which steps are open to them."""
     rule = STATUSES[Status(application.status)]
     agency_id = None
     if rule.waiting_on == Actor.ISSUING_AGENCY:
@@ -252,6 +264,7 @@ class ApplicationDetail:
 
     application: PermitApplication
     applicant: dict[str, Any]
+    form_data: dict[str, Any]
     documents: list[PermitDocument]
     timeline: list[dict[str, Any]]
     bill: PermitBill | None
@@ -262,13 +275,31 @@ class ApplicationDetail:
         return getattr(self.application, name)
 
 
+def _entitled_to_personal_data(principal: Principal, application: PermitApplication) -> bool:
+    """The applicant and the officers handling the case; not the Command Center (UU 27/2022)."""
+    return _is_applicant(principal, application) or bool(
+        _agency_actors(principal, application.permit_type)
+    )
+
+
+def _form_view(principal: Principal, application: PermitApplication) -> dict[str, Any]:
+    """The form as filled in; for those not entitled, free-text answers (addresses, registration
+    numbers) are masked."""
+    values = dict(application.form_data or {})
+    if _entitled_to_personal_data(principal, application):
+        return values
+    text_fields = {f["code"] for f in application.permit_type.form_fields if f["type"] == "text"}
+    return {
+        code: mask_tail(value) if code in text_fields and isinstance(value, str) else value
+        for code, value in values.items()
+    }
+
+
 def _applicant_view(principal: Principal, application: PermitApplication) -> dict[str, Any]:
     """The applicant's identity: in full for themself and the officers handling the case,
     masked for the Command Center (UU 27/2022)."""
     user = auth_service.get_user(application.applicant_id)
-    entitled = _is_applicant(principal, application) or bool(
-        _agency_actors(principal, application.permit_type)
-    )
+    entitled = _entitled_to_personal_data(principal, application)
     return {
         "id": user.id,
         "full_name": user.full_name,
@@ -344,6 +375,7 @@ def _detail(principal: Principal, application: PermitApplication) -> Application
     return ApplicationDetail(
         application=application,
         applicant=_applicant_view(principal, application),
+        form_data=_form_view(principal, application),
         documents=_documents(application.id),
         timeline=_timeline(application.id),
         bill=db.session.scalar(
@@ -429,20 +461,16 @@ def work_queue_query(
                 sa.or_(
                     sa.and_(
                         issuing,
-                        PermitApplication.status.in_(_waiting_on(Actor.ISSUING_AGENCY)),
+                        PermitApplication.status.in_(statuses_waiting_on(Actor.ISSUING_AGENCY)),
                     ),
                     sa.and_(
                         technical,
-                        PermitApplication.status.in_(_waiting_on(Actor.TECHNICAL_AGENCY)),
+                        PermitApplication.status.in_(statuses_waiting_on(Actor.TECHNICAL_AGENCY)),
                     ),
                 )
             )
     query = _filtered(query, **filters)
     return apply_sort(query, sort, APPLICATION_SORTABLE, tiebreaker=PermitApplication.id)
-
-
-def _waiting_on(actor: Actor) -> list[str]:
-    return [str(status) for status, rule in STATUSES.items() if rule.waiting_on == actor]
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -489,7 +517,10 @@ def _valid_value(kind: str, value: Any, choices: list[str]) -> bool:
     if kind == "text":
         return isinstance(value, str) and 0 < len(value) <= 2000
     if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        # JSON lets NaN and Infinity through; they are no amount of anything.
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
     if kind == "boolean":
         return isinstance(value, bool)
     if kind == "date":
@@ -984,7 +1015,8 @@ def transition(
         principal=principal,
         note=note,
         details=details,
-        applicant_days=correction_days,
+        # Only a correction request sets the applicant's time; payment keeps the type's.
+        applicant_days=correction_days if step.action == Action.REQUEST_CORRECTION else None,
         bill=bill,
         permit=permit,
         now=now,
@@ -1019,6 +1051,7 @@ def _request_corrections(
     permit_type = application.permit_type
     field_codes = {f["code"] for f in permit_type.form_fields}
     errors: dict[str, list[str]] = {}
+    named: set[str] = set()
     for item in corrections:
         code = item.get("requirement_code")
         field_code = item.get("field_code")
@@ -1026,6 +1059,10 @@ def _request_corrections(
             errors[code] = [gettext("This permit type has no such requirement.")]
         if field_code is not None and field_code not in field_codes:
             errors[field_code] = [gettext("Unknown field.")]
+        target = code or field_code or ""
+        if target in named:
+            errors[target] = [gettext("Name each document or field once.")]
+        named.add(target)
     if errors:
         raise _nested_errors("corrections", errors)
     reasons = {
@@ -1211,16 +1248,25 @@ def _revoke_permit(application: PermitApplication, reason: str, now: datetime) -
     return permit
 
 
-def my_permits_query(*, principal: Principal) -> sa.Select[Any]:
+PERMIT_SORTABLE = {
+    "issued_at": Permit.issued_at,
+    "valid_until": Permit.valid_until,
+    "updated_at": Permit.updated_at,
+}
+
+
+def my_permits_query(
+    *, principal: Principal, updated_after: datetime | None = None, sort: str = "-issued_at"
+) -> sa.Select[Any]:
     """The caller's permits, newest first."""
-    return (
-        sa.select(Permit)
-        .where(Permit.holder_id == principal.id)
-        .order_by(Permit.issued_at.desc(), Permit.id)
-    )
+    query = sa.select(Permit).where(Permit.holder_id == principal.id)
+    if updated_after is not None:
+        query = query.where(Permit.updated_at > updated_after)
+    return apply_sort(query, sort, PERMIT_SORTABLE, tiebreaker=Permit.id)
 
 
 def verification_url(code: str) -> str:
+    """The public URL a permit's QR code points at."""
     return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/permits/verify/{code}"
 
 

@@ -69,6 +69,7 @@ def payment_signature(body: bytes) -> str:
 
 
 def payment_signature_valid(body: bytes, signature: str | None) -> bool:
+    """Whether `signature` (hex, optionally `sha256=`-prefixed) is the body's HMAC."""
     if not signature:
         return False
     given = signature.strip().removeprefix("sha256=").lower()

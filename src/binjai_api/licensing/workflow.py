@@ -281,6 +281,7 @@ def find_transition(application: PermitApplication, action: Action) -> Transitio
 
 
 def allowed_actions(application: PermitApplication) -> list[Transition]:
+    """Every transition open from the application's status, given its permit type."""
     return [
         transition
         for transition in TRANSITIONS
@@ -290,6 +291,7 @@ def allowed_actions(application: PermitApplication) -> list[Transition]:
 
 
 def statuses_waiting_on(actor: Actor) -> tuple[Status, ...]:
+    """The statuses in which `actor` must act next."""
     return tuple(status for status, rule in STATUSES.items() if rule.waiting_on == actor)
 
 
