@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,6 +19,11 @@ CENTRE = {"lat": 3.60, "lon": 98.49}
 
 def _names(response: object) -> list[str]:
     return [item["name"] for item in response.get_json()]  # type: ignore[attr-defined]
+
+
+def _gigi(response: object) -> dict[str, Any]:
+    body = response.get_json()  # type: ignore[attr-defined]
+    return next(s for s in body["services"] if s["code"] == "gigi")
 
 
 def test_haversine_matches_a_known_distance() -> None:
@@ -188,6 +194,9 @@ def test_admin_adds_a_facility_and_refuses_bad_schedules(
     assert_problem(
         client.post("/api/v1/facilities", json=bad, headers=admin), 422, "validation_error"
     )
+    blank = client.post("/api/v1/facilities", json={**body, "name": "   "}, headers=admin)
+    assert_problem(blank, 422, "validation_error")
+    assert "name" in blank.get_json()["errors"]["json"]
     citizen = auth_headers("citizen")
     assert_problem(client.post("/api/v1/facilities", json=body, headers=citizen), 403, "forbidden")
 
@@ -210,6 +219,22 @@ def test_hospital_staff_report_beds_with_the_time_of_the_update(
     body = response.get_json()
     assert body["beds"][0]["available"] == 6 and body["beds"][0]["updated_at"]
     assert body["beds_updated_at"]
+    # If-Match with the facility's ETag: the answer's ETag works, a stale one is refused.
+    fresh = client.put(
+        f"/api/v1/facilities/{hospital.facility_id}/beds",
+        json=beds,
+        headers={**staff, "If-Match": response.headers["ETag"]},
+    )
+    assert fresh.status_code == 200
+    assert_problem(
+        client.put(
+            f"/api/v1/facilities/{hospital.facility_id}/beds",
+            json={"beds": [{"bed_class": "kelas_3", "total": 40, "available": 5}]},
+            headers={**staff, "If-Match": '"stale"'},
+        ),
+        412,
+        "precondition_failed",
+    )
     assert_problem(
         client.put(f"/api/v1/facilities/{other.facility_id}/beds", json=beds, headers=staff),
         403,
@@ -288,15 +313,29 @@ def test_staff_set_a_poli_session_for_a_weekday(
         "walk_in_quota": 4,
         "minutes_per_patient": 15,
     }
-    response = client.put(f"{url}/thursday", json=body, headers=staff)
+    read = client.get(f"/api/v1/facilities/{place.facility_id}")
+    response = client.put(
+        f"{url}/thursday", json=body, headers={**staff, "If-Match": read.headers["ETag"]}
+    )
     assert response.status_code == 200, response.get_json()
-    sessions = {s["weekday"]: s for s in response.get_json()["sessions"]}
+    sessions = {s["weekday"]: s for s in _gigi(response)["sessions"]}
     assert set(sessions) == {"tuesday", "thursday"}
     assert (
         sessions["thursday"]["online_quota"] == 12 and sessions["thursday"]["starts_at"] == "09:00"
     )
-    changed = client.put(f"{url}/tuesday", json={**body, "online_quota": 3}, headers=staff)
-    assert {s["weekday"]: s["online_quota"] for s in changed.get_json()["sessions"]} == {
+    # The ETag read before the change is stale now: 412, nothing changed.
+    stale = client.put(
+        f"{url}/tuesday",
+        json={**body, "online_quota": 3},
+        headers={**staff, "If-Match": read.headers["ETag"]},
+    )
+    assert_problem(stale, 412, "precondition_failed")
+    changed = client.put(
+        f"{url}/tuesday",
+        json={**body, "online_quota": 3},
+        headers={**staff, "If-Match": response.headers["ETag"]},
+    )
+    assert {s["weekday"]: s["online_quota"] for s in _gigi(changed)["sessions"]} == {
         "tuesday": 3,
         "thursday": 12,
     }

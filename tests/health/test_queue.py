@@ -80,13 +80,19 @@ def test_booking_gives_a_number_a_code_and_an_estimate_and_notifies(
 
 
 def test_idempotency_key_replays_the_booking(
-    client: FlaskClient, clock: Clock, place: Place, resident: Callable[[], Resident]
+    app: Flask, client: FlaskClient, clock: Clock, place: Place, resident: Callable[[], Resident]
 ) -> None:
     who = resident()
     first = _book(client, who, booking_body(place), **{"Idempotency-Key": "k-1"})
     again = _book(client, who, booking_body(place), **{"Idempotency-Key": "k-1"})
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["id"] == first.get_json()["id"]
+    other_day = _book(client, who, booking_body(place, TUESDAY), **{"Idempotency-Key": "k-1"})
+    assert_problem(other_day, 422, "idempotency_key_reuse")
+    # One booking, one confirmation.
+    mine = client.get(f"{BOOKINGS}/mine", headers=who.headers).get_json()
+    assert [item["id"] for item in mine] == [first.get_json()["id"]]
+    assert _kinds(app, who.id) == ["queue_booked"]
 
 
 def test_booking_window_and_open_days(
@@ -198,13 +204,25 @@ def test_staff_see_and_act_only_on_their_own_facility(
     place: Place,
     resident: Callable[[], Resident],
     staff_of: Callable[[str], dict[str, str]],
+    auth_headers: Callable[..., dict[str, str]],
 ) -> None:
     other_place = create_facility(app)
     ours, theirs = staff_of(place.facility_id), staff_of(other_place.facility_id)
     booking = _book(client, resident(), booking_body(place)).get_json()
     seen = client.get(f"{BOOKINGS}/{booking['id']}", headers=ours)
     assert seen.status_code == 200
-    assert seen.get_json()["patient_nik"].isdigit()  # staff of the facility see the NIK
+    nik = seen.get_json()["patient_nik"]
+    assert nik.isdigit() and len(nik) == 16  # staff of the facility see the NIK in full
+    # Administrators read the booking with the NIK masked, in the item and the queue list.
+    admin = auth_headers("admin")
+    as_admin = client.get(f"{BOOKINGS}/{booking['id']}", headers=admin).get_json()
+    assert as_admin["patient_nik"] == "************" + nik[-4:]
+    listed = client.get(
+        f"/api/v1/facilities/{place.facility_id}/queue",
+        query_string={"date": MONDAY.isoformat()},
+        headers=admin,
+    ).get_json()
+    assert [item["patient_nik"] for item in listed] == ["************" + nik[-4:]]
     assert_problem(client.get(f"{BOOKINGS}/{booking['id']}", headers=theirs), 404, "not_found")
     assert_problem(
         client.get(f"/api/v1/facilities/{place.facility_id}/queue", headers=theirs),
@@ -217,6 +235,13 @@ def test_staff_see_and_act_only_on_their_own_facility(
         headers=ours,
     )
     assert [item["id"] for item in queue.get_json()] == [booking["id"]]
+    assert queue.get_json()[0]["patient_nik"] == nik
+    later = client.get(
+        f"/api/v1/facilities/{place.facility_id}/queue",
+        query_string={"date": MONDAY.isoformat(), "updated_after": "2099-01-01T00:00:00Z"},
+        headers=ours,
+    )
+    assert later.status_code == 200 and later.get_json() == []  # nothing changed since
     assert_problem(
         client.post(
             f"/api/v1/facilities/{place.facility_id}/queue/call-next",
@@ -294,10 +319,58 @@ def test_check_in_walk_ins_call_next_serve_and_no_show(
     # After the first call, 3, 4 and 5 were waiting ahead of number 6 (2 had cancelled).
     assert _kinds(app, people[0].id) == ["queue_booked", "queue_called"]
     assert _kinds(app, people[2].id) == ["queue_booked", "queue_called"]
-    assert "queue_three_ahead" in _kinds(app, people[5].id)
+    assert _kinds(app, people[5].id) == ["queue_booked", "queue_three_ahead"]
+    assert _kinds(app, people[4].id) == ["queue_booked"]  # never had exactly three ahead
     for _ in range(4):  # 4, 5, 6 and the walk-in 7
         assert call().status_code == 200
     assert_problem(call(), 409, "queue_empty")
+    # Tomorrow's patient cannot be a no-show yet.
+    tomorrow = _book(client, people[0], booking_body(place, TUESDAY)).get_json()
+    assert_problem(
+        client.post(f"{BOOKINGS}/{tomorrow['id']}/no-show", headers=staff), 409, "not_due_yet"
+    )
+
+
+def test_three_ahead_reaches_a_patient_who_moved_up_through_a_cancellation(
+    app: Flask,
+    client: FlaskClient,
+    clock: Clock,
+    place: Place,
+    resident: Callable[[], Resident],
+    staff_of: Callable[[str], dict[str, str]],
+) -> None:
+    staff = staff_of(place.facility_id)
+    people = [resident() for _ in range(6)]
+    bookings = [_book(client, p, booking_body(place)).get_json() for p in people]
+    # Before the first call a cancellation tells nobody (the queue has not started).
+    client.post(f"{BOOKINGS}/{bookings[5]['id']}/cancel", headers=people[5].headers)
+    assert _kinds(app, people[4].id) == ["queue_booked"]
+    clock.set(MONDAY, 8)
+    call = client.post(
+        f"/api/v1/facilities/{place.facility_id}/queue/call-next",
+        json={"service_id": place.umum_id},
+        headers=staff,
+    )
+    assert call.get_json()["queue_number"] == 1
+    # Waiting 2, 3, 4, 5: number 5 has three ahead.
+    assert _kinds(app, people[4].id) == ["queue_booked", "queue_three_ahead"]
+    newcomer = resident()
+    fresh = _book(client, newcomer, booking_body(place)).get_json()  # number 7, four ahead
+    assert fresh["people_ahead"] == 4
+    # Number 3 cancels: 7 moves up to three ahead without any call, and is told.
+    client.post(f"{BOOKINGS}/{bookings[2]['id']}/cancel", headers=people[2].headers)
+    assert fresh["queue_number"] == 7
+    status = client.get(f"{BOOKINGS}/{fresh['id']}", headers=newcomer.headers).get_json()
+    assert status["people_ahead"] == 3
+    assert _kinds(app, newcomer.id) == ["queue_booked", "queue_three_ahead"]
+    # Number 8 joins behind; number 2 never came (no-show while waiting): 8 moves up and is told.
+    last = resident()
+    _book(client, last, booking_body(place))
+    assert _kinds(app, last.id) == ["queue_booked"]
+    no_show = client.post(f"{BOOKINGS}/{bookings[1]['id']}/no-show", headers=staff)
+    assert no_show.get_json()["status"] == "no_show"
+    assert _kinds(app, last.id) == ["queue_booked", "queue_three_ahead"]
+    assert _kinds(app, newcomer.id) == ["queue_booked", "queue_three_ahead"]  # told once
 
 
 def test_facility_cancels_a_session_and_everyone_booked_is_told(
@@ -337,6 +410,7 @@ def test_only_residents_book(
 
 
 def test_booking_for_an_unknown_poli_or_facility(
+    app: Flask,
     client: FlaskClient,
     clock: Clock,
     place: Place,
@@ -348,6 +422,15 @@ def test_booking_for_an_unknown_poli_or_facility(
         _book(client, who, booking_body(place, service_id=new_id())), 422, "validation_error"
     )
     assert_problem(_book(client, who, booking_body(place, facility_id=new_id())), 404, "not_found")
+    other = create_facility(app)
+    wrong_pair = _book(client, who, booking_body(place, service_id=other.umum_id))
+    assert_problem(wrong_pair, 422, "validation_error")
+    assert "service_id" in wrong_pair.get_json()["errors"]["json"]
+    for name in ("   ", "Bu\x00di"):  # blank; a NUL, which PostgreSQL text cannot hold
+        patient = {"name": name, "nik": factories.valid_nik()}
+        assert_problem(
+            _book(client, who, booking_body(place, patient=patient)), 422, "validation_error"
+        )
     bad_nik = {"name": "Budi", "nik": "123"}
     assert_problem(
         _book(client, who, booking_body(place, patient=bad_nik)), 422, "validation_error"

@@ -132,6 +132,11 @@ def _check_unique(
             raise conflict(code, message)
 
 
+def nik_error(nik: str) -> str | None:
+    """Why a NIK is invalid (length, region, birth date), or None: for other domains' forms."""
+    return nik_problem(nik)
+
+
 def register_citizen(
     *, full_name: str, nik: str, phone: str, password: str, email: str | None = None
 ) -> User:

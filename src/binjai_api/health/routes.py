@@ -27,7 +27,6 @@ from binjai_api.health.schemas import (
     FacilityQueueQueryArgsSchema,
     FacilitySchema,
     FacilitySummarySchema,
-    HealthServiceSchema,
     MyBookingsQueryArgsSchema,
     SessionCancelResultSchema,
     SessionCancelSchema,
@@ -51,6 +50,14 @@ SAMPLE_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 def _principal() -> Any:
     return access.current_principal()
+
+
+class BookingPage(SelectPage):
+    """Bookings as the caller may see them (the NIK masked for those not entitled)."""
+
+    @property
+    def items(self) -> list[Any]:
+        return service.booking_rows(super().items, _principal())
 
 
 # --- facilities ---------------------------------------------------------------------------------
@@ -90,12 +97,14 @@ class FacilityByIdView(MethodView):
 @blp.route("/facilities/<uuid:facility_id>/beds")
 class FacilityBedsView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
+    @blp.etag
     @blp.arguments(BedsPutSchema, example=BEDS_EXAMPLE)
     @blp.response(200, FacilitySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def put(self, payload: dict[str, Any], facility_id: uuid.UUID) -> Any:
-        """Report a hospital's free beds by class (its staff)"""
+        """Report a hospital's free beds by class (its staff; If-Match: the facility's ETag)"""
+        blp.check_etag(service.get_facility(facility_id), FacilitySchema)
         return service.update_beds(
             principal=_principal(), facility_id=facility_id, beds=payload["beds"]
         )
@@ -104,6 +113,7 @@ class FacilityBedsView(MethodView):
 @blp.route("/facilities/<uuid:facility_id>/services/<uuid:service_id>/sessions/<string:weekday>")
 class ServiceSessionView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
+    @blp.etag
     @blp.arguments(
         SessionPutSchema,
         example={
@@ -114,12 +124,13 @@ class ServiceSessionView(MethodView):
             "minutes_per_patient": 10,
         },
     )
-    @blp.response(200, HealthServiceSchema)
+    @blp.response(200, FacilitySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(
         self, payload: dict[str, Any], facility_id: uuid.UUID, service_id: uuid.UUID, weekday: str
     ) -> Any:
-        """Set a poli's session on a weekday (`monday` ... `sunday`): hours, quotas, minutes"""
+        """Set a poli's session on a weekday (`monday` ... `sunday`; If-Match: facility's ETag)"""
+        blp.check_etag(service.get_facility(facility_id), FacilitySchema)
         return service.set_session(
             principal=_principal(),
             facility_id=facility_id,
@@ -168,7 +179,7 @@ class FacilityQueueView(MethodView):
     @blp.arguments(FacilityQueueQueryArgsSchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.paginate(SelectPage)
+    @blp.paginate(BookingPage)
     def get(self, args: dict[str, Any], facility_id: uuid.UUID) -> Any:
         """List a day's queue of this facility (its staff)"""
         return service.facility_queue_query(principal=_principal(), facility_id=facility_id, **args)
@@ -198,6 +209,7 @@ class WalkInsView(MethodView):
     )
     @blp.response(201, BookingStatusSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, payload: dict[str, Any], facility_id: uuid.UUID) -> Any:
         """Give a walk-in patient a number in today's queue"""
         return service.register_walk_in(principal=_principal(), facility_id=facility_id, **payload)
@@ -244,6 +256,7 @@ class QueueBookingsView(MethodView):
     @blp.arguments(BookingCreateSchema, example=BOOKING_EXAMPLE)
     @blp.response(201, BookingStatusSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, payload: dict[str, Any]) -> Any:
         """Book a queue number at a poli (409 `quota_full`, `already_booked` ...)"""
         return service.book(principal=_principal(), **payload)
@@ -255,7 +268,7 @@ class MyQueueBookingsView(MethodView):
     @blp.etag
     @blp.arguments(MyBookingsQueryArgsSchema, location="query")
     @blp.response(200, BookingSchema(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paginate(BookingPage)
     def get(self, args: dict[str, Any]) -> Any:
         """List my queue bookings"""
         return service.my_bookings_query(user_id=_principal().id, **args)

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from binjai_api.auth.validation import nik_problem
+from binjai_api.auth import service as auth_service
 from binjai_api.health.service import (
     BED_CLASSES,
     BOOKING_STATUSES,
@@ -37,9 +37,21 @@ def _clock(**kwargs: Any) -> ma.fields.Time:
 
 
 def _check_nik(value: str) -> None:
-    problem = nik_problem(value)
+    problem = auth_service.nik_error(value)
     if problem:
         raise ma.ValidationError(problem)
+
+
+def _check_text(value: str) -> None:
+    if len(value.strip()) < 2:
+        raise ma.ValidationError(gettext("Enter at least two characters besides spaces."))
+
+
+def _name(max_length: int, **kwargs: Any) -> ma.fields.String:
+    """A name or address: 2 to `max_length` characters, not only spaces."""
+    return ma.fields.String(
+        validate=[ma.validate.Length(min=2, max=max_length), _check_text], **kwargs
+    )
 
 
 # --- facilities ---------------------------------------------------------------------------------
@@ -83,11 +95,7 @@ class SessionPutSchema(StrictSchema):
 class HealthServiceSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     code = enum_field(SERVICE_CODES, required=True, metadata={"example": "umum"})
-    name = ma.fields.String(
-        required=True,
-        validate=ma.validate.Length(min=2, max=120),
-        metadata={"example": "Poli Umum"},
-    )
+    name = _name(120, required=True, metadata={"example": "Poli Umum"})
     sessions = ma.fields.List(
         ma.fields.Nested(SessionSchema),
         load_default=list,
@@ -167,9 +175,9 @@ class FacilitySummarySchema(FacilitySchema):
 
 
 class FacilityCreateSchema(StrictSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
+    name = _name(200, required=True)
     type = enum_field(FACILITY_TYPES, required=True)
-    address = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=300))
+    address = _name(300, required=True)
     kelurahan_code = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=13)
     )
@@ -238,16 +246,14 @@ class StaffLinkSchema(ma.Schema):
 
 
 class PatientSchema(StrictSchema):
-    name = ma.fields.String(
-        required=True, validate=ma.validate.Length(min=2, max=120), metadata={"example": "Budi"}
-    )
+    name = _name(120, required=True, metadata={"example": "Budi"})
     nik = ma.fields.String(
         required=True, validate=_check_nik, metadata={"example": "1275010501150002"}
     )
 
 
 class WalkInPatientSchema(StrictSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=120))
+    name = _name(120, required=True)
     nik = ma.fields.String(
         load_default=None,
         allow_none=True,
@@ -303,8 +309,8 @@ class BookingSchema(ma.Schema):
     patient_nik = ma.fields.String(
         allow_none=True,
         metadata={
-            "description": "Shown in full: only the account that booked and the facility's "
-            "staff can read a booking.",
+            "description": "In full for the account that booked and the facility's staff; "
+            "masked (`************0003`) for administrators.",
             "example": "1275014501900003",
         },
     )
@@ -345,7 +351,7 @@ class MyBookingsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     sort = sort_field("date", "updated_at", default="-date")
 
 
-class FacilityQueueQueryArgsSchema(ma.Schema):
+class FacilityQueueQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     day = ma.fields.Date(data_key="date", metadata={"description": "Default: today (WIB)."})
     service_id = ma.fields.UUID()
     status = enum_field(BOOKING_STATUSES)
@@ -372,7 +378,7 @@ class SessionCancelSchema(StrictSchema):
     day = ma.fields.Date(required=True, data_key="date")
     reason = ma.fields.String(
         required=True,
-        validate=ma.validate.Length(min=3, max=300),
+        validate=[ma.validate.Length(min=3, max=300), _check_text],
         metadata={"example": "Dokter cuti"},
     )
 

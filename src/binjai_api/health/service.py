@@ -45,6 +45,7 @@ from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications
 from binjai_api.notifications.service import Link
 from binjai_api.pagination import apply_sort
+from binjai_api.privacy import mask_tail
 from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar import service as workcalendar
 
@@ -136,8 +137,8 @@ def local_now() -> datetime:
 
 
 def is_day_off(day: date) -> bool:
-    """A national holiday, cuti bersama or local day off (weekends count only when they are one
-    of those: weekend opening is the facility's own schedule)."""
+    """Whether a date is a national holiday, cuti bersama or local day off."""
+    # A weekend is not a day off by itself: weekend opening is the facility's own schedule.
     if day.weekday() < 5:
         return not workcalendar.is_working_day(day)
     return bool(workcalendar.days_off(day, day))
@@ -152,8 +153,7 @@ def _local_instant(day: date, moment: time) -> datetime:
 
 @dataclass(frozen=True)
 class FacilityView:
-    """A facility as answered: its row, whether it is open now and, for a search near a point,
-    its distance."""
+    """A facility as answered: its row, open now and (near a point) its distance."""
 
     facility: Facility
     open_now: bool
@@ -203,8 +203,9 @@ def search_facilities(
     updated_after: datetime | None = None,
     sort: str | None = None,
 ) -> list[FacilityView]:
-    """Filter in SQL (a lat/lon bounding box for the radius), then measure the exact distance,
-    open-now and order in Python: a city has tens of facilities, not thousands."""
+    """Search facilities by point and radius, type, poli, IGD, BPJS and open now."""
+    # Filter in SQL (a lat/lon bounding box for the radius), then measure the exact distance,
+    # open-now and order in Python: a city has tens of facilities, not thousands.
     near = lat is not None and lon is not None
     query = (
         sa.select(Facility)
@@ -413,9 +414,9 @@ def set_session(
     online_quota: int,
     walk_in_quota: int,
     minutes_per_patient: int,
-) -> HealthService:
-    """Set a poli's session on one weekday (its staff or an admin). Bookings already taken keep
-    their numbers; a lower quota only refuses new ones."""
+) -> FacilityView:
+    """Set a poli's session on one weekday (its staff or an admin)."""
+    # Bookings already taken keep their numbers; a lower quota only refuses new ones.
     if weekday not in WEEKDAYS:
         raise not_found()
     facility = _get_facility(facility_id)
@@ -435,7 +436,7 @@ def set_session(
     session.minutes_per_patient = minutes_per_patient
     service.updated_at = facility.updated_at = utcnow()
     db.session.commit()
-    return service
+    return get_facility(facility.id)
 
 
 # --- facility staff ---------------------------------------------------------------------------
@@ -503,6 +504,7 @@ class BookingView:
     now_calling: int | None
     people_ahead: int | None
     estimated_call_time: datetime | None
+    patient_nik: str | None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.booking, name)
@@ -531,8 +533,8 @@ def _session_on(service: HealthService, day: date) -> QueueSession:
 
 
 def _queue_day_id(session: QueueSession, service: HealthService, day: date) -> uuid.UUID:
-    """The counter row of a session on a date, created on first use (two first users at once:
-    one inserts, the other finds it)."""
+    """The counter row of a session on a date, created on first use."""
+    # Two first users at once: one inserts, the other finds it.
     query = sa.select(QueueDay.id).where(QueueDay.session_id == session.id, QueueDay.day == day)
     found = db.session.scalar(query)
     if found is not None:
@@ -556,8 +558,8 @@ def _queue_day_id(session: QueueSession, service: HealthService, day: date) -> u
 
 
 def _take_number(day_id: uuid.UUID, *, walk_in: bool, quota: int) -> int:
-    """The next queue number of the day, or 409 when the quota is used up or the session was
-    cancelled. The UPDATE locks the counter row until the caller commits."""
+    """The next queue number of the day, or 409 `quota_full` / `session_cancelled`."""
+    # The UPDATE locks the counter row until the caller commits.
     counter = QueueDay.walk_ins if walk_in else QueueDay.online_booked
     statement = (
         sa.update(QueueDay)
@@ -600,7 +602,8 @@ def new_booking_code() -> str:
 
 
 def _unused_booking_code() -> str:
-    """A fresh code (32^8 of them: a clash is rare, and the unique constraint still guards)."""
+    """A booking code not in use yet."""
+    # 32^8 codes: a clash is rare, and the unique constraint still guards.
     code = new_booking_code()
     while db.session.scalar(sa.select(QueueBooking.id).where(QueueBooking.booking_code == code)):
         code = new_booking_code()
@@ -621,8 +624,9 @@ def _active_booking_exists(day_id: uuid.UUID, nik: str) -> bool:
 
 
 def _serialise_account(account_id: uuid.UUID) -> None:
-    """One booking at a time per account, so that its cap holds across days. PostgreSQL: a
-    transaction-level advisory lock keyed by the account; SQLite writes one at a time anyway."""
+    """One booking at a time per account, so that its cap holds across days."""
+    # PostgreSQL: a transaction-level advisory lock keyed by the account; SQLite writes one at a
+    # time anyway.
     if db.session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(account_id.bytes[:8], "big", signed=True)
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
@@ -732,7 +736,7 @@ def book(
         link=Link("queue-bookings", str(booking.id)),
     )
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 def register_walk_in(
@@ -768,23 +772,44 @@ def register_walk_in(
     )
     _insert_booking(booking)
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 def _average_minutes(day: QueueDay, session_minutes: int) -> float:
-    """The day's measured minutes per patient (called to served) once someone was served, else
-    the session's configured minutes."""
+    """Minutes per patient: measured today (called to served) if any, else configured."""
     if day.served_count:
         return day.service_seconds / day.served_count / 60
     return float(session_minutes)
 
 
-def booking_view(booking: QueueBooking) -> BookingView:
-    """The booking with its live position in the queue."""
+def _visible_nik(
+    booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None
+) -> str | None:
+    """The NIK in full for the account that booked and the facility's staff, else masked."""
+    # Administrators manage facilities, not patients (UU 27/2022: data minimisation).
+    if booking.account_id == principal.id or (
+        principal.role == Role.OFFICER and staff_of == booking.facility_id
+    ):
+        return booking.patient_nik
+    return mask_tail(booking.patient_nik)
+
+
+def booking_rows(bookings: Iterable[QueueBooking], principal: Principal) -> list[BookingView]:
+    """Bookings as list rows, each NIK as the caller may see it."""
+    staff_of = staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
+    return [
+        BookingView(b, None, None, None, _visible_nik(b, principal, staff_of)) for b in bookings
+    ]
+
+
+def booking_view(booking: QueueBooking, principal: Principal) -> BookingView:
+    """The booking with its live position in the queue, as the caller may see it."""
     day = booking.queue_day
+    staff_of = staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
+    nik = _visible_nik(booking, principal, staff_of)
     if booking.status not in WAITING_STATUSES:
         estimated = booking.called_at if booking.status != "cancelled" else None
-        return BookingView(booking, day.now_calling, None, estimated)
+        return BookingView(booking, day.now_calling, None, estimated, nik)
     ahead = int(
         db.session.scalar(
             sa.select(sa.func.count())
@@ -803,7 +828,7 @@ def booking_view(booking: QueueBooking) -> BookingView:
     minutes = _average_minutes(day, session.minutes_per_patient)
     estimated_at = start + timedelta(minutes=ahead * minutes)
     return BookingView(
-        booking, day.now_calling, ahead, estimated_at.replace(second=0, microsecond=0)
+        booking, day.now_calling, ahead, estimated_at.replace(second=0, microsecond=0), nik
     )
 
 
@@ -827,7 +852,7 @@ def _readable_booking(principal: Principal, booking_id: uuid.UUID) -> QueueBooki
 
 def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
     """Live status of a booking (the app polls it)."""
-    return booking_view(_readable_booking(principal, booking_id))
+    return booking_view(_readable_booking(principal, booking_id), principal)
 
 
 def my_bookings_query(
@@ -854,6 +879,7 @@ def facility_queue_query(
     day: date | None = None,
     service_id: uuid.UUID | None = None,
     status: str | None = None,
+    updated_after: datetime | None = None,
     sort: str = "queue_number",
 ) -> sa.Select[Any]:
     """A facility's bookings of a day (today by default), for its staff."""
@@ -867,6 +893,8 @@ def facility_queue_query(
         query = query.where(QueueBooking.service_id == service_id)
     if status is not None:
         query = query.where(QueueBooking.status == status)
+    if updated_after is not None:
+        query = query.where(QueueBooking.updated_at > updated_after)
     columns = {"queue_number": QueueBooking.queue_number, "updated_at": QueueBooking.updated_at}
     return apply_sort(query, sort, columns, tiebreaker=QueueBooking.id)
 
@@ -887,8 +915,9 @@ def cancel_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingVie
     _move(booking, "cancel")
     booking.cancelled_at = current_time()
     day.online_booked -= 1
+    _queue_moved_up(day, booking.service.name)
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 def check_in(*, principal: Principal, facility_id: uuid.UUID, booking_code: str) -> BookingView:
@@ -909,7 +938,7 @@ def check_in(*, principal: Principal, facility_id: uuid.UUID, booking_code: str)
     _move(booking, "check_in")
     booking.checked_in_at = current_time()
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 def _notify_three_ahead(day_id: uuid.UUID, service_name: str) -> None:
@@ -932,11 +961,20 @@ def _notify_three_ahead(day_id: uuid.UUID, service_name: str) -> None:
     )
 
 
+def _queue_moved_up(day: QueueDay, service_name: str) -> None:
+    """Tell whoever now has three ahead, once a waiting patient left a queue being called."""
+    # Each departure moves those behind up by one, so checking the fourth place after every
+    # departure (calls included) reaches everyone once; before the first call, nobody is told.
+    if day.now_calling is not None:
+        db.session.flush()
+        _notify_three_ahead(day.id, service_name)
+
+
 def call_next(
     *, principal: Principal, facility_id: uuid.UUID, service_id: uuid.UUID
 ) -> BookingView:
-    """Call the lowest waiting number of today's session (cancelled ones are not waiting).
-    Serialised on the day's counter row: two desks calling at once call two patients."""
+    """Call the lowest waiting number of today's session (cancelled ones are not waiting)."""
+    # Serialised on the day's counter row: two desks calling at once call two patients.
     facility = _get_facility(facility_id)
     require_staff(principal, facility.id)
     service = _service_of(facility, service_id)
@@ -966,7 +1004,7 @@ def call_next(
     db.session.flush()
     _notify_three_ahead(day.id, service.name)
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) -> BookingView:
@@ -976,6 +1014,8 @@ def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) 
         raise not_found(gettext("Booking not found."))
     if principal.role != Role.ADMIN and staff_facility_id(principal.id) != booking.facility_id:
         raise not_found(gettext("Booking not found."))
+    if booking.day > local_now().date():
+        raise conflict("not_due_yet", gettext("This booking is for a later date."))
     day = _lock_day(booking.queue_day_id)
     db.session.refresh(booking)
     was_called = booking.status == "called"
@@ -985,8 +1025,10 @@ def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) 
     if action == "serve" and was_called and booking.called_at is not None:
         day.served_count += 1
         day.service_seconds += max(0, int((now - booking.called_at).total_seconds()))
+    if not was_called:  # a waiting patient left the queue: those behind move up
+        _queue_moved_up(day, booking.service.name)
     db.session.commit()
-    return booking_view(booking)
+    return booking_view(booking, principal)
 
 
 @dataclass(frozen=True)
@@ -1008,8 +1050,8 @@ def cancel_session_day(
     day: date,
     reason: str,
 ) -> SessionCancellation:
-    """Cancel a poli's session on a date (the doctor is absent): every booking still waiting is
-    cancelled and its patient notified; no new booking is taken."""
+    """Cancel a poli's session on a date (the doctor is absent) and notify everyone booked."""
+    # Every booking still waiting is cancelled; the day takes no new booking.
     facility = _get_facility(facility_id)
     require_staff(principal, facility.id)
     service = _service_of(facility, service_id)
@@ -1057,9 +1099,8 @@ def cancel_session_day(
 
 
 def seed_demo_facilities() -> int:
-    """Binjai's hospitals and puskesmas (seed/facilities.json, demo where unverified), and the
-    demo staff accounts tied to them. Returns how many facilities were added; loading twice adds
-    nothing."""
+    """Load Binjai's demo hospitals and puskesmas and tie their demo staff; returns how many."""
+    # seed/facilities.json marks unverified facts as demo; loading twice adds nothing.
     text = resources.files("binjai_api").joinpath("seed/facilities.json").read_text("utf-8")
     data = json.loads(text)
     officers = {
