@@ -26,11 +26,6 @@ def _gigi(response: object) -> dict[str, Any]:
     return next(s for s in body["services"] if s["code"] == "gigi")
 
 
-def test_haversine_matches_a_known_distance() -> None:
-    # One degree of latitude is about 111.2 km.
-    assert abs(service.haversine_m(3.0, 98.49, 4.0, 98.49) - 111_195) < 50
-
-
 def test_search_near_a_point_sorts_by_distance_within_the_radius(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
-from binjai_api import uploads
+from binjai_api import geo, uploads
 from binjai_api.agencies import service as agencies_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
@@ -66,8 +66,6 @@ TRACKING_PREFIX = "BJI"
 PUBLIC_API = "/api/v1/public/complaints"
 PRIVATE_API = "/api/v1/complaints"
 
-_METERS_PER_DEGREE_LAT = 110_574.0
-_METERS_PER_DEGREE_LON_AT_EQUATOR = 111_320.0
 
 CATEGORY_SORTABLE = {
     "code": ComplaintCategory.code,
@@ -575,18 +573,16 @@ def nearby_query(
     category_id: uuid.UUID | None = None,
 ) -> sa.Select[Complaint]:
     """Open, non-confidential reports within `radius_m` of a point, nearest first."""
-    dlat = radius_m / _METERS_PER_DEGREE_LAT
-    meters_per_lon = _METERS_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat))
-    dlon = radius_m / meters_per_lon
+    box = geo.box_around(lat, lon, radius_m)
     # An equirectangular distance: exact enough over a few hundred meters, and plain arithmetic
-    # that both databases evaluate (and the lat/lon index narrows first).
-    dy = (Complaint.lat - lat) * _METERS_PER_DEGREE_LAT
-    dx = (Complaint.lon - lon) * meters_per_lon
+    # that both databases evaluate in SQL, to sort by (the lat/lon index narrows first).
+    dy = (Complaint.lat - lat) * geo.METERS_PER_DEGREE_LAT
+    dx = (Complaint.lon - lon) * geo.meters_per_degree_lon(lat)
     squared = dx * dx + dy * dy
     query = _public().where(
         Complaint.status.in_(OPEN_STATUSES),
-        Complaint.lat.between(lat - dlat, lat + dlat),
-        Complaint.lon.between(lon - dlon, lon + dlon),
+        Complaint.lat.between(box.min_lat, box.max_lat),
+        Complaint.lon.between(box.min_lon, box.max_lon),
         squared <= radius_m * radius_m,
     )
     if category_id is not None:

@@ -10,7 +10,6 @@ number per day, one active booking per person) are the last line of defence and 
 from __future__ import annotations
 
 import json
-import math
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from binjai_api import geo
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
@@ -76,9 +76,6 @@ SERVICE_CODES = (
     "hemodialisis",
 )
 BED_CLASSES = ("vip", "kelas_1", "kelas_2", "kelas_3", "kris", "icu", "nicu", "picu", "isolasi")
-
-EARTH_RADIUS_M = 6_371_008.8
-METRES_PER_DEGREE_LAT = 111_320.0
 
 # --- the booking state machine: one table, read by the code and the docs -------------------------
 BOOKING_STATUSES = (
@@ -163,14 +160,6 @@ class FacilityView:
         return getattr(self.facility, name)
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def is_open(facility: Facility, moment: datetime, day_off: bool) -> bool:
     """Open at a local moment: a 24-hour IGD always is, holidays included; everything else
     follows its weekly hours and closes on days off."""
@@ -218,11 +207,10 @@ def search_facilities(
     )
     if near:
         assert lat is not None and lon is not None
-        dlat = radius_m / METRES_PER_DEGREE_LAT
-        dlon = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 1e-6))
+        box = geo.box_around(lat, lon, radius_m)
         query = query.where(
-            Facility.lat.between(lat - dlat, lat + dlat),
-            Facility.lon.between(lon - dlon, lon + dlon),
+            Facility.lat.between(box.min_lat, box.max_lat),
+            Facility.lon.between(box.min_lon, box.max_lon),
         )
     if type is not None:
         query = query.where(Facility.type == type)
@@ -246,7 +234,7 @@ def search_facilities(
         distance = None
         if near:
             assert lat is not None and lon is not None
-            exact = haversine_m(lat, lon, facility.lat, facility.lon)
+            exact = geo.haversine_m(lat, lon, facility.lat, facility.lon)
             if exact > radius_m:
                 continue
             distance = round(exact)
