@@ -463,6 +463,22 @@ def test_walk_in_quota_is_separate_from_the_online_quota(
     assert online.status_code == 201 and online.get_json()["queue_number"] == 2
 
 
+def test_no_walk_in_after_the_session_has_ended(
+    app: Flask, client: FlaskClient, clock: Clock, staff_of: Callable[[str], dict[str, str]]
+) -> None:
+    small = create_facility(
+        app,
+        services=[{"code": "umum", "name": "Poli Umum", "sessions": [session_entry("monday")]}],
+    )
+    staff = staff_of(small.facility_id)
+    url = f"/api/v1/facilities/{small.facility_id}/queue/walk-ins"
+    body = {"service_id": small.umum_id, "patient": {"name": "Ibu Ani"}}
+    clock.set(MONDAY, 11)
+    assert client.post(url, json=body, headers=staff).status_code == 201
+    clock.set(MONDAY, 12)  # the session runs 08:00-12:00
+    assert_problem(client.post(url, json=body, headers=staff), 409, "session_over")
+
+
 def test_polling_the_status_honours_if_none_match(
     client: FlaskClient, clock: Clock, place: Place, resident: Callable[[], Resident]
 ) -> None:
@@ -488,7 +504,7 @@ def test_polling_the_status_honours_if_none_match(
     assert changed.status_code == 200 and changed.get_json()["status"] == "cancelled"
 
 
-def test_past_sessions_cannot_be_cancelled(
+def test_sessions_are_cancelled_from_today_up_to_a_year_ahead(
     client: FlaskClient,
     clock: Clock,
     place: Place,
@@ -500,6 +516,14 @@ def test_past_sessions_cannot_be_cancelled(
     assert_problem(
         client.post(
             f"/api/v1/facilities/{place.facility_id}/queue/cancel-session", json=body, headers=staff
+        ),
+        422,
+        "validation_error",
+    )
+    far = {**body, "date": (TUESDAY + timedelta(days=400)).isoformat()}
+    assert_problem(
+        client.post(
+            f"/api/v1/facilities/{place.facility_id}/queue/cancel-session", json=far, headers=staff
         ),
         422,
         "validation_error",

@@ -75,6 +75,8 @@ SERVICE_CODES = (
     "rehabilitasi_medik",
     "hemodialisis",
 )
+# A doctor's leave is known weeks ahead, not years: further dates are typing mistakes.
+CANCEL_AHEAD_DAYS = 366
 BED_CLASSES = ("vip", "kelas_1", "kelas_2", "kelas_3", "kris", "icu", "nicu", "picu", "isolasi")
 
 # --- the booking state machine: one table, read by the code and the docs -------------------------
@@ -738,8 +740,11 @@ def register_walk_in(
     facility = _get_facility(facility_id)
     require_staff(principal, facility.id)
     service = _service_of(facility, service_id)
-    today = local_now().date()
+    now = local_now()
+    today = now.date()
     session = _session_on(service, today)
+    if now.time() >= session.ends_at:
+        raise conflict("session_over", gettext("Today's session of this poli is over."))
     nik = patient.get("nik")
     day_id = _queue_day_id(session, service, today)
     if nik and _active_booking_exists(day_id, nik):
@@ -1043,8 +1048,11 @@ def cancel_session_day(
     facility = _get_facility(facility_id)
     require_staff(principal, facility.id)
     service = _service_of(facility, service_id)
-    if day < local_now().date():
+    today = local_now().date()
+    if day < today:
         raise field_errors({"date": [gettext("A past session cannot be cancelled.")]})
+    if day > today + timedelta(days=CANCEL_AHEAD_DAYS):
+        raise field_errors({"date": [gettext("Sessions can be cancelled up to a year ahead.")]})
     session = _session_on(service, day)
     queue_day = _lock_day(_queue_day_id(session, service, day))
     if queue_day.status == "cancelled":
