@@ -251,87 +251,42 @@ def main() -> int:
         by_name = {"api": api, "hello": hello, "uncached": uncached}
         for name, server_name, path in endpoints:
             target = base.Target(name, by_name[server_name].port, path)
-            size = base.check_target(target)
-            print(f"measuring {name}: GET {path} ...", flush=True)
-            before = base.cpu_snapshot(servers)
-            tally = base.run_load(target, args.clients, args.processes, args.warmup, args.duration)
-            cpu = base.cpu_shares(before, base.cpu_snapshot(servers))
-            rows.append(base.summarise(target, tally, args, size, cpu))
+            rows.append(base.measure_endpoint(target, args, servers))
         problems = {server.name: base.server_log_problems(server) for server in servers}
     finally:
-        for server in servers:
-            base.stop_server(server)
+        base.stop_servers(servers)
         shutil.rmtree(workdir, ignore_errors=True)
-    floor = rows[0]["requests_per_s"] or None
-    for row in rows:
-        row["pct_of_floor"] = round(100 * row["requests_per_s"] / floor) if floor else None
-    report = {
-        "benchmark": "complaints_feed",
-        "date": started.isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "bench/complaints_feed.py", *sys.argv[1:]]),
-        "machine": machine,
-        "parameters": {
-            "clients": args.clients,
-            "generator_processes": args.processes,
-            "warmup_s": args.warmup,
-            "duration_s": args.duration,
-            "gunicorn_workers": base.GUNICORN_WORKERS,
-            "gunicorn_worker_class": "sync",
-            "host": base.HOST,
-            "database": f"PostgreSQL 127.0.0.1/{DATABASE_NAME}",
-        },
-        "data": data,
-        "queries_per_request": queries,
-        "queries_constant_in_page_size": constant,
-        "results": rows,
-        "server_log_problems": problems,
+    sizes = {
+        path: "/".join(f"{row['queries']}" for row in queries if row["path"] == path)
+        for path in (FEED, GEOJSON)
     }
-    text = render(report, markdown=False)
+    data_lines = [
+        f"data: {data['reports']} reports ({data['with_photo']} with a photo, "
+        f"{data['categories']} categories) in PostgreSQL, written in {data['seconds']} s",
+        f"SQL statements per request, in process: feed {sizes[FEED]} for page sizes 1/20/100, "
+        f"GeoJSON {sizes[GEOJSON]} for 1/100/500; constant in the page size: "
+        + ("yes" if constant else "NO"),
+    ]
+    report = base.build_report(
+        args,
+        started,
+        machine,
+        f"PostgreSQL 127.0.0.1/{DATABASE_NAME}",
+        rows,
+        problems,
+        benchmark="complaints_feed",
+        title="Binjai API complaints feed benchmark",
+        data_lines=data_lines,
+    )
+    report.update(data=data, queries_per_request=queries, queries_constant_in_page_size=constant)
     print()
-    print(text)
+    print(base.render_text(report))
     results = base.RESULTS_DIR
     base.write_atomically(results / "complaints_feed.json", json.dumps(report, indent=2) + "\n")
-    base.write_atomically(results / "complaints_feed.md", render(report, markdown=True) + "\n")
+    base.write_atomically(results / "complaints_feed.md", base.render_markdown(report))
     print(f"\nwritten: {results / 'complaints_feed.json'}, {results / 'complaints_feed.md'}")
     failed = any(row["errors"] or not row["requests"] for row in rows) or not constant
     return 1 if failed or any(problems.values()) else 0
-
-
-def render(report: dict[str, Any], *, markdown: bool) -> str:
-    table = base.markdown_table if markdown else base.text_table
-    data = report["data"]
-    query_rows = [
-        [row["path"], str(row["page_size"]), str(row["items"]), str(row["queries"])]
-        for row in report["queries_per_request"]
-    ]
-    lines = [
-        ("# " if markdown else "") + f"Binjai API complaints feed benchmark, {report['date']}",
-        "",
-        f"data: {data['reports']} reports ({data['with_photo']} with a photo, "
-        f"{data['categories']} categories) in PostgreSQL, written in {data['seconds']} s",
-        *base.summary_lines(report),
-        "",
-        "SQL statements per request (in process), by page size:",
-        "",
-        *table(("endpoint", "page_size", "items", "queries"), query_rows),
-        "",
-        "constant in the page size: "
-        + ("yes" if report["queries_constant_in_page_size"] else "NO"),
-        "",
-        *table(base.LATENCY_HEADINGS, [base.latency_cells(row) for row in report["results"]]),
-        "",
-        *table(base.CPU_HEADINGS, [base.cpu_cells(row) for row in report["results"]]),
-    ]
-    problems = [
-        f"{name}: {line}" for name, found in report["server_log_problems"].items() for line in found
-    ]
-    errors = [
-        f"{row['endpoint']}: {count} x {kind}"
-        for row in report["results"]
-        for kind, count in row["error_kinds"].items()
-    ]
-    lines += ["", *(problems + errors or ["no errors; no problems in the server logs"])]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

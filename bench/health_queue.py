@@ -241,36 +241,32 @@ def benchmark(args: argparse.Namespace) -> int:
         for name, server, path, authenticated in endpoints:
             headers = {"Authorization": f"Bearer {hb.log_in(api.port)}"} if authenticated else {}
             target = hb.Target(name, server.port, path, headers)
-            size = hb.check_target(target)
-            print(f"measuring {name}: GET {path} ...", flush=True)
-            before = hb.cpu_snapshot(servers)
-            tally = hb.run_load(target, args.clients, args.processes, args.warmup, args.duration)
-            cpu = hb.cpu_shares(before, hb.cpu_snapshot(servers))
-            rows.append(hb.summarise(target, tally, args, size, cpu))
+            rows.append(hb.measure_endpoint(target, args, servers))
         problems = {server.name: hb.server_log_problems(server) for server in servers}
     finally:
-        for server in servers:
-            try:
-                hb.stop_server(server)
-            except Exception as exc:
-                print(f"could not stop the {server.name} gunicorn: {exc}", file=sys.stderr)
+        hb.stop_servers(servers)
         shutil.rmtree(workdir, ignore_errors=True)
-    report = hb.build_report(args, started, machine, database, rows, problems)
-    report["benchmark"] = "health_queue"
-    report["command"] = " ".join([".venv/bin/python", "bench/health_queue.py", *sys.argv[1:]])
-    report["data"] = data
-    text = hb.render_text(report).replace("Binjai API HTTP baseline", "Binjai health benchmark")
     data_line = (
         f"data: {data['facilities']} facilities; {data['bookings_today']:,} bookings on "
         f"{data['date']} in {data['queues_today']} queues; the polled booking is number "
         f"{BUSIEST_QUEUE // 2} of {BUSIEST_QUEUE} in the busiest queue"
     )
+    report = hb.build_report(
+        args,
+        started,
+        machine,
+        database,
+        rows,
+        problems,
+        benchmark="health_queue",
+        title="Binjai health benchmark",
+        data_lines=[data_line],
+    )
+    report["data"] = data
     print()
-    print(text.replace("\n", f"\n{data_line}\n", 1))
-    markdown = hb.render_markdown(report).replace("HTTP baseline", "health benchmark")
-    markdown = markdown.replace("\n\n- machine:", f"\n\n- {data_line}\n- machine:", 1)
+    print(hb.render_text(report))
     hb.write_atomically(hb.RESULTS_DIR / "health_queue.json", json.dumps(report, indent=2) + "\n")
-    hb.write_atomically(hb.RESULTS_DIR / "health_queue.md", markdown)
+    hb.write_atomically(hb.RESULTS_DIR / "health_queue.md", hb.render_markdown(report))
     print(
         f"\nwritten: {hb.RESULTS_DIR / 'health_queue.json'}, {hb.RESULTS_DIR / 'health_queue.md'}"
     )

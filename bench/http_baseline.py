@@ -561,8 +561,13 @@ def build_report(
     database: str,
     rows: list[dict[str, Any]],
     problems: dict[str, list[str]],
+    *,
+    benchmark: str = "http_baseline",
+    title: str = "Binjai API HTTP baseline",
+    data_lines: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Everything that is printed and saved, as one JSON-ready dict."""
+    """Everything that is printed and saved, as one JSON-ready dict. Other benchmarks
+    (bench/<benchmark>.py) pass their name, title and a description of their data."""
     floor = rows[0]["requests_per_s"] or None
     for row in rows:
         row["pct_of_floor"] = round(100 * row["requests_per_s"] / floor) if floor else None
@@ -589,9 +594,11 @@ def build_report(
             "depresses the figures; rerun on a quiet machine for numbers worth comparing."
         )
     return {
-        "benchmark": "http_baseline",
+        "benchmark": benchmark,
+        "title": title,
         "date": started.isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "bench/http_baseline.py", *sys.argv[1:]]),
+        "command": " ".join([".venv/bin/python", f"bench/{benchmark}.py", *sys.argv[1:]]),
+        "data_lines": data_lines or [],
         "machine": machine,
         "parameters": {
             "clients": args.clients,
@@ -687,6 +694,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     """The header lines shared by the printed and the Markdown report."""
     machine, params = report["machine"], report["parameters"]
     return [
+        *report.get("data_lines", []),
         f"machine: {machine['nproc']} CPUs (nproc), {machine['cpu_model'] or 'unknown CPU'}, "
         f"{machine['platform']}, Python {machine['python']}, gunicorn {machine['gunicorn']}, "
         f"Flask {machine['flask']}; load average at start {machine['load_average_at_start']}",
@@ -703,7 +711,7 @@ def render_text(report: dict[str, Any]) -> str:
     results = report["results"]
     return "\n".join(
         [
-            f"Binjai API HTTP baseline, {report['date']}",
+            f"{report['title']}, {report['date']}",
             *summary_lines(report),
             "",
             *text_table(LATENCY_HEADINGS, [latency_cells(row) for row in results]),
@@ -722,7 +730,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     results = report["results"]
     return "\n".join(
         [
-            "# Binjai API HTTP baseline",
+            f"# {report['title']}",
             "",
             f"Measured {report['date']} with `{report['command']}`.",
             "",
@@ -741,6 +749,31 @@ def render_markdown(report: dict[str, Any]) -> str:
             "",
         ]
     )
+
+
+def measure_endpoint(
+    target: Target, args: argparse.Namespace, servers: list[Server]
+) -> dict[str, Any]:
+    """Check that an endpoint answers, load it, and summarise what was observed."""
+    size = check_target(target)
+    print(
+        f"measuring {target.name}: GET {target.path} ({args.warmup:g} s warm-up, "
+        f"{args.duration:g} s measured) ...",
+        flush=True,
+    )
+    before = cpu_snapshot(servers)
+    tally = run_load(target, args.clients, args.processes, args.warmup, args.duration)
+    cpu = cpu_shares(before, cpu_snapshot(servers))
+    return summarise(target, tally, args, size, cpu)
+
+
+def stop_servers(servers: list[Server]) -> None:
+    """Stop every server, even when one of them fails to stop."""
+    for server in servers:
+        try:
+            stop_server(server)
+        except Exception as exc:  # still stop the others and remove the temp dir
+            print(f"could not stop the {server.name} gunicorn: {exc}", file=sys.stderr)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -799,23 +832,10 @@ def benchmark(args: argparse.Namespace) -> int:
             # Logging in right before the run keeps the token valid for all of it.
             headers = {"Authorization": f"Bearer {log_in(api.port)}"} if authenticated else {}
             target = Target(name, server.port, path, headers)
-            size = check_target(target)
-            print(
-                f"measuring {name}: GET {path} ({args.warmup:g} s warm-up, "
-                f"{args.duration:g} s measured) ...",
-                flush=True,
-            )
-            before = cpu_snapshot(servers)
-            tally = run_load(target, args.clients, args.processes, args.warmup, args.duration)
-            cpu = cpu_shares(before, cpu_snapshot(servers))
-            rows.append(summarise(target, tally, args, size, cpu))
+            rows.append(measure_endpoint(target, args, servers))
         problems = {server.name: server_log_problems(server) for server in servers}
     finally:
-        for server in servers:
-            try:
-                stop_server(server)
-            except Exception as exc:  # still stop the others and remove the temp dir
-                print(f"could not stop the {server.name} gunicorn: {exc}", file=sys.stderr)
+        stop_servers(servers)
         shutil.rmtree(workdir, ignore_errors=True)
     report = build_report(args, started, machine, database, rows, problems)
     print()
