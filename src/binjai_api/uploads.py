@@ -126,7 +126,7 @@ def check_upload(
     """Read and check one uploaded file: 422 when missing or empty, 413 when larger than
     `max_bytes`, 415 when its content is not one of the `accepted` media types. Images come back
     re-encoded without their metadata."""
-    if file is None or (not file.filename and file.content_length == 0):
+    if file is None:
         raise field_errors({field: [str(NO_FILE)]}, location="files")
     content = _read_within(file, max_bytes)
     if not content:
@@ -140,7 +140,7 @@ def check_upload(
         content=content,
         media_type=media_type,
         sha256=hashlib.sha256(content).hexdigest(),
-        original_filename=(file.filename or None) and Path(file.filename).name[:200],
+        original_filename=Path(file.filename).name[:200] if file.filename else None,
     )
 
 

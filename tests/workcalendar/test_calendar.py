@@ -130,3 +130,19 @@ def test_a_reversed_or_huge_range_is_refused(client: FlaskClient) -> None:
     assert_problem(
         client.get("/api/v1/days-off?from=2000-01-01&to=2026-01-01"), 422, "validation_error"
     )
+
+
+def test_a_day_off_is_a_holiday_whatever_the_weekday(
+    app: Flask, client: FlaskClient, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    with app.app_context():
+        assert service.is_day_off(date(2026, 12, 25))  # Christmas Day, a Friday
+        assert not service.is_day_off(date(2026, 12, 26))  # a plain Saturday
+        assert not service.is_day_off(date(2026, 12, 23))
+    client.post(
+        "/api/v1/days-off",
+        json={"date": "2026-12-26", "name": "Libur lokal (demo)"},
+        headers=auth_headers("admin"),
+    )
+    with app.app_context():
+        assert service.is_day_off(date(2026, 12, 26))

@@ -78,10 +78,14 @@ class WorkingCalendar:
             db.session.scalars(sa.select(DayOff.day).where(DayOff.day >= start, DayOff.day <= end))
         )
 
-    def is_working_day(self, day: date) -> bool:
+    def is_day_off(self, day: date) -> bool:
+        """A national holiday, cuti bersama or local day off, whatever the weekday."""
         if not self.start <= day <= self.end:
             raise ValueError(f"{day} is outside the loaded calendar ({self.start}..{self.end})")
-        return day.weekday() < 5 and day not in self._days_off
+        return day in self._days_off
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and not self.is_day_off(day)
 
     def nth_working_day_after(self, day: date, count: int) -> date:
         """The `count`th working day after `day` (`day` itself never counts)."""
@@ -111,6 +115,12 @@ def calendar_for(start: date, end: date | None = None) -> WorkingCalendar:
 def is_working_day(day: date) -> bool:
     """Whether public services work on this Binjai date."""
     return calendar_for(day, day).is_working_day(day)
+
+
+def is_day_off(day: date) -> bool:
+    """Whether a Binjai date is a national holiday, cuti bersama or local day off (services
+    with weekend hours, such as clinics, close on these but not on every Saturday)."""
+    return calendar_for(day, day).is_day_off(day)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
