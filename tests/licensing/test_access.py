@@ -11,6 +11,7 @@ from tests.licensing.helpers import (
     BASE,
     PDF,
     QUICK_DEADLINES,
+    Person,
     act,
     acted,
     draft,
@@ -81,7 +82,7 @@ def test_officers_see_and_act_only_for_their_agency(app: Flask, client: FlaskCli
     assert_problem(client.get(f"{BASE}/{a_draft['id']}", headers=dpmptsp.headers), 404, "not_found")
 
     # The technical agency sees it but the verification step is the issuing agency's.
-    assert client.get(f"{BASE}/{app_id}", headers=dinkes.headers).status_code == 200
+    assert client.get(f"{BASE}/{app_id}", headers=dinkes.headers).get_json()["id"] == app_id
     assert_problem(act(client, dinkes, app_id, "verify"), 403, "not_your_step")
     # Nor may the applicant take an officer's step, or an officer the applicant's.
     assert_problem(act(client, applicant, app_id, "verify"), 403, "not_your_step")
@@ -93,14 +94,23 @@ def test_officers_see_and_act_only_for_their_agency(app: Flask, client: FlaskCli
         403,
         "not_your_step",
     )
-    queue = client.get(f"{BASE}?waiting_on_my_agency=true", headers=dinkes.headers).get_json()
-    assert app_id in [item["id"] for item in queue]
-    queue = client.get(f"{BASE}?waiting_on_my_agency=true", headers=dpmptsp.headers).get_json()
-    assert app_id not in [item["id"] for item in queue]
 
-    # Officers handling the case see the applicant's identity in full.
-    applicant_view = client.get(f"{BASE}/{app_id}", headers=dinkes.headers).get_json()["applicant"]
-    assert applicant_view["nik"] is not None and "*" not in applicant_view["nik"]
+    # Both agencies handle it; only the one whose step it is finds it waiting on them.
+    def queue(who: Person, **args: str) -> list[str]:
+        query = {"permit_type_id": permit_type["id"], **args}
+        return [
+            item["id"] for item in client.get(BASE, headers=who.headers, query_string=query).json
+        ]
+
+    assert queue(dinkes) == queue(dpmptsp) == [app_id]
+    assert queue(dinkes, waiting_on_my_agency="true") == [app_id]
+    assert queue(dpmptsp, waiting_on_my_agency="true") == []
+
+    # Officers handling the case see the applicant's identity in full, as the applicant does.
+    own = client.get(f"{BASE}/{app_id}", headers=applicant.headers).get_json()["applicant"]
+    assert "*" not in own["nik"] and "*" not in own["phone"]
+    for handling in (dinkes, dpmptsp):
+        assert client.get(f"{BASE}/{app_id}", headers=handling.headers).json["applicant"] == own
 
 
 def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
@@ -111,9 +121,11 @@ def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
     operator = person(app, client, "operator")
     app_id = submitted(client, applicant, permit_type)
     detail = client.get(f"{BASE}/{app_id}", headers=operator.headers).get_json()
-    assert detail["applicant"]["nik"].startswith("*") and detail["applicant"]["phone"].startswith(
-        "*"
-    )
+    own = client.get(f"{BASE}/{app_id}", headers=applicant.headers).get_json()
+    for name in ("nik", "phone"):
+        masked, full = detail["applicant"][name], own["applicant"][name]
+        assert "*" not in full and masked != full
+        assert masked.startswith("*") and full.endswith(masked.lstrip("*"))
     assert detail["form_data"] == {"nama_praktik": "********hati"}  # free text: masked
     assert_problem(act(client, operator, app_id, "verify"), 403, "forbidden")
     document_id = detail["documents"][0]["id"]
@@ -122,8 +134,6 @@ def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
         403,
         "forbidden",
     )
-    own = client.get(f"{BASE}/{app_id}", headers=applicant.headers).get_json()
-    assert "*" not in own["applicant"]["nik"]
     assert own["form_data"] == {"nama_praktik": "Bidan Sehati"}
 
 

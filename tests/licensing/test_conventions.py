@@ -15,12 +15,15 @@ from binjai_api.licensing.models import PermitApplication
 from tests.licensing.helpers import (
     BASE,
     QUICK_DEADLINES,
+    acted,
     count,
+    counting_queries,
     draft,
     issued_permit,
     make_permit_type,
     officer,
     person,
+    submitted,
 )
 from tests.platform.test_errors import assert_problem
 
@@ -139,3 +142,40 @@ def test_my_lists_sort_by_whitelisted_fields_and_sync_incrementally(
         422,
         "validation_error",
     )
+
+
+def test_the_lists_cost_the_same_queries_for_any_page_size(app: Flask, client: FlaskClient) -> None:
+    permit_type = make_permit_type(app)
+    applicant = person(app, client)
+    dpmptsp = officer(app, client, "DPMPTSP")
+    for _ in range(3):  # each waits on DINKES, with a step DPMPTSP took in its timeline
+        acted(client, dpmptsp, submitted(client, applicant, permit_type), "verify")
+    lists = {
+        "mine": (f"{BASE}/mine", applicant.headers, {}),
+        "queue": (BASE, dpmptsp.headers, {"permit_type_id": permit_type["id"]}),
+    }
+    counts = {}
+    for name, (url, headers, query) in lists.items():
+        for size in (1, 3):
+            with counting_queries(app) as statements:
+                response = client.get(
+                    url, headers=headers, query_string={**query, "page_size": size}
+                )
+                assert response.status_code == 200
+                assert len(response.get_json()) == size
+            counts[(name, size)] = len(statements)
+    assert counts[("mine", 1)] == counts[("mine", 3)]
+    assert counts[("queue", 1)] == counts[("queue", 3)]
+    # The timeline loaded with the page is each application's own, oldest first.
+    mine = client.get(f"{BASE}/mine", headers=applicant.headers).get_json()
+    for item in mine:
+        detail = client.get(f"{BASE}/{item['id']}", headers=applicant.headers).get_json()
+        assert item["timeline"] == detail["timeline"]
+        assert [(e["action"], e["actor_agency_code"]) for e in item["timeline"]] == [
+            ("create", None),
+            ("upload_document", None),
+            ("upload_document", None),
+            ("submit", None),
+            ("verify", "DPMPTSP"),
+        ]
+        assert item["next_action"]["agency_code"] == "DINKES"

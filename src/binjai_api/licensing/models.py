@@ -71,6 +71,11 @@ class PermitApplication(UUIDPrimaryKey, Timestamps, Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     permit_type: Mapped[PermitType] = relationship(lazy="joined")
+    # The timeline, oldest first; list views load it for a whole page at once (selectinload).
+    events: Mapped[list[PermitApplicationEvent]] = relationship(
+        viewonly=True,
+        order_by="(PermitApplicationEvent.created_at, PermitApplicationEvent.id)",
+    )
 
 
 class PermitDocument(UUIDPrimaryKey, Base):

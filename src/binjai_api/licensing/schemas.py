@@ -209,7 +209,7 @@ class PermitTypeQueryArgsSchema(UpdatedAfterQueryArgsSchema):
     agency_id = ma.fields.UUID(
         metadata={"description": "Only types this agency issues or reviews."}
     )
-    sort = sort_field("code", "name", "updated_at", default="code")
+    sort = sort_field(*service.TYPE_SORTABLE, default="code")
 
 
 # --- applications ------------------------------------------------------------------------------

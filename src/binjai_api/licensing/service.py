@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from binjai_api import uploads
@@ -56,6 +57,9 @@ from binjai_api.notifications import service as notifications_service
 from binjai_api.pagination import apply_sort
 from binjai_api.privacy import mask_tail
 from binjai_api.workcalendar import service as workcalendar
+
+if TYPE_CHECKING:
+    from binjai_api.agencies.models import Agency
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +207,12 @@ def _can_see(principal: Principal, application: PermitApplication) -> bool:
     return bool(_agency_actors(principal, application.permit_type))
 
 
+def _not_your_step() -> Problem:
+    return Problem(
+        403, "not_your_step", gettext("This step belongs to another party of the application.")
+    )
+
+
 def _load_application(
     principal: Principal, application_id: uuid.UUID, *, lock: bool = False
 ) -> PermitApplication:
@@ -217,6 +227,17 @@ def _load_application(
 
 
 # --- views -------------------------------------------------------------------------------------
+
+
+def _agency(agency_id: uuid.UUID | None) -> Agency | None:
+    """An agency, held for the rest of the session: the identity map keeps objects only weakly,
+    so a list page would otherwise ask for the same agency once per item."""
+    if agency_id is None:
+        return None
+    held: dict[uuid.UUID, Agency | None] = db.session.info.setdefault("licensing_agencies", {})
+    if agency_id not in held:
+        held[agency_id] = agencies_service.find_agency(agency_id)
+    return held[agency_id]
 
 
 @dataclass(frozen=True)
@@ -240,7 +261,7 @@ def next_action(application: PermitApplication, now: datetime | None = None) -> 
         agency_id = application.permit_type.issuing_agency_id
     elif rule.waiting_on == Actor.TECHNICAL_AGENCY:
         agency_id = application.permit_type.technical_agency_id
-    agency = agencies_service.find_agency(agency_id) if agency_id else None
+    agency = _agency(agency_id)
     due_at = application.action_due_at
     return NextAction(
         actor=str(rule.waiting_on) if rule.waiting_on else None,
@@ -309,21 +330,11 @@ def _applicant_view(principal: Principal, application: PermitApplication) -> dic
 
 
 def timeline(application: PermitApplication) -> list[dict[str, Any]]:
-    """Every step of an application, oldest first, with its actor and reason."""
-    return _timeline(application.id)
-
-
-def _timeline(application_id: uuid.UUID) -> list[dict[str, Any]]:
-    events = db.session.scalars(
-        sa.select(PermitApplicationEvent)
-        .where(PermitApplicationEvent.application_id == application_id)
-        .order_by(PermitApplicationEvent.created_at, PermitApplicationEvent.id)
-    )
+    """Every step of an application, oldest first, with its actor and reason. The events come
+    from `application.events`, which list queries load for the whole page at once."""
     rows = []
-    for event in events:
-        agency = (
-            agencies_service.find_agency(event.actor_agency_id) if event.actor_agency_id else None
-        )
+    for event in application.events:
+        agency = _agency(event.actor_agency_id)
         rows.append(
             {
                 "action": event.action,
@@ -371,13 +382,21 @@ def _documents(application_id: uuid.UUID) -> list[PermitDocument]:
     )
 
 
+def _latest_documents(application: PermitApplication) -> dict[str, PermitDocument]:
+    """The newest version of each requirement's document."""
+    latest: dict[str, PermitDocument] = {}
+    for document in _documents(application.id):
+        latest[document.requirement_code] = document
+    return latest
+
+
 def _detail(principal: Principal, application: PermitApplication) -> ApplicationDetail:
     return ApplicationDetail(
         application=application,
         applicant=_applicant_view(principal, application),
         form_data=_form_view(principal, application),
         documents=_documents(application.id),
-        timeline=_timeline(application.id),
+        timeline=timeline(application),
         bill=db.session.scalar(
             sa.select(PermitBill).where(PermitBill.application_id == application.id)
         ),
@@ -433,7 +452,11 @@ def my_applications_query(
     *, principal: Principal, sort: str = "-updated_at", **filters: Any
 ) -> sa.Select[Any]:
     """The caller's own applications."""
-    query = sa.select(PermitApplication).where(PermitApplication.applicant_id == principal.id)
+    query = (
+        sa.select(PermitApplication)
+        .where(PermitApplication.applicant_id == principal.id)
+        .options(selectinload(PermitApplication.events))  # each item shows its timeline
+    )
     query = _filtered(query, **filters)
     return apply_sort(query, sort, APPLICATION_SORTABLE, tiebreaker=PermitApplication.id)
 
@@ -712,9 +735,7 @@ def review_document(
             gettext("Documents are reviewed only while an agency works on the application."),
         )
     if waiting_on not in _agency_actors(principal, application.permit_type):
-        raise Problem(
-            403, "not_your_step", gettext("This step belongs to another party of the application.")
-        )
+        raise _not_your_step()
     document = db.session.get(PermitDocument, document_id)
     if document is None or document.application_id != application.id:
         raise not_found(gettext("Document not found."))
@@ -755,19 +776,16 @@ def _missing(application: PermitApplication) -> dict[str, dict[str, list[str]]]:
         for spec in permit_type.form_fields
         if spec.get("required") and values.get(spec["code"]) in (None, "")
     }
-    latest: dict[str, PermitDocument] = {}
-    for document in _documents(application.id):
-        latest[document.requirement_code] = document
+    latest = _latest_documents(application)
     documents = {
         requirement["code"]: [str(MISSING_DOCUMENT)]
         for requirement in permit_type.document_requirements
         if requirement.get("required") and requirement["code"] not in latest
     }
-    if application.status in (Status.CORRECTION_REQUESTED, Status.TECHNICAL_CORRECTION_REQUESTED):
-        for item in _open_corrections(application):
-            code = item.get("requirement_code")
-            if code and (code not in latest or latest[code].review_status == "rejected"):
-                documents[code] = [str(NEW_VERSION_NEEDED)]
+    for item in _open_corrections(application):
+        code = item.get("requirement_code")
+        if code and (code not in latest or latest[code].review_status == "rejected"):
+            documents[code] = [str(NEW_VERSION_NEEDED)]
     missing = {}
     if fields:
         missing["form_data"] = fields
@@ -780,9 +798,7 @@ def submit(*, principal: Principal, application_id: uuid.UUID) -> ApplicationDet
     """Submit a draft, or resubmit after a correction request, once nothing is missing."""
     application = _load_application(principal, application_id, lock=True)
     if not _is_applicant(principal, application):
-        raise Problem(
-            403, "not_your_step", gettext("This step belongs to another party of the application.")
-        )
+        raise _not_your_step()
     action = Action.SUBMIT if application.status == Status.DRAFT else Action.RESUBMIT
     transition = _transition_or_conflict(application, action)
     missing = _missing(application)
@@ -980,11 +996,7 @@ def transition(
     else:
         allowed = step.actor in _agency_actors(principal, application.permit_type)
     if not allowed:
-        raise Problem(
-            403,
-            "not_your_step",
-            gettext("This step belongs to another party of the application."),
-        )
+        raise _not_your_step()
     note = (note or "").strip() or None
     if step.note_required and note is None:
         raise field_errors({"note": [gettext("Give the reason for this step.")]})
@@ -1025,13 +1037,6 @@ def transition(
         bill.due_at = application.action_due_at or bill.due_at
     db.session.commit()
     return _detail(principal, application)
-
-
-def _latest_documents(application: PermitApplication) -> dict[str, PermitDocument]:
-    latest: dict[str, PermitDocument] = {}
-    for document in _documents(application.id):
-        latest[document.requirement_code] = document
-    return latest
 
 
 def _request_corrections(
