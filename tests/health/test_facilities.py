@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from binjai_api.health import service
+from binjai_api.health.schemas import FACILITY_EXAMPLE
 from binjai_api.workcalendar import service as workcalendar
-from tests.health.conftest import MONDAY, Clock, Place, create_facility
+from tests.health.conftest import MONDAY, Clock, Place, create_facility, health_queries
 from tests.platform.test_errors import assert_problem
 
 CENTRE = {"lat": 3.60, "lon": 98.49}
@@ -106,12 +107,13 @@ def test_a_local_day_off_closes_facilities_too(
     app: Flask, client: FlaskClient, clock: Clock, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
     create_facility(app, name="Puskesmas Siang")
+    clock.set(MONDAY, 9)
+    assert client.get("/api/v1/facilities").get_json()[0]["open_now"] is True
     admin = auth_headers("admin")
     created = client.post(
         "/api/v1/days-off", json={"date": MONDAY.isoformat(), "name": "Hari Jadi"}, headers=admin
     )
     assert created.status_code == 201, created.get_json()
-    clock.set(MONDAY, 9)
     item = client.get("/api/v1/facilities").get_json()[0]
     assert item["open_now"] is False
 
@@ -155,33 +157,12 @@ def test_admin_adds_a_facility_and_refuses_bad_schedules(
     client: FlaskClient, clock: Clock, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
     admin = auth_headers("admin")
-    body = {
-        "name": "Klinik Baru",
-        "type": "clinic",
-        "address": "Jl. Baru",
-        "lat": 3.6,
-        "lon": 98.49,
-        "opening_hours": [{"weekday": "monday", "opens_at": "08:00", "closes_at": "16:00"}],
-        "services": [
-            {
-                "code": "umum",
-                "name": "Poli Umum",
-                "sessions": [
-                    {
-                        "weekday": "monday",
-                        "starts_at": "08:00",
-                        "ends_at": "12:00",
-                        "online_quota": 20,
-                        "walk_in_quota": 10,
-                        "minutes_per_patient": 8,
-                    }
-                ],
-            }
-        ],
-    }
+    body = FACILITY_EXAMPLE  # the documented example is itself a valid request
     created = client.post("/api/v1/facilities", json=body, headers=admin)
     assert created.status_code == 201, created.get_json()
-    assert created.get_json()["services"][0]["sessions"][0]["weekday"] == "monday"
+    facility = created.get_json()
+    assert (facility["name"], facility["kelurahan_code"]) == (body["name"], body["kelurahan_code"])
+    assert facility["services"][0]["sessions"] == body["services"][0]["sessions"]
     bad = {
         **body,
         "opening_hours": [{"weekday": "monday", "opens_at": "16:00", "closes_at": "08:00"}],
@@ -341,3 +322,21 @@ def test_staff_set_a_poli_session_for_a_weekday(
     )
     other = staff_of(create_facility(app).facility_id)
     assert_problem(client.put(f"{url}/friday", json=body, headers=other), 403, "forbidden")
+
+
+def test_search_costs_the_same_queries_for_one_facility_or_many(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    def search() -> list[str]:
+        with health_queries(app) as statements:
+            response = client.get("/api/v1/facilities", query_string=CENTRE)
+            assert response.status_code == 200
+        return statements
+
+    create_facility(app)
+    one = search()
+    for _ in range(4):
+        create_facility(app)
+    assert len(client.get("/api/v1/facilities", query_string=CENTRE).get_json()) == 5
+    # The facilities, then their poli, beds and hours in one query each.
+    assert len(search()) == len(one) == 4

@@ -24,6 +24,7 @@ from tests.health.conftest import (
     Resident,
     booking_body,
     create_facility,
+    health_queries,
     session_entry,
     wib,
 )
@@ -528,3 +529,28 @@ def test_sessions_are_cancelled_from_today_up_to_a_year_ahead(
         422,
         "validation_error",
     )
+
+
+def test_polling_the_status_costs_the_same_queries_however_long_the_queue(
+    app: Flask,
+    client: FlaskClient,
+    clock: Clock,
+    place: Place,
+    resident: Callable[[], Resident],
+    staff_of: Callable[[str], dict[str, str]],
+) -> None:
+    people = [resident() for _ in range(6)]
+    bookings = [_book(client, p, booking_body(place)).get_json() for p in people]
+    staff = staff_of(place.facility_id)
+
+    def poll(booking: dict[str, Any], headers: dict[str, str]) -> list[str]:
+        with health_queries(app) as statements:
+            response = client.get(f"{BOOKINGS}/{booking['id']}", headers=headers)
+            assert response.status_code == 200
+        return statements
+
+    # The booking with its day, then people ahead and the session in one query.
+    assert len(poll(bookings[0], people[0].headers)) == 2
+    assert len(poll(bookings[5], people[5].headers)) == 2
+    # Staff: one more, to know which facility they run.
+    assert len(poll(bookings[5], staff)) == 3

@@ -63,21 +63,6 @@ class OpeningHoursSchema(StrictSchema):
     closes_at = _clock(required=True)
 
 
-class SessionSchema(StrictSchema):
-    weekday = Weekday(required=True, metadata={"example": "monday"})
-    starts_at = _clock(required=True)
-    ends_at = _clock(required=True)
-    online_quota = ma.fields.Integer(
-        required=True, validate=ma.validate.Range(0, 1000), metadata={"example": 40}
-    )
-    walk_in_quota = ma.fields.Integer(
-        required=True, validate=ma.validate.Range(0, 1000), metadata={"example": 20}
-    )
-    minutes_per_patient = ma.fields.Integer(
-        required=True, validate=ma.validate.Range(1, 240), metadata={"example": 10}
-    )
-
-
 class SessionPutSchema(StrictSchema):
     starts_at = _clock(required=True)
     ends_at = _clock(required=True)
@@ -90,6 +75,12 @@ class SessionPutSchema(StrictSchema):
     minutes_per_patient = ma.fields.Integer(
         required=True, validate=ma.validate.Range(1, 240), metadata={"example": 10}
     )
+
+
+class SessionSchema(SessionPutSchema):
+    """A poli's session on one weekday (the PUT body names the weekday in its path)."""
+
+    weekday = Weekday(required=True, metadata={"example": "monday"})
 
 
 class HealthServiceSchema(ma.Schema):
@@ -391,7 +382,7 @@ class SessionCancelResultSchema(ma.Schema):
     cancelled_bookings = ma.fields.Integer(metadata={"example": 14})
 
 
-FACILITY_EXAMPLE = {
+FACILITY_EXAMPLE: dict[str, Any] = {
     "name": "Klinik Pratama Sehat Binjai",
     "type": "clinic",
     "address": "Jl. Jenderal Sudirman No. 10, Binjai",

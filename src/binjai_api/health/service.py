@@ -198,6 +198,11 @@ def search_facilities(
     # Filter in SQL (a lat/lon bounding box for the radius), then measure the exact distance,
     # open-now and order in Python: a city has tens of facilities, not thousands.
     near = lat is not None and lon is not None
+    sort = sort or ("distance" if near else "name")
+    if sort.lstrip("-") == "distance" and not near:
+        raise field_errors(
+            {"sort": [gettext("Sorting by distance needs lat and lon.")]}, location="query"
+        )
     query = (
         sa.select(Facility)
         .where(Facility.is_active.is_(True))
@@ -244,11 +249,6 @@ def search_facilities(
         if open_now is not None and is_open_now != open_now:
             continue
         results.append(FacilityView(facility, is_open_now, distance))
-    sort = sort or ("distance" if near else "name")
-    if sort.lstrip("-") == "distance" and not near:
-        raise field_errors(
-            {"sort": [gettext("Sorting by distance needs lat and lon.")]}, location="query"
-        )
     keys = {
         "distance": lambda v: (v.distance_m, v.facility.name),
         "name": lambda v: (v.facility.name.lower(), str(v.facility.id)),
@@ -258,8 +258,8 @@ def search_facilities(
     return results
 
 
-def find_facility(facility_id: uuid.UUID) -> Facility | None:
-    """An active facility with its hours, poli, sessions and beds, or None."""
+def _get_facility(facility_id: uuid.UUID) -> Facility:
+    """An active facility with its hours, poli, sessions and beds, or 404."""
     facility = db.session.get(
         Facility,
         facility_id,
@@ -269,14 +269,18 @@ def find_facility(facility_id: uuid.UUID) -> Facility | None:
             selectinload(Facility.beds),
         ],
     )
-    return facility if facility is not None and facility.is_active else None
-
-
-def _get_facility(facility_id: uuid.UUID) -> Facility:
-    facility = find_facility(facility_id)
-    if facility is None:
+    if facility is None or not facility.is_active:
         raise not_found(gettext("Health facility not found."))
     return facility
+
+
+def _require_facility(facility_id: uuid.UUID) -> None:
+    """404 unless the facility exists and is active (one query, none of its relations)."""
+    found = db.session.scalar(
+        sa.select(Facility.id).where(Facility.id == facility_id, Facility.is_active.is_(True))
+    )
+    if found is None:
+        raise not_found(gettext("Health facility not found."))
 
 
 def get_facility(facility_id: uuid.UUID) -> FacilityView:
@@ -450,7 +454,7 @@ def require_staff(principal: Principal, facility_id: uuid.UUID) -> None:
 
 def staff_query(facility_id: uuid.UUID) -> sa.Select[Any]:
     """The officers tied to a facility."""
-    _get_facility(facility_id)
+    _require_facility(facility_id)
     return (
         sa.select(FacilityStaff)
         .where(FacilityStaff.facility_id == facility_id)
@@ -460,7 +464,7 @@ def staff_query(facility_id: uuid.UUID) -> sa.Select[Any]:
 
 def add_staff(*, facility_id: uuid.UUID, user_id: uuid.UUID) -> FacilityStaff:
     """Tie an officer's account to this facility (moving it from another one, if any)."""
-    _get_facility(facility_id)
+    _require_facility(facility_id)
     user = auth_service.get_user(user_id)
     if user.role != Role.OFFICER:
         raise field_errors({"user_id": [gettext("Facility staff must be officer accounts.")]})
@@ -519,6 +523,14 @@ def _session_on(service: HealthService, day: date) -> QueueSession:
         raise field_errors(
             {"date": [gettext("The poli has no session on this date.")]}, code="service_closed"
         )
+    return session
+
+
+def _open_session(service: HealthService, day: date, now: datetime) -> QueueSession:
+    """The poli's session on `day` (local `now`), or 409 `session_over` once today's has ended."""
+    session = _session_on(service, day)
+    if day == now.date() and now.time() >= session.ends_at:
+        raise conflict("session_over", gettext("Today's session of this poli is over."))
     return session
 
 
@@ -644,6 +656,40 @@ def _insert_booking(booking: QueueBooking) -> None:
         ) from None
 
 
+def _take_place(
+    *,
+    facility: Facility,
+    service: HealthService,
+    session: QueueSession,
+    day: date,
+    walk_in: bool,
+    patient_name: str,
+    patient_nik: str | None,
+    **fields: Any,
+) -> QueueBooking:
+    """A new booking with the next number of the session's day, from the online or walk-in quota."""
+    # A duplicate of the person that commits while we wait for the counter lock meets the unique
+    # index on insert, which `_insert_booking` answers with the same 409 `already_booked`.
+    day_id = _queue_day_id(session, service, day)
+    if patient_nik and _active_booking_exists(day_id, patient_nik):
+        raise _already_booked()
+    quota = session.walk_in_quota if walk_in else session.online_quota
+    booking = QueueBooking(
+        queue_day_id=day_id,
+        facility_id=facility.id,
+        service_id=service.id,
+        day=day,
+        queue_number=_take_number(day_id, walk_in=walk_in, quota=quota),
+        booking_code=_unused_booking_code(),
+        source="walk_in" if walk_in else "online",
+        patient_name=patient_name,
+        patient_nik=patient_nik,
+        **fields,
+    )
+    _insert_booking(booking)
+    return booking
+
+
 def book(
     *,
     principal: Principal,
@@ -667,9 +713,7 @@ def book(
             },
             code="outside_booking_window",
         )
-    session = _session_on(service, day)
-    if day == today and now.time() >= session.ends_at:
-        raise conflict("session_over", gettext("Today's session of this poli is over."))
+    session = _open_session(service, day, now)
     if patient is None:
         user = auth_service.get_user(principal.id)
         if not user.nik:
@@ -692,32 +736,22 @@ def book(
             "too_many_bookings",
             gettext("You already have %(count)s active bookings.", count=max_active),
         )
-    day_id = _queue_day_id(session, service, day)
-    if _active_booking_exists(day_id, nik):
-        raise _already_booked()
-    number = _take_number(day_id, walk_in=False, quota=session.online_quota)
-    if _active_booking_exists(day_id, nik):  # booked meanwhile, before we held the lock
-        db.session.rollback()
-        raise _already_booked()
-    booking = QueueBooking(
-        queue_day_id=day_id,
-        facility_id=facility.id,
-        service_id=service.id,
+    booking = _take_place(
+        facility=facility,
+        service=service,
+        session=session,
         day=day,
-        queue_number=number,
-        booking_code=_unused_booking_code(),
-        source="online",
-        account_id=principal.id,
+        walk_in=False,
         patient_name=name,
         patient_nik=nik,
+        account_id=principal.id,
         status="booked",
     )
-    _insert_booking(booking)
     notifications.notify(
         recipients=[principal.id],
         kind=kinds.QUEUE_BOOKED,
         params={
-            "number": str(number),
+            "number": str(booking.queue_number),
             "code": booking.booking_code,
             "service": service.name,
             "facility": facility.name,
@@ -741,29 +775,17 @@ def register_walk_in(
     require_staff(principal, facility.id)
     service = _service_of(facility, service_id)
     now = local_now()
-    today = now.date()
-    session = _session_on(service, today)
-    if now.time() >= session.ends_at:
-        raise conflict("session_over", gettext("Today's session of this poli is over."))
-    nik = patient.get("nik")
-    day_id = _queue_day_id(session, service, today)
-    if nik and _active_booking_exists(day_id, nik):
-        raise _already_booked()
-    number = _take_number(day_id, walk_in=True, quota=session.walk_in_quota)
-    booking = QueueBooking(
-        queue_day_id=day_id,
-        facility_id=facility.id,
-        service_id=service.id,
-        day=today,
-        queue_number=number,
-        booking_code=_unused_booking_code(),
-        source="walk_in",
+    booking = _take_place(
+        facility=facility,
+        service=service,
+        session=_open_session(service, now.date(), now),
+        day=now.date(),
+        walk_in=True,
         patient_name=patient["name"].strip(),
-        patient_nik=nik,
+        patient_nik=patient.get("nik"),
         status="checked_in",
         checked_in_at=current_time(),
     )
-    _insert_booking(booking)
     db.session.commit()
     return booking_view(booking, principal)
 
@@ -787,9 +809,14 @@ def _visible_nik(
     return mask_tail(booking.patient_nik)
 
 
+def _staff_of(principal: Principal) -> uuid.UUID | None:
+    """The facility an officer runs (None for everyone else, without a query)."""
+    return staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
+
+
 def booking_rows(bookings: Iterable[QueueBooking], principal: Principal) -> list[BookingView]:
     """Bookings as list rows, each NIK as the caller may see it."""
-    staff_of = staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
+    staff_of = _staff_of(principal)
     return [
         BookingView(b, None, None, None, _visible_nik(b, principal, staff_of)) for b in bookings
     ]
@@ -797,55 +824,54 @@ def booking_rows(bookings: Iterable[QueueBooking], principal: Principal) -> list
 
 def booking_view(booking: QueueBooking, principal: Principal) -> BookingView:
     """The booking with its live position in the queue, as the caller may see it."""
+    return _view(booking, principal, _staff_of(principal))
+
+
+def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None) -> BookingView:
+    """`booking_view` once the caller's facility (`_staff_of`) is known."""
+    # The app polls this: the booking (its day joined), then one query for the people ahead
+    # together with the session's start and minutes per patient.
     day = booking.queue_day
-    staff_of = staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
     nik = _visible_nik(booking, principal, staff_of)
     if booking.status not in WAITING_STATUSES:
         estimated = booking.called_at if booking.status != "cancelled" else None
         return BookingView(booking, day.now_calling, None, estimated, nik)
-    ahead = int(
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(QueueBooking)
-            .where(
-                QueueBooking.queue_day_id == day.id,
-                QueueBooking.status.in_(WAITING_STATUSES),
-                QueueBooking.queue_number < booking.queue_number,
-            )
+    people_ahead = (
+        sa.select(sa.func.count())
+        .select_from(QueueBooking)
+        .where(
+            QueueBooking.queue_day_id == day.id,
+            QueueBooking.status.in_(WAITING_STATUSES),
+            QueueBooking.queue_number < booking.queue_number,
         )
-        or 0
+        .scalar_subquery()
     )
-    session = db.session.get(QueueSession, day.session_id)
-    assert session is not None
-    start = max(current_time(), _local_instant(day.day, session.starts_at))
-    minutes = _average_minutes(day, session.minutes_per_patient)
+    ahead, starts_at, minutes_per_patient = db.session.execute(
+        sa.select(people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient).where(
+            QueueSession.id == day.session_id
+        )
+    ).one()
+    start = max(current_time(), _local_instant(day.day, starts_at))
+    minutes = _average_minutes(day, minutes_per_patient)
     estimated_at = start + timedelta(minutes=ahead * minutes)
     return BookingView(
         booking, day.now_calling, ahead, estimated_at.replace(second=0, microsecond=0), nik
     )
 
 
-def _find_booking(booking_id: uuid.UUID) -> QueueBooking | None:
-    return db.session.get(QueueBooking, booking_id)
-
-
-def _readable_booking(principal: Principal, booking_id: uuid.UUID) -> QueueBooking:
-    """The patient's own booking, or one of the staff's facility; 404 for anyone else."""
-    booking = _find_booking(booking_id)
+def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
+    """Live status of a booking (the app polls it): its patient's, its facility staff's, admins'."""
+    booking = db.session.get(QueueBooking, booking_id)
     if booking is None:
         raise not_found(gettext("Booking not found."))
-    if booking.account_id == principal.id:
-        return booking
-    if principal.role == Role.ADMIN or (
-        principal.role == Role.OFFICER and staff_facility_id(principal.id) == booking.facility_id
+    staff_of = _staff_of(principal)
+    if not (
+        booking.account_id == principal.id
+        or principal.role == Role.ADMIN
+        or staff_of == booking.facility_id
     ):
-        return booking
-    raise not_found(gettext("Booking not found."))
-
-
-def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
-    """Live status of a booking (the app polls it)."""
-    return booking_view(_readable_booking(principal, booking_id), principal)
+        raise not_found(gettext("Booking not found."))
+    return _view(booking, principal, staff_of)
 
 
 def my_bookings_query(
@@ -876,7 +902,7 @@ def facility_queue_query(
     sort: str = "queue_number",
 ) -> sa.Select[Any]:
     """A facility's bookings of a day (today by default), for its staff."""
-    _get_facility(facility_id)
+    _require_facility(facility_id)
     require_staff(principal, facility_id)
     query = sa.select(QueueBooking).where(
         QueueBooking.facility_id == facility_id,
@@ -900,7 +926,7 @@ def _move(booking: QueueBooking, action: str) -> None:
 
 def cancel_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
     """The patient cancels before checking in; the place goes back to the online quota."""
-    booking = _find_booking(booking_id)
+    booking = db.session.get(QueueBooking, booking_id)
     if booking is None or booking.account_id != principal.id:
         raise not_found(gettext("Booking not found."))
     day = _lock_day(booking.queue_day_id)
@@ -915,7 +941,7 @@ def cancel_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingVie
 
 def check_in(*, principal: Principal, facility_id: uuid.UUID, booking_code: str) -> BookingView:
     """Check a patient in at the desk by their booking code (today's bookings only)."""
-    _get_facility(facility_id)
+    _require_facility(facility_id)
     require_staff(principal, facility_id)
     booking = db.session.scalar(
         sa.select(QueueBooking).where(
@@ -1002,10 +1028,11 @@ def call_next(
 
 def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) -> BookingView:
     """Mark a called patient served, or a patient who did not come a no-show."""
-    booking = _find_booking(booking_id)
+    booking = db.session.get(QueueBooking, booking_id)
     if booking is None:
         raise not_found(gettext("Booking not found."))
-    if principal.role != Role.ADMIN and staff_facility_id(principal.id) != booking.facility_id:
+    staff_of = _staff_of(principal)
+    if principal.role != Role.ADMIN and staff_of != booking.facility_id:
         raise not_found(gettext("Booking not found."))
     if booking.day > local_now().date():
         raise conflict("not_due_yet", gettext("This booking is for a later date."))
@@ -1021,7 +1048,7 @@ def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) 
     if not was_called:  # a waiting patient left the queue: those behind move up
         _queue_moved_up(day, booking.service.name)
     db.session.commit()
-    return booking_view(booking, principal)
+    return _view(booking, principal, staff_of)
 
 
 @dataclass(frozen=True)
@@ -1068,7 +1095,6 @@ def cancel_session_day(
     for booking in bookings:
         _move(booking, "cancel_session")
         booking.cancelled_at = now
-    for booking in bookings:
         if booking.account_id is not None:
             notifications.notify(
                 recipients=[booking.account_id],
