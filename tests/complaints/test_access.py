@@ -61,8 +61,10 @@ def test_officers_see_only_their_agencys_reports(
         404,
         "not_found",
     )
-    queue = client.get("/api/v1/complaints", headers=foreign).get_json()
-    assert cid not in [c["id"] for c in queue]
+    foreign_queue = client.get("/api/v1/complaints", headers=foreign)
+    assert foreign_queue.status_code == 200 and foreign_queue.get_json() == []
+    own_queue = client.get("/api/v1/complaints", headers=pupr_officer.headers).get_json()
+    assert [c["id"] for c in own_queue] == [cid]
 
 
 def _walk(value: Any) -> str:

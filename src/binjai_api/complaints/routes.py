@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 
 from binjai_api import access, idempotency
 from binjai_api.auth.enums import Role
@@ -44,7 +43,7 @@ from binjai_api.complaints.states import transitions_table_markdown
 from binjai_api.config import API_V1_STR
 from binjai_api.openapi import Blueprint
 from binjai_api.pagination import PublicSelectPage, SelectPage
-from binjai_api.ratelimit import client_address, limit_by
+from binjai_api.ratelimit import limit_by
 
 blp = Blueprint(
     "complaints",
@@ -65,14 +64,10 @@ PAGINATION_HEADER = {
 
 
 def submitter_key() -> str:
-    """Who submits: the account in the token, else the address. Never raises (a key function
-    that raises makes the limiter fall back silently)."""
-    try:
-        verify_jwt_in_request(optional=True)
-        identity = get_jwt_identity()
-    except Exception:
-        identity = None
-    return f"submitter:{identity}" if identity else f"addr:{client_address()}"
+    """The submitting account, whatever its address. Flask-Limiter calls a decorated view's key
+    inside the view's wrapper, after `access.authenticated` has verified the token, so there is
+    always a principal here."""
+    return f"submitter:{access.current_principal().id}"
 
 
 class PublicPage(PublicSelectPage):
@@ -162,8 +157,7 @@ class ComplaintsView(MethodView):
     @blp.paginate(ListPage)
     def get(self, args: dict[str, Any]) -> Any:
         """The work queue: my agency's reports (officers) or all reports (operators)"""
-        statuses = args.pop("status", None)
-        return service.queue_query(principal=access.current_principal(), statuses=statuses, **args)
+        return service.queue_query(principal=access.current_principal(), **args)
 
     @access.authenticated
     @limit_by("COMPLAINT_SUBMIT_RATE_LIMIT", submitter_key)
@@ -185,10 +179,7 @@ class MyComplaintsView(MethodView):
     @blp.paginate(ListPage)
     def get(self, args: dict[str, Any]) -> Any:
         """List my reports (sync with `updated_after`)"""
-        statuses = args.pop("status", None)
-        return service.my_complaints_query(
-            user_id=access.current_principal().id, statuses=statuses, **args
-        )
+        return service.my_complaints_query(user_id=access.current_principal().id, **args)
 
 
 @blp.route("/complaints/nearby")
@@ -317,18 +308,6 @@ class ComplaintSupportView(MethodView):
 # --- the public feed ---------------------------------------------------------------------------
 
 
-def _public_filters(args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "category_ids": args.get("category_id"),
-        "statuses": args.get("status"),
-        "kecamatan_code": args.get("kecamatan_code"),
-        "bbox": args.get("bbox"),
-        "updated_after": args.get("updated_after"),
-        "tracking_number": args.get("tracking_number"),
-        "sort": args.get("sort", "-created_at"),
-    }
-
-
 @blp.route("/public/complaints")
 class PublicComplaintsView(MethodView):
     @access.public
@@ -337,7 +316,7 @@ class PublicComplaintsView(MethodView):
     @blp.paginate(PublicPage)
     def get(self, args: dict[str, Any]) -> Any:
         """The public feed: non-confidential reports, never the reporter's identity"""
-        return service.public_complaints_query(**_public_filters(args))
+        return service.public_complaints_query(**args)
 
 
 @blp.route("/public/complaints.geojson")
@@ -353,14 +332,14 @@ class PublicComplaintsGeoJsonView(MethodView):
     )
     def get(self, args: dict[str, Any]) -> Any:
         """The public feed as GeoJSON points for maps"""
-        collection, pagination = service.public_geojson(
-            page=args["page"], page_size=args["page_size"], **_public_filters(args)
-        )
+        collection, total = service.public_geojson(**args)
         body = ComplaintGeoJsonFeatureCollectionSchema().dump(collection)
+        # The same X-Pagination metadata as every paginated list (CONVENTIONS: lists).
+        pagination = blp._make_pagination_metadata(args["page"], args["page_size"], total)
         return current_app.response_class(
             json.dumps(body),
             mimetype="application/geo+json",
-            headers={"X-Pagination": json.dumps(pagination)},
+            headers={blp.PAGINATION_HEADER_NAME: json.dumps(pagination)},
         )
 
 
@@ -373,7 +352,7 @@ class PublicComplaintByIdView(MethodView):
     def get(self, complaint_id: uuid.UUID) -> Any:
         """Read a public report with its public timeline"""
         complaint = service.get_public_complaint(complaint_id)
-        return {**service.public_view(complaint), "history": service.public_history(complaint.id)}
+        return service.public_detail_view(complaint)
 
 
 @blp.route("/public/complaints/<uuid:complaint_id>/photos/<uuid:photo_id>")

@@ -278,8 +278,10 @@ class CommaSeparated(ma.fields.String):
 
 
 def _statuses() -> CommaSeparated:
+    """`?status=a,b`, loaded as the service's `statuses`."""
     return CommaSeparated(
         enum_field(Status),
+        data_key="status",
         metadata={
             "description": "One or more statuses, comma-separated: "
             + ", ".join(f"`{s.value}`" for s in Status),
@@ -289,12 +291,12 @@ def _statuses() -> CommaSeparated:
 
 
 class MyComplaintsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
-    status = _statuses()
+    statuses = _statuses()
     sort = sort_field("created_at", "updated_at", default="-created_at")
 
 
 class QueueQueryArgsSchema(UpdatedAfterQueryArgsSchema):
-    status = _statuses()
+    statuses = _statuses()
     overdue = ma.fields.Boolean(metadata={"description": "Only reports past (or within) due"})
     category_id = ma.fields.UUID()
     agency_id = ma.fields.UUID(metadata={"description": "Operators only; officers see their own"})
@@ -320,10 +322,12 @@ class BoundingBox(ma.fields.String):
 
 
 class PublicComplaintsQueryArgsSchema(UpdatedAfterQueryArgsSchema):
-    category_id = CommaSeparated(
-        ma.fields.UUID(), metadata={"description": "One or more category ids, comma-separated"}
+    category_ids = CommaSeparated(
+        ma.fields.UUID(),
+        data_key="category_id",
+        metadata={"description": "One or more category ids, comma-separated"},
     )
-    status = _statuses()
+    statuses = _statuses()
     kecamatan_code = ma.fields.String(validate=KECAMATAN_CODE)
     bbox = BoundingBox(
         metadata={

@@ -9,7 +9,6 @@ leaves towards the agency or the public, and public functions never carry any re
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -49,6 +48,7 @@ from binjai_api.complaints.states import (
     Status,
     is_open,
 )
+from binjai_api.config import API_V1_STR
 from binjai_api.db import utcnow
 from binjai_api.errors import Problem, conflict, field_errors, forbidden, not_found
 from binjai_api.extensions import db
@@ -63,8 +63,8 @@ MAX_PHOTOS = 5  # per report and purpose (the reporter's, the officer's resoluti
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 NEARBY_DEFAULT_RADIUS_M = 200
 TRACKING_PREFIX = "BJI"
-PUBLIC_API = "/api/v1/public/complaints"
-PRIVATE_API = "/api/v1/complaints"
+PUBLIC_API = f"{API_V1_STR}/public/complaints"
+PRIVATE_API = f"{API_V1_STR}/complaints"
 
 
 CATEGORY_SORTABLE = {
@@ -122,12 +122,6 @@ def _check_category_code_free(code: str, exclude: uuid.UUID | None = None) -> No
         raise conflict("category_code_taken", gettext("A category with this code already exists."))
 
 
-def _check_category_agency(agency_id: uuid.UUID) -> None:
-    agency = agencies_service.find_agency(agency_id)
-    if agency is None or not agency.is_active:
-        raise field_errors({"agency_id": [gettext("No active agency with this id.")]})
-
-
 def create_category(
     *,
     code: str,
@@ -139,7 +133,7 @@ def create_category(
 ) -> ComplaintCategory:
     """Add a category to the catalog (and to Open311's service list)."""
     _check_category_code_free(code)
-    _check_category_agency(agency_id)
+    _check_agency(agency_id)
     category = ComplaintCategory(
         code=code,
         name=name.strip(),
@@ -160,7 +154,7 @@ def update_category(*, category_id: uuid.UUID, changes: Mapping[str, Any]) -> Co
     if "code" in changes:
         _check_category_code_free(changes["code"], exclude=category.id)
     if "agency_id" in changes:
-        _check_category_agency(changes["agency_id"])
+        _check_agency(changes["agency_id"])
     for field, value in changes.items():
         setattr(category, field, value)
     db.session.commit()
@@ -175,6 +169,13 @@ def active_categories() -> list[ComplaintCategory]:
 def find_category_by_code(code: str) -> ComplaintCategory | None:
     """A category by its code (as Open311's `service_code`), or None."""
     return db.session.scalar(sa.select(ComplaintCategory).where(ComplaintCategory.code == code))
+
+
+def category_ids_by_codes(codes: Sequence[str]) -> list[uuid.UUID]:
+    """The ids of the categories with these codes (unknown codes are skipped), in one query."""
+    return list(
+        db.session.scalars(sa.select(ComplaintCategory.id).where(ComplaintCategory.code.in_(codes)))
+    )
 
 
 def seed_categories() -> int:
@@ -496,7 +497,6 @@ def public_complaints_query(
     updated_after: datetime | None = None,
     submitted_from: datetime | None = None,
     submitted_to: datetime | None = None,
-    ids: Sequence[uuid.UUID] | None = None,
     tracking_number: str | None = None,
     sort: str = "-created_at",
 ) -> sa.Select[Complaint]:
@@ -521,21 +521,12 @@ def public_complaints_query(
         query = query.where(Complaint.created_at >= submitted_from)
     if submitted_to is not None:
         query = query.where(Complaint.created_at <= submitted_to)
-    if ids is not None:
-        query = query.where(Complaint.id.in_(ids))
     return apply_sort(query, sort, PUBLIC_SORTABLE, tiebreaker=Complaint.id)
 
 
 def find_public_complaint(complaint_id: uuid.UUID) -> Complaint | None:
     """A non-confidential report by id, or None."""
     return db.session.scalar(_public().where(Complaint.id == complaint_id))
-
-
-def find_public_complaint_by_tracking_number(tracking_number: str) -> Complaint | None:
-    """A non-confidential report by tracking number, or None."""
-    return db.session.scalar(
-        _public().where(Complaint.tracking_number == tracking_number.strip().upper())
-    )
 
 
 def public_complaints(*, limit: int, **filters: Any) -> list[Complaint]:
@@ -590,61 +581,25 @@ def nearby_query(
     return query.order_by(squared, Complaint.id)
 
 
-def public_geojson(
-    *, page: int, page_size: int, **filters: Any
-) -> tuple[dict[str, Any], dict[str, int]]:
+def public_geojson(*, page: int, page_size: int, **filters: Any) -> tuple[dict[str, Any], int]:
     """A page of the public feed as an RFC 7946 FeatureCollection (points in [lon, lat]), and
-    its pagination metadata. Reports without coordinates are left out."""
+    the total for the pagination header. Reports without coordinates are left out."""
     query = public_complaints_query(**filters).where(
         Complaint.lat.is_not(None), Complaint.lon.is_not(None)
     )
     total = count_rows(query, shared_for_seconds=public_count_seconds())
     rows = db.session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
-    now = utcnow()
     features = [
         {
             "type": "Feature",
             "id": complaint.id,
             "geometry": {"type": "Point", "coordinates": [complaint.lon, complaint.lat]},
-            "properties": {
-                "id": complaint.id,
-                "tracking_number": complaint.tracking_number,
-                "type": complaint.type,
-                "category_code": complaint.category.code,
-                "title": complaint.title,
-                "status": complaint.status,
-                "is_open": is_open(complaint.status),
-                "is_overdue": complaint.due_at is not None and complaint.due_at < now,
-                "agency_code": complaint.agency.code,
-                "kecamatan_code": complaint.kecamatan_code,
-                "supporter_count": complaint.supporter_count,
-                "created_at": complaint.created_at,
-                "updated_at": complaint.updated_at,
-            },
+            # The public view; the feature's schema keeps only the properties a map needs.
+            "properties": public_view(complaint),
         }
         for complaint in rows
     ]
-    pages = max(1, math.ceil(total / page_size))
-    pagination = {"total": total, "total_pages": pages, "first_page": 1, "last_page": pages}
-    pagination["page"] = page
-    if page > 1:
-        pagination["previous_page"] = page - 1
-    if page < pages:
-        pagination["next_page"] = page + 1
-    return {"type": "FeatureCollection", "features": features}, pagination
-
-
-def public_history(complaint_id: uuid.UUID) -> list[dict[str, Any]]:
-    """A public report's steps: what happened when, never who or why."""
-    return [
-        {
-            "action": event.action,
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            "created_at": event.created_at,
-        }
-        for event in _events(complaint_id)
-    ]
+    return {"type": "FeatureCollection", "features": features}, total
 
 
 def photo_public_url(photo: ComplaintPhoto) -> str:
@@ -663,19 +618,6 @@ def read_public_photo(*, complaint_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[
 
 
 # --- views shaped for each reader --------------------------------------------------------------
-
-
-def _photo_views(complaint: Complaint, *, public: bool) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": photo.id,
-            "purpose": photo.purpose,
-            "media_type": photo.media_type,
-            "url": photo_public_url(photo) if public else photo_private_url(photo),
-            "created_at": photo.created_at,
-        }
-        for photo in complaint.photos
-    ]
 
 
 def _base_view(complaint: Complaint, *, public: bool) -> dict[str, Any]:
@@ -706,7 +648,7 @@ def _base_view(complaint: Complaint, *, public: bool) -> dict[str, Any]:
         "resolution_note": complaint.resolution_note,
         "resolved_at": complaint.resolved_at,
         "supporter_count": complaint.supporter_count,
-        "photos": _photo_views(complaint, public=public),
+        "photos": [photo_view(photo, public=public) for photo in complaint.photos],
         "created_at": complaint.created_at,
         "updated_at": complaint.updated_at,
     }
@@ -715,6 +657,21 @@ def _base_view(complaint: Complaint, *, public: bool) -> dict[str, Any]:
 def public_view(complaint: Complaint) -> dict[str, Any]:
     """What anyone may see of a non-confidential report: no reporter, no contact details."""
     return _base_view(complaint, public=True)
+
+
+def public_detail_view(complaint: Complaint) -> dict[str, Any]:
+    """A public report with its steps: what happened when, never who or why."""
+    view = public_view(complaint)
+    view["history"] = [
+        {
+            "action": event.action,
+            "from_status": event.from_status,
+            "to_status": event.to_status,
+            "created_at": event.created_at,
+        }
+        for event in _events(complaint.id)
+    ]
+    return view
 
 
 def list_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
@@ -729,14 +686,15 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
     """The full report with its timeline, shaped for the caller: the reporter's identity only to
     staff and never when the report is anonymous."""
     actor = _actor(principal, complaint)
-    view = list_view(complaint, principal)
+    staff = _is_staff(actor)
     hide_reporter = complaint.privacy == Privacy.ANONYMOUS and actor != Actor.REPORTER
+    view = list_view(complaint, principal)
     reporter = None
-    if complaint.reporter_id is not None and not hide_reporter and _is_staff(actor):
+    if complaint.reporter_id is not None and staff and not hide_reporter:
         user = auth_service.get_user(complaint.reporter_id)
         reporter = {"id": user.id, "full_name": user.full_name, "phone": user.phone}
     view["reporter"] = reporter
-    show_contact = not hide_reporter and (_is_staff(actor) or actor == Actor.REPORTER)
+    show_contact = not hide_reporter and (staff or actor == Actor.REPORTER)
     view["contact"] = (
         {
             "name": complaint.contact_name,
@@ -760,10 +718,11 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
             "from_status": event.from_status,
             "to_status": event.to_status,
             "actor_role": event.actor_role,
+            # Who acted: staff only, and never the anonymous reporter.
             "actor_id": (
-                None
-                if event.actor_role == Actor.REPORTER and hide_reporter
-                else (event.actor_id if _is_staff(actor) else None)
+                event.actor_id
+                if staff and not (hide_reporter and event.actor_role == Actor.REPORTER)
+                else None
             ),
             "from_agency_id": event.from_agency_id,
             "to_agency_id": event.to_agency_id,
@@ -953,9 +912,10 @@ def transition(
 
 
 def _check_agency(agency_id: uuid.UUID) -> None:
+    """A category or a report goes only to an agency that exists and is active (422 otherwise)."""
     agency = agencies_service.find_agency(agency_id)
     if agency is None or not agency.is_active:
-        raise field_errors({"agency_id": [gettext("Unknown agency.")]})
+        raise field_errors({"agency_id": [gettext("No active agency with this id.")]})
 
 
 def _check_original(complaint: Complaint, duplicate_of_id: uuid.UUID | None) -> Complaint:
@@ -1125,12 +1085,13 @@ def add_photo(
     return photo
 
 
-def photo_view(photo: ComplaintPhoto) -> dict[str, Any]:
+def photo_view(photo: ComplaintPhoto, *, public: bool = False) -> dict[str, Any]:
+    """A photo's entry: its download path, public or for those who may see the report."""
     return {
         "id": photo.id,
         "purpose": photo.purpose,
         "media_type": photo.media_type,
-        "url": photo_private_url(photo),
+        "url": photo_public_url(photo) if public else photo_private_url(photo),
         "created_at": photo.created_at,
     }
 

@@ -34,7 +34,6 @@ from binjai_api.open311.schemas import (
 from binjai_api.openapi import Blueprint
 
 FORMAT = "<any(json,xml):response_format>"
-_STATUS_FOR_OPEN311 = {422: 400, 401: 403}
 
 
 class Open311Blueprint(Blueprint):
@@ -51,7 +50,7 @@ class Open311Blueprint(Blueprint):
             code = int(status)
             if code < 400:
                 continue
-            open311_code = _STATUS_FOR_OPEN311.get(code, code)
+            open311_code = service.STATUS_FOR_OPEN311.get(code, code)
             if open311_code != code:
                 del responses[status]
             existing = responses.get(open311_code, responses.get(str(open311_code)))
@@ -130,10 +129,6 @@ def _response_format() -> str:
     if requested in formats.FORMATS:
         return str(requested)
     return formats.XML if request.path.endswith(".xml") else formats.JSON
-
-
-def _base_url() -> str:
-    return request.host_url
 
 
 EXAMPLE_SERVICE = {
@@ -240,7 +235,7 @@ class RequestsView(MethodView):
     def get(self, args: dict[str, Any], response_format: str) -> Response:
         """Open311 service requests: non-confidential reports, newest first"""
         return formats.respond(
-            service.service_requests(args=args, base_url=_base_url()),
+            service.service_requests(args=args, base_url=request.host_url),
             root="service_requests",
             response_format=response_format,
         )
@@ -261,7 +256,7 @@ class RequestsView(MethodView):
     def post(self, form: dict[str, Any], response_format: str) -> Response:
         """Open311 POST service request: file a report as an integrator"""
         return formats.respond(
-            service.submit_request(form=form, base_url=_base_url()),
+            service.submit_request(form=form),
             root="service_requests",
             response_format=response_format,
             status=201,
@@ -280,7 +275,7 @@ class RequestByIdView(MethodView):
         return formats.respond(
             service.service_request(
                 service_request_id=service_request_id,
-                base_url=_base_url(),
+                base_url=request.host_url,
                 jurisdiction_id=args.get("jurisdiction_id"),
             ),
             root="service_requests",

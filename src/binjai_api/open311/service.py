@@ -30,6 +30,9 @@ SPECIFICATION_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 CHANGESET = "2026-11-27T00:00:00Z"  # when this mapping last changed
+# The specification's status for what the API answers otherwise: invalid fields are a 400, a
+# missing or wrong `api_key` a 403.
+STATUS_FOR_OPEN311: Mapping[int, int] = {422: 400, 401: 403}
 
 
 class Open311Error(Exception):
@@ -183,7 +186,7 @@ def _choice(value: str | None, allowed: type[states.StrEnum], default: str, name
     return value
 
 
-def submit_request(*, form: Mapping[str, Any], base_url: str) -> list[dict[str, Any]]:
+def submit_request(*, form: Mapping[str, Any]) -> list[dict[str, Any]]:
     """POST requests: a report from an integrator, submitted through the complaints service."""
     client = auth_service.client_for_api_key(
         api_key=form["api_key"], scope=ApiScope.COMPLAINTS_WRITE
@@ -281,11 +284,7 @@ def service_requests(*, args: Mapping[str, Any], base_url: str) -> list[dict[str
     codes = _split(args.get("service_code"))
     category_ids: list[uuid.UUID] | None = None
     if codes:
-        category_ids = [
-            category.id
-            for code in codes
-            if (category := complaints_service.find_category_by_code(code)) is not None
-        ]
+        category_ids = complaints_service.category_ids_by_codes(codes)
         if not category_ids:
             return []
     complaints = complaints_service.public_complaints(
@@ -360,7 +359,7 @@ def problem_as_open311_error(problem: Mapping[str, Any]) -> Open311Error:
     """Problem details in Open311's words: field errors are a 400 naming the fields; a missing or
     wrong credential is a 403, as the specification has it for `api_key`."""
     status = int(problem.get("status") or 500)
-    status = {422: 400, 401: 403}.get(status, status)
+    status = STATUS_FOR_OPEN311.get(status, status)
     description = str(problem.get("detail") or problem.get("title") or problem.get("code"))
     details = [
         f"{field}: {' '.join(str(message) for message in messages)}"
