@@ -4,20 +4,17 @@ and a constant number of queries whatever the page size."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from binjai_api.db import utcnow
-from binjai_api.extensions import db
 from tests.complaints.conftest import Person
 from tests.complaints.helpers import act, jpeg_with_gps, submit, update_complaint, upload
 from tests.platform.test_errors import assert_problem
+from tests.queries import counting_queries
 
 IDENTITY_FIELDS = {"reporter", "reporter_id", "contact", "privacy", "assignee_id", "history"}
 
@@ -115,22 +112,6 @@ def test_feed_filters(
     assert [f["id"] for f in geo["features"]] == [waste]
     assert_problem(client.get("/api/v1/public/complaints?bbox=1,2,3"), 422, "validation_error")
     assert_problem(client.get("/api/v1/public/complaints?status=lost"), 422, "validation_error")
-
-
-@contextmanager
-def counting_queries(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_every_list_costs_the_same_queries_for_any_page_size(

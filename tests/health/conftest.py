@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from binjai_api.extensions import db
 from binjai_api.health import service
 from binjai_api.workcalendar.service import LOCAL_TIMEZONE
 from tests import factories
@@ -138,21 +135,3 @@ def booking_body(place: Place, day: date = MONDAY, **overrides: Any) -> dict[str
     }
     body.update(overrides)
     return body
-
-
-@contextmanager
-def health_queries(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements on the health tables sent while the block runs."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-        statements[:] = [s for s in statements if "health_" in s]

@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from binjai_api.health import service
 from binjai_api.health.schemas import FACILITY_EXAMPLE
 from binjai_api.workcalendar import service as workcalendar
-from tests.health.conftest import MONDAY, Clock, Place, create_facility, health_queries
+from tests.health.conftest import MONDAY, Clock, Place, create_facility
 from tests.platform.test_errors import assert_problem
+from tests.queries import counting_queries
 
 CENTRE = {"lat": 3.60, "lon": 98.49}
 
@@ -328,7 +329,7 @@ def test_search_costs_the_same_queries_for_one_facility_or_many(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:
     def search() -> list[str]:
-        with health_queries(app) as statements:
+        with counting_queries(app, touching="health_") as statements:
             response = client.get("/api/v1/facilities", query_string=CENTRE)
             assert response.status_code == 200
         return statements

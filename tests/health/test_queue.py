@@ -24,11 +24,11 @@ from tests.health.conftest import (
     Resident,
     booking_body,
     create_facility,
-    health_queries,
     session_entry,
     wib,
 )
 from tests.platform.test_errors import assert_problem
+from tests.queries import counting_queries
 
 BOOKINGS = "/api/v1/queue-bookings"
 
@@ -544,7 +544,7 @@ def test_polling_the_status_costs_the_same_queries_however_long_the_queue(
     staff = staff_of(place.facility_id)
 
     def poll(booking: dict[str, Any], headers: dict[str, str]) -> list[str]:
-        with health_queries(app) as statements:
+        with counting_queries(app, touching="health_") as statements:
             response = client.get(f"{BOOKINGS}/{booking['id']}", headers=headers)
             assert response.status_code == 200
         return statements

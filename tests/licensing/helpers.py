@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,20 +247,3 @@ def count(app: Flask, model: type[Any], *conditions: Any) -> int:
         return int(
             db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*conditions)) or 0
         )
-
-
-@contextmanager
-def counting_queries(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs."""
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)

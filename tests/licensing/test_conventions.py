@@ -17,7 +17,6 @@ from tests.licensing.helpers import (
     QUICK_DEADLINES,
     acted,
     count,
-    counting_queries,
     draft,
     issued_permit,
     make_permit_type,
@@ -26,6 +25,7 @@ from tests.licensing.helpers import (
     submitted,
 )
 from tests.platform.test_errors import assert_problem
+from tests.queries import counting_queries
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 
