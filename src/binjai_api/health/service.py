@@ -135,14 +135,6 @@ def local_now() -> datetime:
     return current_time().astimezone(workcalendar.LOCAL_TIMEZONE)
 
 
-def is_day_off(day: date) -> bool:
-    """Whether a date is a national holiday, cuti bersama or local day off."""
-    # A weekend is not a day off by itself: weekend opening is the facility's own schedule.
-    if day.weekday() < 5:
-        return not workcalendar.is_working_day(day)
-    return bool(workcalendar.days_off(day, day))
-
-
 def _local_instant(day: date, moment: time) -> datetime:
     return datetime.combine(day, moment, tzinfo=workcalendar.LOCAL_TIMEZONE).astimezone(UTC)
 
@@ -178,7 +170,7 @@ def is_open(facility: Facility, moment: datetime, day_off: bool) -> bool:
 
 def _now_and_day_off() -> tuple[datetime, bool]:
     now = local_now()
-    return now, is_day_off(now.date())
+    return now, workcalendar.is_day_off(now.date())
 
 
 def search_facilities(
@@ -519,7 +511,7 @@ def _service_of(facility: Facility, service_id: uuid.UUID) -> HealthService:
 def _session_on(service: HealthService, day: date) -> QueueSession:
     """The poli's session on that date, or 422 `service_closed`."""
     session = next((s for s in service.sessions if s.weekday == day.weekday()), None)
-    if session is None or is_day_off(day):
+    if session is None or workcalendar.is_day_off(day):
         raise field_errors(
             {"date": [gettext("The poli has no session on this date.")]}, code="service_closed"
         )
