@@ -75,10 +75,10 @@ def write_reports(count: int) -> dict[str, Any]:
         Complaint,
         ComplaintCategory,
         ComplaintPhoto,
-        TrackingCounter,
     )
     from binjai_api.complaints.states import OPEN_STATUSES, STATUSES
     from binjai_api.extensions import db
+    from binjai_api.numbering import NumberSeries
     from binjai_api.regions.models import Kelurahan
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": DATABASE_URL, "BINJAI_ENV": "development"})
@@ -150,7 +150,7 @@ def write_reports(count: int) -> dict[str, Any]:
                 db.session.execute(sa.insert(photos), photo_rows)
             db.session.commit()
         for year, last in counters.items():
-            db.session.merge(TrackingCounter(year=year, last_number=last))
+            db.session.merge(NumberSeries(series=f"complaint:{year}", last_value=last))
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE")

@@ -17,11 +17,6 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('permit_number_sequences',
-    sa.Column('series', sa.String(length=60), nullable=False),
-    sa.Column('last_value', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('series', name=op.f('pk_permit_number_sequences'))
-    )
     op.create_table('permit_types',
     sa.Column('code', sa.String(length=30), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -207,4 +202,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_permit_types_issuing_agency_id'))
 
     op.drop_table('permit_types')
-    op.drop_table('permit_number_sequences')

@@ -87,7 +87,7 @@ def _blueprints() -> tuple[Any, ...]:
 
 def _import_models() -> None:
     """Every table must be in the metadata before migrations compare it."""
-    from binjai_api import idempotency  # noqa: F401
+    from binjai_api import idempotency, numbering  # noqa: F401
     from binjai_api.agencies import models as _agencies  # noqa: F401
     from binjai_api.auth import models as _auth  # noqa: F401
     from binjai_api.complaints import models as _complaints  # noqa: F401

@@ -1,5 +1,5 @@
 """Tables of the complaints domain: categories, reports, their photos, history, comments and
-supporters, and the per-year counter behind tracking numbers."""
+supporters (tracking numbers come from binjai_api.numbering)."""
 
 from __future__ import annotations
 
@@ -30,15 +30,6 @@ class ComplaintCategory(UUIDPrimaryKey, Timestamps, Base):
     is_demo: Mapped[bool] = mapped_column(default=False)
 
     agency: Mapped[Agency] = relationship(lazy="selectin")
-
-
-class TrackingCounter(Base):
-    """The last tracking number given out in a year; incremented under a row lock."""
-
-    __tablename__ = "complaint_tracking_counters"
-
-    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    last_number: Mapped[int] = mapped_column(default=0)
 
 
 class Complaint(UUIDPrimaryKey, Timestamps, Base):

@@ -31,7 +31,6 @@ from binjai_api.complaints.models import (
     ComplaintEvent,
     ComplaintPhoto,
     ComplaintSupporter,
-    TrackingCounter,
 )
 from binjai_api.complaints.states import (
     OPEN_STATUSES,
@@ -55,6 +54,7 @@ from binjai_api.extensions import db
 from binjai_api.i18n import gettext
 from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
+from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
 from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar import service as workcalendar
@@ -222,25 +222,9 @@ def area_bbox() -> tuple[float, float, float, float]:
 
 
 def _next_tracking_number(now: datetime) -> str:
-    """The next number of the (local) year, e.g. BJI-2026-000123. The UPDATE takes the counter
-    row's lock until the submission commits, so concurrent submissions never share a number."""
+    """The next number of the (local) year, e.g. BJI-2026-000123."""
     year = workcalendar.local_date(now).year
-    bump = (
-        sa.update(TrackingCounter)
-        .where(TrackingCounter.year == year)
-        .values(last_number=TrackingCounter.last_number + 1)
-        .returning(TrackingCounter.last_number)
-        .execution_options(synchronize_session=False)
-    )
-    number = db.session.execute(bump).scalar()
-    if number is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(sa.insert(TrackingCounter).values(year=year, last_number=1))
-            number = 1
-        except sa.exc.IntegrityError:  # another submission created the year's row first
-            number = db.session.execute(bump).scalar_one()
-    return f"{TRACKING_PREFIX}-{year}-{number:06d}"
+    return f"{TRACKING_PREFIX}-{year}-{next_in_series(f'complaint:{year}'):06d}"
 
 
 def _clean(value: str | None, limit: int) -> str | None:

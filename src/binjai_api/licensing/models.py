@@ -166,12 +166,3 @@ class Permit(UUIDPrimaryKey, Timestamps, Base):
     verification_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
     permit_type: Mapped[PermitType] = relationship(lazy="joined")
-
-
-class PermitNumberSequence(Base):
-    """Counters behind human-readable numbers, incremented atomically (one row per series)."""
-
-    __tablename__ = "permit_number_sequences"
-
-    series: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
-    last_value: Mapped[int] = mapped_column(default=0)

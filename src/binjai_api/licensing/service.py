@@ -13,11 +13,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -37,7 +36,6 @@ from binjai_api.licensing.models import (
     PermitApplicationEvent,
     PermitBill,
     PermitDocument,
-    PermitNumberSequence,
     PermitType,
 )
 from binjai_api.licensing.workflow import (
@@ -54,6 +52,7 @@ from binjai_api.licensing.workflow import (
     statuses_waiting_on,
 )
 from binjai_api.notifications import service as notifications_service
+from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort
 from binjai_api.privacy import mask_tail
 from binjai_api.workcalendar import service as workcalendar
@@ -499,23 +498,6 @@ def work_queue_query(
 # --- numbers -----------------------------------------------------------------------------------
 
 
-def _next_in_series(series: str) -> int:
-    """The next value of a counter, atomically: concurrent callers on PostgreSQL queue on the
-    counter's row, so two permits never share a number."""
-    table = cast(sa.Table, PermitNumberSequence.__table__)
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(series=series, last_value=1)
-        .on_conflict_do_update(
-            index_elements=["series"], set_={"last_value": table.c.last_value + 1}
-        )
-        .returning(table.c.last_value)
-    )
-    return int(db.session.execute(statement).scalar_one())
-
-
 # --- applicants' side --------------------------------------------------------------------------
 
 
@@ -594,7 +576,7 @@ def create_application(
     now = utcnow()
     year = workcalendar.local_date(now).year
     application = PermitApplication(
-        number=f"IZN-{year}-{_next_in_series(f'application:{year}'):06d}",
+        number=f"IZN-{year}-{next_in_series(f'application:{year}'):06d}",
         permit_type_id=permit_type.id,
         applicant_id=principal.id,
         replaces_permit_id=replaces_permit_id,
@@ -1096,7 +1078,7 @@ def _accept_pending_documents(application: PermitApplication) -> None:
 def _issue_bill(application: PermitApplication, now: datetime) -> PermitBill:
     """The SKRD: the levy at approval time, with a payment code for the bank or QRIS."""
     year = workcalendar.local_date(now).year
-    sequence = _next_in_series(f"bill:{year}")
+    sequence = next_in_series(f"bill:{year}")
     bill = PermitBill(
         application_id=application.id,
         payment_code=f"1275{year % 100:02d}{sequence:08d}",
@@ -1209,7 +1191,7 @@ def _issue_permit(application: PermitApplication, now: datetime) -> Permit:
     agency = agencies_service.get_agency(permit_type.issuing_agency_id)
     valid_from = workcalendar.local_date(now)
     valid_until = _add_months(valid_from, permit_type.validity_months) - timedelta(days=1)
-    sequence = _next_in_series(f"permit:{permit_type.code}:{valid_from.year}")
+    sequence = next_in_series(f"permit:{permit_type.code}:{valid_from.year}")
     number = f"{permit_type.code}/{sequence:05d}/{agency.code}/{valid_from.year}"
     permit = Permit(
         id=uuid.uuid4(),
