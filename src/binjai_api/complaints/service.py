@@ -578,8 +578,8 @@ def public_geojson(*, page: int, page_size: int, **filters: Any) -> tuple[dict[s
             "type": "Feature",
             "id": complaint.id,
             "geometry": {"type": "Point", "coordinates": [complaint.lon, complaint.lat]},
-            # The public view; the feature's schema keeps only the properties a map needs.
-            "properties": public_view(complaint),
+            # Only what a map shows: the full report is one request away.
+            "properties": _summary_view(complaint),
         }
         for complaint in rows
     ]
@@ -604,37 +604,43 @@ def read_public_photo(*, complaint_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[
 # --- views shaped for each reader --------------------------------------------------------------
 
 
-def _base_view(complaint: Complaint, *, public: bool) -> dict[str, Any]:
-    now = utcnow()
+def _summary_view(complaint: Complaint) -> dict[str, Any]:
+    """What every reader gets, the map included: a report in one line."""
     return {
         "id": complaint.id,
         "tracking_number": complaint.tracking_number,
         "type": complaint.type,
-        "category_id": complaint.category_id,
         "category_code": complaint.category.code,
+        "agency_code": complaint.agency.code,
+        "title": complaint.title,
+        "kecamatan_code": complaint.kecamatan_code,
+        "status": complaint.status,
+        "is_open": is_open(complaint.status),
+        "is_overdue": complaint.due_at is not None and complaint.due_at < utcnow(),
+        "supporter_count": complaint.supporter_count,
+        "created_at": complaint.created_at,
+        "updated_at": complaint.updated_at,
+    }
+
+
+def _base_view(complaint: Complaint, *, public: bool) -> dict[str, Any]:
+    return {
+        **_summary_view(complaint),
+        "category_id": complaint.category_id,
         "category_name": complaint.category.name,
         "agency_id": complaint.agency_id,
-        "agency_code": complaint.agency.code,
         "agency_name": complaint.agency.name,
-        "title": complaint.title,
         "description": complaint.description,
         "lat": complaint.lat,
         "lon": complaint.lon,
         "address": complaint.address,
         "kelurahan_code": complaint.kelurahan_code,
-        "kecamatan_code": complaint.kecamatan_code,
-        "status": complaint.status,
         "status_label": str(STATUSES[complaint.status].label),
-        "is_open": is_open(complaint.status),
         "due_at": complaint.due_at,
-        "is_overdue": complaint.due_at is not None and complaint.due_at < now,
         "duplicate_of_id": complaint.duplicate_of_id,
         "resolution_note": complaint.resolution_note,
         "resolved_at": complaint.resolved_at,
-        "supporter_count": complaint.supporter_count,
         "photos": [photo_view(photo, public=public) for photo in complaint.photos],
-        "created_at": complaint.created_at,
-        "updated_at": complaint.updated_at,
     }
 
 
