@@ -59,6 +59,7 @@ def _openapi_settings() -> dict[str, Any]:
 def _blueprints() -> tuple[Any, ...]:
     """Registration order, which is also the order of tags in the docs."""
     from binjai_api.agencies.routes import blp as agencies_blp
+    from binjai_api.audit.routes import blp as audit_blp
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
     from binjai_api.complaints.routes import blp as complaints_blp
@@ -67,6 +68,7 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.notifications.routes import blp as notifications_blp
     from binjai_api.notifications.routes import ops_blp as broadcasts_blp
     from binjai_api.open311.routes import blp as open311_blp
+    from binjai_api.ops.routes import blp as ops_blp
     from binjai_api.regions.routes import blp as regions_blp
     from binjai_api.workcalendar.routes import blp as days_off_blp
 
@@ -80,6 +82,8 @@ def _blueprints() -> tuple[Any, ...]:
         regions_blp,
         days_off_blp,
         broadcasts_blp,
+        ops_blp,
+        audit_blp,
         admin_blp,
         open311_blp,
     )
@@ -89,11 +93,13 @@ def _import_models() -> None:
     """Every table must be in the metadata before migrations compare it."""
     from binjai_api import idempotency, numbering  # noqa: F401
     from binjai_api.agencies import models as _agencies  # noqa: F401
+    from binjai_api.audit import models as _audit  # noqa: F401
     from binjai_api.auth import models as _auth  # noqa: F401
     from binjai_api.complaints import models as _complaints  # noqa: F401
     from binjai_api.health import models as _health  # noqa: F401
     from binjai_api.licensing import models as _licensing  # noqa: F401
     from binjai_api.notifications import models as _notifications  # noqa: F401
+    from binjai_api.ops import models as _ops  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
     from binjai_api.workcalendar import models as _workcalendar  # noqa: F401
 

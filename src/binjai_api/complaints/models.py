@@ -159,6 +159,9 @@ class ComplaintEvent(UUIDPrimaryKey, Base):
         sa.ForeignKey("agencies.id", ondelete="SET NULL")
     )
     note: Mapped[str | None] = mapped_column(sa.Text)
+    # The deadline that was running when the action was taken: whether a report was verified or
+    # resolved on time is read from the event that ended the step (command center statistics).
+    due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

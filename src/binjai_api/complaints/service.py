@@ -839,7 +839,7 @@ def transition(
     if rule.note_required and not note:
         raise field_errors({"note": [gettext("Give a reason or note for this action.")]})
     now = utcnow()
-    from_status, from_agency = complaint.status, complaint.agency_id
+    from_status, from_agency, from_due = complaint.status, complaint.agency_id, complaint.due_at
     recipients = _followers(complaint)
 
     if action == Action.DISPATCH:
@@ -895,6 +895,7 @@ def transition(
             from_agency_id=from_agency,
             to_agency_id=complaint.agency_id,
             note=note,
+            due_at=from_due,
             created_at=now,
         )
     )
