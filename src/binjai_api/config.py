@@ -94,6 +94,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # how many active bookings one account may hold at once (family members included).
         "QUEUE_BOOKING_DAYS_AHEAD": _env_int("QUEUE_BOOKING_DAYS_AHEAD", 7),
         "QUEUE_MAX_ACTIVE_BOOKINGS": _env_int("QUEUE_MAX_ACTIVE_BOOKINGS", 3),
+        # The agency answerable for the online queues of every facility (the command center counts
+        # their overdue sessions under it and escalates to its officers).
+        "HEALTH_AGENCY_CODE": os.environ.get("HEALTH_AGENCY_CODE", "DINKES"),
         # Complaints: locations must fall in this box (min_lon,min_lat,max_lon,max_lat).
         "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
         "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),

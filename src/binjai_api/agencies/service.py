@@ -33,6 +33,10 @@ def find_agency(agency_id: uuid.UUID) -> Agency | None:
     return db.session.get(Agency, agency_id)
 
 
+def find_agency_by_code(code: str) -> Agency | None:
+    return db.session.scalar(sa.select(Agency).where(Agency.code == code))
+
+
 def get_agency(agency_id: uuid.UUID) -> Agency:
     agency = find_agency(agency_id)
     if agency is None:
