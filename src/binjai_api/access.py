@@ -84,6 +84,7 @@ def require(
             verify_jwt_in_request()
             principal: Principal = current_user
             g.principal_id = str(principal.id)
+            g.principal = principal  # who acted, for the audit trail
             if not rule.allows(principal):
                 raise forbidden(lazy_gettext("Your account is not allowed to do this."))
             return func(*args, **kwargs)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey
 
 
 class Agency(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "agencies"
+    __audit__ = AuditPolicy()
 
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))

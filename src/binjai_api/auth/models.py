@@ -9,11 +9,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from binjai_api.agencies.models import Agency
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
+    __audit__ = AuditPolicy(
+        personal=("full_name", "nik", "phone", "email", "kelurahan_code"),
+        secret=("password_hash",),
+    )
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('citizen', 'officer', 'operator', 'admin')", name="role_known"
@@ -66,6 +71,7 @@ class ApiClient(UUIDPrimaryKey, Timestamps, Base):
     """A third-party system (another government service) using client credentials."""
 
     __tablename__ = "api_clients"
+    __audit__ = AuditPolicy(secret=("secret_hash",), ignore=("last_used_at",))
 
     client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))

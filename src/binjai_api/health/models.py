@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey
 
 # Statuses in which a booking still holds its place in the queue (one per person per poli per day).
@@ -19,6 +20,7 @@ class Facility(UUIDPrimaryKey, Timestamps, Base):
     """A puskesmas, hospital or clinic."""
 
     __tablename__ = "health_facilities"
+    __audit__ = AuditPolicy(ignore=("beds_updated_at",))
     __table_args__ = (
         sa.CheckConstraint("type IN ('puskesmas', 'hospital', 'clinic')", name="type_known"),
         sa.Index("ix_health_facilities_lat_lon", "lat", "lon"),
@@ -55,6 +57,7 @@ class OpeningHours(Base):
     """When a facility's doors are open on one weekday (0 = Monday); a missing day is closed."""
 
     __tablename__ = "health_opening_hours"
+    __audit__ = AuditPolicy()
     __table_args__ = (
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
         sa.CheckConstraint("opens_at < closes_at", name="opens_before_closing"),
@@ -72,6 +75,7 @@ class HealthService(UUIDPrimaryKey, Timestamps, Base):
     """A clinic unit (poli) of a facility: Poli Umum, Poli Gigi, KIA/KB ..."""
 
     __tablename__ = "health_services"
+    __audit__ = AuditPolicy()
     __table_args__ = (sa.UniqueConstraint("facility_id", "code"),)
 
     facility_id: Mapped[uuid.UUID] = mapped_column(
@@ -90,6 +94,7 @@ class QueueSession(UUIDPrimaryKey, Base):
     """A poli's weekly session: one per weekday, with its quotas and minutes per patient."""
 
     __tablename__ = "health_queue_sessions"
+    __audit__ = AuditPolicy()
     __table_args__ = (
         sa.UniqueConstraint("service_id", "weekday"),
         sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_valid"),
@@ -133,6 +138,7 @@ class FacilityStaff(Base):
     """Ties an officer's account to the one facility whose queues they run (set by admins)."""
 
     __tablename__ = "health_facility_staff"
+    __audit__ = AuditPolicy()
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -148,6 +154,17 @@ class QueueDay(UUIDPrimaryKey, Timestamps, Base):
     booking and per call), and what has been measured of the day so far."""
 
     __tablename__ = "health_queue_days"
+    __audit__ = AuditPolicy(
+        # Counters moved by every booking and call; the day's status is the event.
+        ignore=(
+            "last_number",
+            "online_booked",
+            "walk_ins",
+            "now_calling",
+            "served_count",
+            "service_seconds",
+        )
+    )
     __table_args__ = (
         sa.UniqueConstraint("session_id", "day"),
         sa.CheckConstraint("status IN ('open', 'cancelled')", name="status_known"),
@@ -177,6 +194,9 @@ class QueueBooking(UUIDPrimaryKey, Timestamps, Base):
     """A place in a poli's queue on one day: booked online by a resident, or a walk-in."""
 
     __tablename__ = "health_queue_bookings"
+    __audit__ = AuditPolicy(
+        personal=("patient_name", "patient_nik"), ignore=("three_ahead_notified",)
+    )
     __table_args__ = (
         sa.UniqueConstraint("queue_day_id", "queue_number"),
         sa.Index(

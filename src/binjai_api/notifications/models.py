@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 MAX_TOKEN_LENGTH = 512
@@ -38,6 +39,7 @@ class Broadcast(UUIDPrimaryKey, Timestamps, Base):
     """A city announcement from the Command Center, fanned out to each inbox in batches."""
 
     __tablename__ = "broadcasts"
+    __audit__ = AuditPolicy(ignore=("fan_out_cursor", "recipients_count", "deliveries_count"))
     __table_args__ = (
         sa.CheckConstraint("audience IN ('all', 'kecamatan', 'topic')", name="audience_known"),
         sa.CheckConstraint("status IN ('queued', 'recorded')", name="status_known"),

@@ -1,0 +1,104 @@
+"""The audit trail: staff access to personal data, the admins' list, and the chain's check."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from binjai_api.audit import capture, chain
+from binjai_api.audit.chain import ChainReport
+from binjai_api.audit.models import AuditRecord
+from binjai_api.db import utcnow
+from binjai_api.extensions import db
+from binjai_api.pagination import apply_sort
+
+ACCESS_ACTION = "access_personal_data"
+
+
+def init_app(app: Flask) -> None:
+    """Start recording: every session's changes to audited models from now on."""
+    capture.install()
+
+
+def record_access(
+    *, object_type: str, object_ids: Sequence[uuid.UUID | str], fields: Sequence[str]
+) -> None:
+    """Record that the caller was shown these personal fields of these objects, and commit.
+
+    One record per request: a list records every id it showed. Call it only where staff read
+    someone else's personal data, not where residents read their own. The commit keeps what the
+    caller already loaded (no expiry), so a list being serialized is not read again row by row.
+    """
+    ids = [str(object_id) for object_id in object_ids]
+    if not ids:
+        return
+    after: dict[str, Any] = {"fields": sorted(set(fields))}
+    if len(ids) > 1:
+        after["object_ids"] = ids
+    record = capture.new_record(
+        action=ACCESS_ACTION,
+        object_type=object_type,
+        object_id=ids[0] if len(ids) == 1 else None,
+        before=None,
+        after=after,
+        actor=capture.current_actor(),
+        occurred_at=utcnow(),
+    )
+    session = db.session()
+    capture.insert_records(session, [record])
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+AUDIT_SORTABLE = {"seq": AuditRecord.seq}
+
+
+def audit_records_query(
+    *,
+    actor_id: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+    sort: str = "-seq",
+) -> sa.Select[Any]:
+    """Sealed records matching the filters (times inclusive), newest first by default."""
+    query = apply_sort(
+        sa.select(AuditRecord).where(AuditRecord.seq.is_not(None)),
+        sort,
+        AUDIT_SORTABLE,
+        tiebreaker=AuditRecord.id,
+    )
+    for column, value in (
+        (AuditRecord.actor_id, actor_id),
+        (AuditRecord.object_type, object_type),
+        (AuditRecord.object_id, object_id),
+        (AuditRecord.action, action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if occurred_from is not None:
+        query = query.where(AuditRecord.occurred_at >= occurred_from)
+    if occurred_to is not None:
+        query = query.where(AuditRecord.occurred_at <= occurred_to)
+    return query
+
+
+def audit_records(query: sa.Select[Any]) -> Any:
+    """Every record of the query, streamed (CSV downloads)."""
+    return db.session.execute(query.execution_options(yield_per=1000)).scalars()
+
+
+def verify_chain() -> ChainReport:
+    """Walk the whole chain and report the first altered, removed, moved or unsealed record."""
+    return chain.verify(db.session.connection())
