@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from binjai_api.agencies.models import Agency
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 
@@ -17,6 +18,7 @@ class ComplaintCategory(UUIDPrimaryKey, Timestamps, Base):
     """A kind of report, routed to the agency responsible for it."""
 
     __tablename__ = "complaint_categories"
+    __audit__ = AuditPolicy()
 
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
@@ -36,6 +38,22 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
     """A complaint, aspiration or information request (SP4N-LAPOR! report types)."""
 
     __tablename__ = "complaints"
+    __audit__ = AuditPolicy(
+        # Free text and whereabouts a resident wrote; lat/lon of a confidential report can
+        # point at the reporter's home.
+        personal=(
+            "title",
+            "description",
+            "address",
+            "lat",
+            "lon",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "rating_feedback",
+        ),
+        ignore=("supporter_count",),
+    )
     __table_args__ = (
         sa.CheckConstraint(
             "type IN ('complaint', 'aspiration', 'information_request')", name="type_known"
@@ -140,6 +158,9 @@ class ComplaintEvent(UUIDPrimaryKey, Base):
     __tablename__ = "complaint_events"
     __table_args__ = (
         sa.Index("ix_complaint_events_complaint_id_created_at", "complaint_id", "created_at"),
+        # Command-center statistics: a period's verifications, resolutions and closings.
+        sa.Index("ix_complaint_events_action_created_at", "action", "created_at"),
+        sa.Index("ix_complaint_events_to_status_created_at", "to_status", "created_at"),
     )
 
     complaint_id: Mapped[uuid.UUID] = mapped_column(

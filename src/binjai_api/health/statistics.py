@@ -7,7 +7,9 @@ Read-only and set-based: these queries aggregate in the database, never row by r
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -91,3 +93,120 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
         )
     items.sort(key=lambda item: (item.due_at, item.item_id))
     return items
+
+
+# --- figures for the command center's overview ---------------------------------------------------
+
+BOOKING_STATUSES = (
+    "booked",
+    "checked_in",
+    "called",
+    "served",
+    "no_show",
+    "cancelled",
+    "cancelled_by_facility",
+)
+FINISHED_STATUSES = ("served", "no_show")
+CANCELLED_STATUSES = ("cancelled", "cancelled_by_facility")
+
+
+@dataclass(frozen=True)
+class Closings:
+    closed: int  # bookings served, no-show or cancelled
+    with_deadline: int  # bookings served (their deadline: the end of their session)
+    on_time: int  # ... served before the session ended
+
+
+def _out_of_scope(agency_id: uuid.UUID | None) -> bool:
+    """Queues belong to one agency (HEALTH_AGENCY_CODE): any other agency has none."""
+    return agency_id is not None and agency_id != responsible_agency_id()
+
+
+def _days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The local dates of [start, end)."""
+    return workcalendar.local_date(start), workcalendar.local_date(end - timedelta(microseconds=1))
+
+
+def status_counts(
+    *, start: datetime, end: datetime, agency_id: uuid.UUID | None = None
+) -> dict[str, int]:
+    """Bookings for the dates of [start, end) by their current status, every status listed (a
+    booking belongs to the day of its queue, whenever it was made)."""
+    counts = dict.fromkeys(BOOKING_STATUSES, 0)
+    if _out_of_scope(agency_id):
+        return counts
+    first, last = _days(start, end)
+    query = (
+        sa.select(QueueBooking.status, sa.func.count())
+        .where(QueueBooking.day >= first, QueueBooking.day <= last)
+        .group_by(QueueBooking.status)
+    )
+    for status, count in db.session.execute(query):
+        counts[status] = int(count)
+    return counts
+
+
+def closings(*, start: datetime, end: datetime, agency_id: uuid.UUID | None = None) -> Closings:
+    """Bookings finished (served, no-show) or cancelled in [start, end), and how many of those
+    served were served before the end of their session."""
+    if _out_of_scope(agency_id):
+        return Closings(0, 0, 0)
+    ended_at = sa.func.coalesce(QueueBooking.finished_at, QueueBooking.cancelled_at)
+    closed = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            QueueBooking.status.in_(FINISHED_STATUSES + CANCELLED_STATUSES),
+            ended_at >= start,
+            ended_at < end,
+        )
+    )
+    # A session's end is a local time on the booking's date: compared here rather than in SQL,
+    # where the two databases spell date and time arithmetic differently.
+    served = db.session.execute(
+        sa.select(QueueBooking.day, QueueSession.ends_at, QueueBooking.finished_at)
+        .join(QueueDay, QueueDay.id == QueueBooking.queue_day_id)
+        .join(QueueSession, QueueSession.id == QueueDay.session_id)
+        .where(
+            QueueBooking.status == "served",
+            QueueBooking.finished_at >= start,
+            QueueBooking.finished_at < end,
+        )
+    ).all()
+    ends: dict[tuple[date, Any], datetime] = {}
+    on_time = 0
+    for day, ends_at, finished_at in served:
+        if finished_at is None:  # excluded by the query; for the type checker
+            continue
+        key = (day, ends_at)
+        if key not in ends:
+            local = datetime.combine(day, ends_at, tzinfo=workcalendar.LOCAL_TIMEZONE)
+            ends[key] = local.astimezone(UTC)
+        on_time += finished_at <= ends[key]
+    return Closings(int(closed or 0), len(served), on_time)
+
+
+def time_to_call_spans(
+    *, start: datetime, end: datetime, agency_id: uuid.UUID | None = None
+) -> sa.Select[*tuple[Any, ...]]:
+    """Check-in (walk-ins are checked in when registered) to being called, as (started, ended)
+    rows of bookings called in [start, end). Bookings called without checking in are left
+    out: their only earlier instant is when they were booked, often days before."""
+    query = sa.select(
+        QueueBooking.checked_in_at.label("started"), QueueBooking.called_at.label("ended")
+    ).where(
+        QueueBooking.checked_in_at.is_not(None),
+        QueueBooking.called_at >= start,
+        QueueBooking.called_at < end,
+    )
+    if _out_of_scope(agency_id):
+        query = query.where(sa.false())
+    return query
+
+
+def overdue_counts(
+    *, now: datetime, agency_id: uuid.UUID | None = None
+) -> dict[uuid.UUID | None, int]:
+    """How many sessions overdue_items lists, per agency (there are few: one per poli per day)."""
+    counts: dict[uuid.UUID | None, int] = {}
+    for item in overdue_items(now=now, agency_id=agency_id):
+        counts[item.agency_id] = counts.get(item.agency_id, 0) + 1
+    return counts

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from binjai_api.audit.policy import AuditPolicy
 from binjai_api.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 
@@ -16,6 +17,7 @@ class PermitType(UUIDPrimaryKey, Timestamps, Base):
     """A kind of permit the city issues, as configured by admins."""
 
     __tablename__ = "permit_types"
+    __audit__ = AuditPolicy()
     __table_args__ = (
         sa.CheckConstraint("levy_idr IS NULL OR levy_idr > 0", name="levy_positive"),
         sa.CheckConstraint("validity_months > 0", name="validity_positive"),
@@ -45,6 +47,7 @@ class PermitType(UUIDPrimaryKey, Timestamps, Base):
 
 class PermitApplication(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "permit_applications"
+    __audit__ = AuditPolicy(personal=("form_data",))
 
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     permit_type_id: Mapped[uuid.UUID] = mapped_column(
@@ -57,7 +60,7 @@ class PermitApplication(UUIDPrimaryKey, Timestamps, Base):
     replaces_permit_id: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(sa.String(40), default="draft", index=True)
     form_data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    submitted_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)  # command-center periods
     decided_at: Mapped[datetime | None]
     # The current officer step's deadline (kept while the clock is paused, extended on resume).
     step_due_at: Mapped[datetime | None]
@@ -103,6 +106,11 @@ class PermitApplicationEvent(UUIDPrimaryKey, Base):
     """The audit trail and the applicant's timeline: every step, who took it, and why."""
 
     __tablename__ = "permit_application_events"
+    __table_args__ = (
+        # Command-center statistics: a period's verifications, issuances and decisions.
+        sa.Index("ix_permit_application_events_action_created_at", "action", "created_at"),
+        sa.Index("ix_permit_application_events_to_status_created_at", "to_status", "created_at"),
+    )
 
     application_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("permit_applications.id", ondelete="CASCADE"), index=True
@@ -126,6 +134,7 @@ class PermitBill(UUIDPrimaryKey, Timestamps, Base):
     """The regional levy bill (SKRD) issued on approval."""
 
     __tablename__ = "permit_bills"
+    __audit__ = AuditPolicy()
 
     application_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("permit_applications.id", ondelete="CASCADE"), unique=True
@@ -143,6 +152,7 @@ class Permit(UUIDPrimaryKey, Timestamps, Base):
     """An issued permit."""
 
     __tablename__ = "permits"
+    __audit__ = AuditPolicy(secret=("verification_code",))
 
     application_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("permit_applications.id", ondelete="RESTRICT"), unique=True

@@ -1,0 +1,86 @@
+"""Short-lived results of the command center's heavy reads (overview, wall map).
+
+The BCC's screens refresh every 30 seconds, several of them with the same parameters: computing a
+year of statistics once per OPS_CACHE_SECONDS and per (endpoint, parameters, scope) is enough.
+With REDIS_URL the results are shared by every instance; if Redis fails the result is computed
+afresh (never an error), and without Redis each process keeps its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from flask import current_app
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "binjai:ops:"
+_LOCAL_MAX = 256  # distinct parameter sets one process keeps
+_local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+_local_lock = threading.Lock()
+_clients: dict[str, redis.Redis] = {}
+
+
+def _redis(url: str) -> redis.Redis:
+    client = _clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        _clients[url] = client
+    return client
+
+
+def cache_key(endpoint: str, params: dict[str, Any]) -> str:
+    """One key per endpoint and canonical parameters (the caller puts its scope in them)."""
+    canonical = json.dumps(params, sort_keys=True, default=str)
+    return f"{KEY_PREFIX}{endpoint}:{hashlib.sha256(canonical.encode()).hexdigest()}"
+
+
+def cached_json(key: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`'s JSON-serialisable result, reused for OPS_CACHE_SECONDS (0: never)."""
+    seconds = int(current_app.config["OPS_CACHE_SECONDS"])
+    if seconds <= 0:
+        return compute()
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        return _through_redis(_redis(url), key, seconds, compute)
+    return _in_process(key, seconds, compute)
+
+
+def _through_redis(client: redis.Redis, key: str, seconds: int, compute: Callable[[], Any]) -> Any:
+    try:
+        stored = client.get(key)
+    except redis.RedisError:
+        logger.warning("ops cache: Redis unreachable, computing afresh")
+        return compute()
+    if stored is not None:
+        return json.loads(stored)
+    value = compute()
+    try:
+        client.set(key, json.dumps(value), ex=seconds)
+    except redis.RedisError:
+        logger.warning("ops cache: Redis unreachable, result not shared")
+    return value
+
+
+def _in_process(key: str, seconds: int, compute: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    with _local_lock:
+        hit = _local.get(key)
+        if hit is not None and hit[0] > now:
+            _local.move_to_end(key)
+            return hit[1]
+    value = compute()
+    with _local_lock:
+        _local[key] = (now + seconds, value)
+        _local.move_to_end(key)
+        while len(_local) > _LOCAL_MAX:
+            _local.popitem(last=False)
+    return value
