@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
-        openapi-check translations docs-check bench bench-push bench-complaints bench-health clean
+        openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops clean
 
 help:
 	@echo "make run            serve the API on http://127.0.0.1:$(PORT) with the Binjai demo data"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-push     a broadcast to 100,000 devices through the SDK, to a local fake FCM"
 	@echo "make bench-complaints  public feed and GeoJSON over 200,000 reports (PostgreSQL)"
 	@echo "make bench-health   facility search and queue polling, 20,000 bookings (PostgreSQL)"
+	@echo "make bench-ops      BCC overview and wall map over 200,000 complaints (PostgreSQL)"
 	@echo "make translations   extract, update and compile the gettext catalogs"
 
 $(BIN)/python:
@@ -111,6 +112,9 @@ bench-complaints: install-dev
 
 bench-health: install-dev
 	$(BIN)/python bench/health_queue.py
+
+bench-ops: install-dev
+	$(BIN)/python bench/ops_dashboard.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
