@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -254,11 +255,45 @@ def make_sender() -> fcm.PushSender:
     )
 
 
+@dataclass
+class PeriodicJob:
+    """Other work the worker process does every `interval_seconds`, between two batches (the
+    command center's escalation of missed deadlines). Wired in by `flask outbox-worker`, so that
+    the outbox needs to know nothing of the domains."""
+
+    name: str
+    interval_seconds: float
+    run: Callable[[], object]
+    next_run: float = 0.0  # time.monotonic(); 0: at the first turn of the loop
+
+
+def run_due_jobs(jobs: Sequence[PeriodicJob], *, raise_errors: bool = False) -> None:
+    """Run the jobs whose time has come. A failing job is logged and tried again at its next
+    interval; it never stops the pushes (unless `raise_errors`, when draining)."""
+    for job in jobs:
+        now = time.monotonic()
+        if now < job.next_run:
+            continue
+        job.next_run = now + job.interval_seconds
+        try:
+            job.run()
+        except Exception:
+            db.session.rollback()
+            if raise_errors:
+                raise
+            log.exception("worker: %s failed; next try in %s s", job.name, job.interval_seconds)
+
+
 def run_worker(
-    sender: fcm.PushSender, *, stop: threading.Event, drain_only: bool = False
+    sender: fcm.PushSender,
+    *,
+    stop: threading.Event,
+    drain_only: bool = False,
+    periodic: Sequence[PeriodicJob] = (),
 ) -> DispatchReport:
     """The outbox worker's loop: work while there is work, poll when idle, stop on `stop`; with
-    `drain_only`, return once nothing is due. Returns what it did.
+    `drain_only`, return once nothing is due. `periodic` jobs run between batches when due (once,
+    first, when draining). Returns what the outbox did.
 
     A database outage is waited out, not fatal: the rows stay in the outbox. Draining (tests,
     benchmarks, `--drain`) has no one to wait for, so there the error is raised.
@@ -266,6 +301,7 @@ def run_worker(
     poll_seconds = current_app.config["OUTBOX_POLL_SECONDS"]
     total = DispatchReport()
     while not stop.is_set():
+        run_due_jobs(periodic, raise_errors=drain_only)
         try:
             report = run_once(sender)
         except sa.exc.DBAPIError:

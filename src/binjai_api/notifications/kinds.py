@@ -311,8 +311,91 @@ QUEUE_KINDS: tuple[NotificationKind, ...] = (
 )
 # --- end health ---
 
+# --- command center: escalation of missed deadlines (staff only) ---
+ESCALATION_COMPLAINT_VERIFICATION = "escalation_complaint_verification"
+ESCALATION_COMPLAINT_FOLLOW_UP = "escalation_complaint_follow_up"
+ESCALATION_PERMIT_VERIFICATION = "escalation_permit_verification"
+ESCALATION_PERMIT_TECHNICAL_REVIEW = "escalation_permit_technical_review"
+ESCALATION_PERMIT_DECISION = "escalation_permit_decision"
+ESCALATION_PERMIT_ISSUANCE = "escalation_permit_issuance"
+ESCALATION_QUEUE_SESSION = "escalation_queue_session"
+ESCALATION_OTHER = "escalation_other"  # a step added to a domain before it has its own texts
+
+
+def _escalation_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
+    """A missed deadline, told to the staff who must act and to the BCC. One kind per step, so
+    that the step is named in the reader's language. Parameters: `reference`, `title`, `due`
+    (local time, WIB)."""
+    return NotificationKind(
+        code=code,
+        label=lazy_gettext("Missed deadlines"),
+        title=title,
+        body=body,
+        optional=False,
+        android_channel="eskalasi",
+        high_priority=True,
+    )
+
+
+ESCALATION_KINDS: tuple[NotificationKind, ...] = (
+    _escalation_kind(
+        ESCALATION_COMPLAINT_VERIFICATION,
+        lazy_gettext("Report %(reference)s not verified in time"),
+        lazy_gettext(
+            "“%(title)s” was due for verification by %(due)s WIB. Verify it and send it to an "
+            "agency, or reject it."
+        ),
+    ),
+    _escalation_kind(
+        ESCALATION_COMPLAINT_FOLLOW_UP,
+        lazy_gettext("Report %(reference)s not followed up in time"),
+        lazy_gettext("The follow-up of “%(title)s” was due by %(due)s WIB."),
+    ),
+    _escalation_kind(
+        ESCALATION_PERMIT_VERIFICATION,
+        lazy_gettext("Application %(reference)s not verified in time"),
+        lazy_gettext("The %(title)s application was due for verification by %(due)s WIB."),
+    ),
+    _escalation_kind(
+        ESCALATION_PERMIT_TECHNICAL_REVIEW,
+        lazy_gettext("Technical review of %(reference)s overdue"),
+        lazy_gettext("The technical review of the %(title)s application was due by %(due)s WIB."),
+    ),
+    _escalation_kind(
+        ESCALATION_PERMIT_DECISION,
+        lazy_gettext("Decision on %(reference)s overdue"),
+        lazy_gettext("The decision on the %(title)s application was due by %(due)s WIB."),
+    ),
+    _escalation_kind(
+        ESCALATION_PERMIT_ISSUANCE,
+        lazy_gettext("Issuance of %(reference)s overdue"),
+        lazy_gettext("The %(title)s permit was due to be signed and issued by %(due)s WIB."),
+    ),
+    _escalation_kind(
+        ESCALATION_QUEUE_SESSION,
+        lazy_gettext("Patients still waiting: %(title)s"),
+        lazy_gettext(
+            "The session of %(reference)s ended at %(due)s WIB with patients still in the "
+            "queue. Call, serve or mark them."
+        ),
+    ),
+    _escalation_kind(
+        ESCALATION_OTHER,
+        lazy_gettext("%(reference)s is overdue"),
+        lazy_gettext("“%(title)s” was due by %(due)s WIB."),
+    ),
+)
+# --- end command center ---
+
 KINDS: Mapping[str, NotificationKind] = {
-    kind.code: kind for kind in (*_ACCOUNT_KINDS, *COMPLAINT_KINDS, *PERMIT_KINDS, *QUEUE_KINDS)
+    kind.code: kind
+    for kind in (
+        *_ACCOUNT_KINDS,
+        *COMPLAINT_KINDS,
+        *PERMIT_KINDS,
+        *QUEUE_KINDS,
+        *ESCALATION_KINDS,
+    )
 }
 
 OPTIONAL_KINDS = tuple(code for code, kind in KINDS.items() if kind.optional)

@@ -24,6 +24,12 @@ class Escalation(UUIDPrimaryKey, Base):
     item_id: Mapped[uuid.UUID]
     deadline: Mapped[datetime]
     step: Mapped[str] = mapped_column(sa.String(40))
+    # What people quote and where to open it, as they were when escalated: the list and its CSV
+    # name the item without a query into each domain (a queue session has no id of its own to
+    # open, only its facility's queue on a date).
+    reference: Mapped[str] = mapped_column(sa.String(60))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    link: Mapped[str] = mapped_column(sa.String(300))
     agency_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("agencies.id", ondelete="SET NULL"), index=True
     )
