@@ -24,6 +24,7 @@ from binjai_api import create_app
 from binjai_api.extensions import db, limiter
 from binjai_api.logs import JsonFormatter, RequestContextFilter
 from tests import factories
+from tests.audit.tampering import empty_the_trail
 
 FAST_PASSWORD_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
 
@@ -67,6 +68,12 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
         "LOG_FORMAT": "json",
         # Totals counted afresh, so that a test sees the rows it just wrote.
         "PUBLIC_COUNT_CACHE_SECONDS": 0,
+        "OPS_CACHE_SECONDS": 0,
+        # The concurrency tests fire up to 300 requests at once at this one in-process app (10
+        # pooled connections, one GIL): the last ones wait their turn for a connection longer
+        # than production's 5 s would allow. What they test is the outcome of truly concurrent
+        # writes, not this process's capacity (bench/ measures that).
+        "DB_POOL_TIMEOUT_SECONDS": 60,
         **FAST_PASSWORD_HASHING,
         **overrides,
     }
@@ -135,6 +142,8 @@ def rollback_db(app: Flask) -> Iterator[None]:
 
 
 TABLES_KEPT = ("alembic_version", "kecamatan", "kelurahan", "agencies")
+# Append-only in the database: emptied past their triggers (tests.audit.tampering).
+AUDIT_TABLES = ("audit_records", "audit_chain_head")
 
 
 @pytest.fixture
@@ -143,13 +152,15 @@ def committed_db(app: Flask) -> Iterator[None]:
     yield
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in TABLES_KEPT]
+        kept = TABLES_KEPT + AUDIT_TABLES
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in kept]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
             else:
                 for table in tables:
                     connection.exec_driver_sql(f"DELETE FROM {table}")
+            empty_the_trail(connection)
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _import_models()
     db.init_app(app)
     _tune_sqlite(app)
+    _start_audit_trail(app)
     migrate.init_app(app, db)
     jwt.init_app(app)
     i18n.init_app(app)
@@ -102,6 +103,12 @@ def _import_models() -> None:
     from binjai_api.ops import models as _ops  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
     from binjai_api.workcalendar import models as _workcalendar  # noqa: F401
+
+
+def _start_audit_trail(app: Flask) -> None:
+    from binjai_api.audit import service as audit_service
+
+    audit_service.init_app(app)
 
 
 def _register_principal_loader() -> None:

@@ -14,10 +14,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from binjai_api import idempotency, seed
+from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.errors import Problem
 from binjai_api.notifications import dispatcher, fcm
 from binjai_api.notifications import service as notifications_service
+from binjai_api.ops import escalation
 
 
 @click.command("seed-demo")
@@ -71,10 +73,29 @@ def outbox_worker_command(drain: bool) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     try:
-        dispatcher.run_worker(sender, stop=stop, drain_only=drain)
+        dispatcher.run_worker(sender, stop=stop, drain_only=drain, periodic=_worker_jobs())
     finally:
         sender.close()
     click.echo("Outbox worker stopped")
+
+
+def _worker_jobs() -> list[dispatcher.PeriodicJob]:
+    """What the outbox worker does besides pushing: escalate missed deadlines, every
+    ESCALATION_INTERVAL_SECONDS (0: not at all)."""
+    interval = current_app.config["ESCALATION_INTERVAL_SECONDS"]
+    if interval <= 0:
+        return []
+    return [dispatcher.PeriodicJob("escalate-overdue", interval, escalation.escalate_overdue)]
+
+
+@click.command("escalate-overdue")
+@with_appcontext
+def escalate_overdue_command() -> None:
+    """Escalate every missed deadline not escalated yet (one round of the worker's job)."""
+    report = escalation.escalate_overdue()
+    click.echo(f"Escalation: {report.summary()}")
+    if report.failed:
+        raise click.ClickException(f"{report.failed} items could not be escalated (see the log)")
 
 
 @click.command("prune-devices")
@@ -93,6 +114,23 @@ def prune_deliveries_command() -> None:
     days = current_app.config["OUTBOX_RETENTION_DAYS"]
     deleted = notifications_service.prune_finished_deliveries(days=days)
     click.echo(f"Deleted {deleted} push deliveries finished more than {days} days ago")
+
+
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain; name the first altered or removed record."""
+    report = audit_service.verify_chain()
+    if report.problem is None:
+        click.echo(f"Audit trail intact: {report.records} records")
+        return
+    problem = report.problem
+    click.echo(
+        f"Audit trail broken ({problem.kind}): seq {problem.seq}, record {problem.record_id}: "
+        f"{problem.detail}",
+        err=True,
+    )
+    sys.exit(1)
 
 
 @click.command("openapi-write")
@@ -114,8 +152,10 @@ def init_app(app: Flask) -> None:
         create_admin_command,
         prune_idempotency_command,
         outbox_worker_command,
+        escalate_overdue_command,
         prune_devices_command,
         prune_deliveries_command,
         openapi_write_command,
+        audit_verify_command,
     ):
         app.cli.add_command(command)

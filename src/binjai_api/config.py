@@ -55,6 +55,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_CONNECT_TIMEOUT_SECONDS": _env_int("DB_CONNECT_TIMEOUT_SECONDS", 5),
         "DB_STATEMENT_TIMEOUT_MS": _env_int("DB_STATEMENT_TIMEOUT_MS", 15000),
         "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 5),
+        # How long a request waits for a free pooled connection before answering 503.
+        "DB_POOL_TIMEOUT_SECONDS": _env_int("DB_POOL_TIMEOUT_SECONDS", 5),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "ACCESS_TOKEN_MINUTES": _env_int("ACCESS_TOKEN_MINUTES", 15),
@@ -71,6 +73,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "IDEMPOTENCY_TTL_HOURS": _env_int("IDEMPOTENCY_TTL_HOURS", 24),
         # Public feeds (complaints): how long one process reuses a list's total count.
         "PUBLIC_COUNT_CACHE_SECONDS": _env_int("PUBLIC_COUNT_CACHE_SECONDS", 30),
+        # Command center: how long an overview or wall-map result is reused (in Redis when
+        # REDIS_URL is set, else per process); its screens refresh every 30 seconds.
+        "OPS_CACHE_SECONDS": _env_int("OPS_CACHE_SECONDS", 30),
         "IDEMPOTENCY_IN_FLIGHT_SECONDS": _env_int("IDEMPOTENCY_IN_FLIGHT_SECONDS", 60),
         # argon2id cost (RFC 9106 second recommended option by default).
         "ARGON2_TIME_COST": _env_int("ARGON2_TIME_COST", 3),
@@ -97,6 +102,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The agency answerable for the online queues of every facility (the command center counts
         # their overdue sessions under it and escalates to its officers).
         "HEALTH_AGENCY_CODE": os.environ.get("HEALTH_AGENCY_CODE", "DINKES"),
+        # The outbox worker looks for missed deadlines to escalate this often (0: never; the
+        # `escalate-overdue` command still runs one round).
+        "ESCALATION_INTERVAL_SECONDS": _env_int("ESCALATION_INTERVAL_SECONDS", 60),
         # Complaints: locations must fall in this box (min_lon,min_lat,max_lon,max_lat).
         "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
         "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),
@@ -126,7 +134,7 @@ def _derive(settings: dict[str, Any]) -> None:
             pool_pre_ping=True,
             pool_size=settings["DB_POOL_SIZE"],
             max_overflow=settings["DB_POOL_SIZE"],
-            pool_timeout=settings["DB_CONNECT_TIMEOUT_SECONDS"],
+            pool_timeout=settings["DB_POOL_TIMEOUT_SECONDS"],
             connect_args={
                 "connect_timeout": settings["DB_CONNECT_TIMEOUT_SECONDS"],
                 "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}"
@@ -163,6 +171,10 @@ def check_settings(settings: dict[str, Any]) -> None:
         raise UnsafeConfigurationError(
             f"BINJAI_ENV must be development, production or test, not {env!r}"
         )
+    if settings.get("OPS_CACHE_SECONDS", 0) < 0:
+        raise UnsafeConfigurationError("OPS_CACHE_SECONDS must be 0 (no caching) or more")
+    if settings["ESCALATION_INTERVAL_SECONDS"] < 0:
+        raise UnsafeConfigurationError("ESCALATION_INTERVAL_SECONDS must be 0 (off) or more")
     if env != "production":
         return
     for name, dev_default in (

@@ -19,6 +19,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
 
 from binjai_api.agencies import service as agencies_service
+from binjai_api.audit import service as audit_service
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Role
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.auth.validation import nik_problem, normalize_phone, password_problem
@@ -432,6 +433,26 @@ def accounts_query(
     return query
 
 
+# What an admin is shown of an account unmasked (StaffAccountSchema masks the NIK and phone).
+ACCOUNT_FIELDS_SHOWN_TO_ADMINS = ("full_name", "email")
+
+
+def accounts_shown_to_admin(accounts: Iterable[User]) -> list[User]:
+    """A page of accounts an admin is about to see: one audit record of the personal data shown."""
+    shown = list(accounts)
+    audit_service.record_access(
+        object_type=User.__tablename__,
+        object_ids=[user.id for user in shown],
+        fields=ACCOUNT_FIELDS_SHOWN_TO_ADMINS,
+    )
+    return shown
+
+
+def read_account(*, account_id: uuid.UUID) -> User:
+    """An account as an admin reads it (recorded in the audit trail)."""
+    return accounts_shown_to_admin([get_user(account_id)])[0]
+
+
 def active_account_ids_query(*, kecamatan_code: str | None = None) -> sa.Select[Any]:
     """Ids of the active accounts, optionally of residents of one kecamatan (the audience of a
     city announcement)."""
@@ -440,6 +461,22 @@ def active_account_ids_query(*, kecamatan_code: str | None = None) -> sa.Select[
         # Kemendagri codes nest: kelurahan 12.75.01.1001 lies in kecamatan 12.75.01.
         query = query.where(User.kelurahan_code.like(f"{kecamatan_code}.%"))
     return query
+
+
+def active_staff_ids(
+    *,
+    role: Role | str,
+    agency_id: uuid.UUID | None = None,
+    among: Iterable[uuid.UUID] | None = None,
+) -> list[uuid.UUID]:
+    """Ids of the active accounts with `role`, of one agency or only `among` the given ids (who
+    hears of a missed deadline)."""
+    query = sa.select(User.id).where(User.role == str(role), User.is_active.is_(True))
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    if among is not None:
+        query = query.where(User.id.in_(list(among)))
+    return list(db.session.scalars(query.order_by(User.id)))
 
 
 def languages_of(user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -190,7 +190,14 @@ class PublicComplaintSchema(ma.Schema):
 
 
 class PublicComplaintEventSchema(ma.Schema):
-    action = ma.fields.String(metadata={"example": "dispatch"})
+    action = ma.fields.String(
+        metadata={
+            "example": "dispatch",
+            "description": "`submit`, an action of the transitions table, or `escalate`: the "
+            "deadline passed and the Command Center alerted the staff (no actor; the status "
+            "is unchanged).",
+        }
+    )
     from_status = enum_field(Status, allow_none=True)
     to_status = enum_field(Status)
     created_at = UTCDateTime()
@@ -218,7 +225,14 @@ class ComplaintContactSchema(ma.Schema):
 
 
 class ComplaintEventSchema(ma.Schema):
-    action = ma.fields.String(metadata={"example": "transfer"})
+    action = ma.fields.String(
+        metadata={
+            "example": "transfer",
+            "description": "`submit`, an action of the transitions table, or `escalate`: the "
+            "deadline passed and the Command Center alerted the staff (no actor; the status "
+            "is unchanged).",
+        }
+    )
     from_status = enum_field(Status, allow_none=True)
     to_status = enum_field(Status)
     actor_role = enum_field(Actor, allow_none=True)

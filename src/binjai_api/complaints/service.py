@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from binjai_api import geo, uploads
 from binjai_api.agencies import service as agencies_service
+from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
@@ -66,6 +67,8 @@ NEARBY_DEFAULT_RADIUS_M = 200
 TRACKING_PREFIX = "BJI"
 PUBLIC_API = f"{API_V1_STR}/public/complaints"
 PRIVATE_API = f"{API_V1_STR}/complaints"
+# The timeline entry of a missed deadline reported by the command center (not a transition).
+ESCALATE_ACTION = "escalate"
 
 
 CATEGORY_SORTABLE = {
@@ -697,6 +700,13 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
         if show_contact and (complaint.contact_name or complaint.contact_email)
         else None
     )
+    if staff and (reporter is not None or view["contact"] is not None):
+        shown = (["reporter.full_name", "reporter.phone"] if reporter is not None else []) + (
+            ["contact_name", "contact_email", "contact_phone"] if view["contact"] else []
+        )
+        audit_service.record_access(
+            object_type=Complaint.__tablename__, object_ids=[complaint.id], fields=shown
+        )
     view["source"] = complaint.source
     view["rating"] = complaint.rating
     view["rating_feedback"] = complaint.rating_feedback
@@ -903,6 +913,33 @@ def transition(
         _notify(complaint, rule.notify_kind, note=note, exclude=principal.id, recipients=recipients)
     db.session.commit()
     return complaint
+
+
+def record_escalation(*, complaint_id: uuid.UUID, deadline: datetime, at: datetime) -> bool:
+    """Write "escalated" in a report's timeline, in the caller's transaction (the command
+    center's escalation job). The report is locked and checked first: if it was acted on since
+    the job read it (its deadline changed or it closed), nothing is written and False returned."""
+    complaint = db.session.scalar(
+        sa.select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+    )
+    if complaint is None or complaint.status not in OPEN_STATUSES or complaint.due_at != deadline:
+        return False
+    complaint.updated_at = at  # the app's sync (`updated_after`) picks up the new entry
+    db.session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            action=ESCALATE_ACTION,
+            from_status=complaint.status,
+            to_status=complaint.status,
+            actor_id=None,  # the system, not a person
+            actor_role=None,
+            from_agency_id=complaint.agency_id,
+            to_agency_id=complaint.agency_id,
+            due_at=deadline,
+            created_at=at,
+        )
+    )
+    return True
 
 
 def _check_agency(agency_id: uuid.UUID) -> None:

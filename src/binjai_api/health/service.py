@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from binjai_api import geo
+from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
@@ -454,6 +455,17 @@ def staff_query(facility_id: uuid.UUID) -> sa.Select[Any]:
     )
 
 
+def staff_facilities() -> dict[uuid.UUID, uuid.UUID]:
+    """Every facility officer's facility, by account (who runs which queues)."""
+    rows = db.session.execute(sa.select(FacilityStaff.user_id, FacilityStaff.facility_id))
+    return {row.user_id: row.facility_id for row in rows}
+
+
+def queue_day_facility_id(queue_day_id: uuid.UUID) -> uuid.UUID | None:
+    """The facility of one poli's session on one date (a command center's overdue item)."""
+    return db.session.scalar(sa.select(QueueDay.facility_id).where(QueueDay.id == queue_day_id))
+
+
 def add_staff(*, facility_id: uuid.UUID, user_id: uuid.UUID) -> FacilityStaff:
     """Tie an officer's account to this facility (moving it from another one, if any)."""
     _require_facility(facility_id)
@@ -806,9 +818,27 @@ def _staff_of(principal: Principal) -> uuid.UUID | None:
     return staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
 
 
+def _record_staff_access(
+    bookings: Sequence[QueueBooking], principal: Principal, staff_of: uuid.UUID | None
+) -> None:
+    """Staff (and admins) shown patients' names, and their facility's officers the NIKs too:
+    one audit record for the request. The patient's own account reading is not recorded."""
+    others = [b for b in bookings if b.account_id != principal.id]
+    if not others:
+        return
+    fields = ["patient_name"]
+    if principal.role == Role.OFFICER and any(b.facility_id == staff_of for b in others):
+        fields.append("patient_nik")
+    audit_service.record_access(
+        object_type=QueueBooking.__tablename__, object_ids=[b.id for b in others], fields=fields
+    )
+
+
 def booking_rows(bookings: Iterable[QueueBooking], principal: Principal) -> list[BookingView]:
     """Bookings as list rows, each NIK as the caller may see it."""
     staff_of = _staff_of(principal)
+    bookings = list(bookings)
+    _record_staff_access(bookings, principal, staff_of)
     return [
         BookingView(b, None, None, None, _visible_nik(b, principal, staff_of)) for b in bookings
     ]
@@ -823,6 +853,7 @@ def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | Non
     """`booking_view` once the caller's facility (`_staff_of`) is known."""
     # The app polls this: the booking (its day joined), then one query for the people ahead
     # together with the session's start and minutes per patient.
+    _record_staff_access([booking], principal, staff_of)
     day = booking.queue_day
     nik = _visible_nik(booking, principal, staff_of)
     if booking.status not in WAITING_STATUSES:

@@ -325,17 +325,23 @@ class PermitCorrectionSchema(StrictSchema):
 
 
 class PermitTimelineEntrySchema(ma.Schema):
-    action = ma.fields.String(metadata={"example": "request_correction"})
+    action = ma.fields.String(
+        metadata={
+            "example": "request_correction",
+            "description": "An action of the workflow, or `escalate`: the step's deadline "
+            "passed and the Command Center alerted the staff (actor `system`).",
+        }
+    )
     from_status = enum_field(Status, allow_none=True)
     to_status = enum_field(Status)
-    actor = enum_field(Actor)
+    actor = enum_field((*(str(a) for a in Actor), service.SYSTEM_ACTOR))
     actor_agency_code = ma.fields.String(allow_none=True, metadata={"example": "DPMPTSP"})
     note = ma.fields.String(allow_none=True, metadata={"description": "The reason given."})
     details = ma.fields.Dict(
         metadata={
             "description": "Per action: `corrections`, `review_result`, `payment_code` and "
-            "`amount_idr`, `permit_number`, or the uploaded document's `requirement_code`, "
-            "`version` and `sha256`."
+            "`amount_idr`, `permit_number`, the uploaded document's `requirement_code`, "
+            "`version` and `sha256`, or the escalated `step` and its `deadline`."
         }
     )
     created_at = UTCDateTime()

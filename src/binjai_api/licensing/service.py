@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from binjai_api import uploads
 from binjai_api.agencies import service as agencies_service
+from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
@@ -68,6 +69,9 @@ EDITABLE_STATUSES = (
     Status.TECHNICAL_CORRECTION_REQUESTED,
 )
 REVIEW_RESULTS = ("recommended", "not_recommended")
+# A missed deadline reported by the command center: a timeline entry, not a workflow step.
+ESCALATE_ACTION = "escalate"
+SYSTEM_ACTOR = "system"
 FIELD_TYPES = ("text", "number", "date", "boolean", "choice")
 DOCUMENT_REVIEW_STATUSES = ("pending", "accepted", "rejected")
 VERIFICATION_RESULTS = ("valid", "replaced", "revoked", "expired", "not_found")
@@ -404,9 +408,25 @@ def _detail(principal: Principal, application: PermitApplication) -> Application
     )
 
 
+def _record_staff_access(principal: Principal, application: PermitApplication) -> None:
+    """Staff shown an applicant's identity (in full only to the officers handling the case):
+    one audit record. The applicant reading their own is not recorded."""
+    if _is_applicant(principal, application):
+        return
+    fields = ["applicant.full_name"]
+    if _entitled_to_personal_data(principal, application):
+        fields += ["applicant.nik", "applicant.phone", "form_data"]
+    audit_service.record_access(
+        object_type=PermitApplication.__tablename__, object_ids=[application.id], fields=fields
+    )
+
+
 def get_application(*, principal: Principal, application_id: uuid.UUID) -> ApplicationDetail:
     """An application with its status, timeline, documents and who acts next."""
-    return _detail(principal, _load_application(principal, application_id))
+    application = _load_application(principal, application_id)
+    detail = _detail(principal, application)
+    _record_staff_access(principal, application)
+    return detail
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -696,7 +716,12 @@ def document_content(
     document = db.session.get(PermitDocument, document_id)
     if document is None or document.application_id != application.id:
         raise not_found(gettext("Document not found."))
-    return document, uploads.read_stored(document.storage_key)
+    content = uploads.read_stored(document.storage_key)
+    if not _is_applicant(principal, application):
+        audit_service.record_access(
+            object_type=PermitDocument.__tablename__, object_ids=[document.id], fields=["content"]
+        )
+    return document, content
 
 
 def review_document(
@@ -840,6 +865,38 @@ def _record(
             details=details or {},
         )
     )
+
+
+def record_escalation(
+    *, application_id: uuid.UUID, step: str, deadline: datetime, at: datetime
+) -> bool:
+    """Write "escalated" in an application's timeline, in the caller's transaction (the command
+    center's escalation job). The application is locked and checked first: if its step or
+    deadline changed since the job read it, nothing is written and False returned."""
+    application = db.session.scalar(
+        sa.select(PermitApplication)
+        .where(PermitApplication.id == application_id)
+        .with_for_update(of=PermitApplication)
+    )
+    if application is None or application.action_due_at != deadline:
+        return False
+    rule = STATUSES.get(Status(application.status))
+    if rule is None or rule.step is None or str(rule.step) != step:
+        return False
+    application.updated_at = at  # the app's sync (`updated_after`) picks up the new entry
+    db.session.add(
+        PermitApplicationEvent(
+            application_id=application.id,
+            action=ESCALATE_ACTION,
+            from_status=application.status,
+            to_status=application.status,
+            actor_id=None,
+            actor_kind=SYSTEM_ACTOR,
+            details={"step": step, "deadline": deadline.isoformat().replace("+00:00", "Z")},
+            created_at=at,
+        )
+    )
+    return True
 
 
 def _step_days(permit_type: PermitType, step: Step) -> int:
