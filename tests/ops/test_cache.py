@@ -3,7 +3,10 @@ Redis when it is configured, and computed afresh when Redis fails."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,28 +18,9 @@ from binjai_api.complaints.models import Complaint
 from binjai_api.extensions import db
 from binjai_api.ops import cache
 from tests.ops.conftest import HEATMAP, OVERVIEW, PERIOD, City, wib
+from tests.redis_server import UNREACHABLE_URL, redis_test_url
 
 pytestmark = pytest.mark.usefixtures("frozen_now")
-
-
-class FakeRedis:
-    """The two calls the cache makes, kept in a dict; `broken` makes every call fail."""
-
-    def __init__(self, broken: bool = False) -> None:
-        self.values: dict[str, Any] = {}
-        self.expiries: dict[str, int] = {}
-        self.broken = broken
-
-    def get(self, key: str) -> Any:
-        if self.broken:
-            raise redis.ConnectionError("down")
-        return self.values.get(key)
-
-    def set(self, key: str, value: Any, ex: int) -> None:
-        if self.broken:
-            raise redis.ConnectionError("down")
-        self.values[key] = value
-        self.expiries[key] = ex
 
 
 def _add_complaint(app: Flask, city: City) -> None:
@@ -72,6 +56,7 @@ def _opened(client: FlaskClient, headers: dict[str, str]) -> int:
 def caching(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(app.config, "OPS_CACHE_SECONDS", 30)
     monkeypatch.setattr(cache, "_local", type(cache._local)())
+    monkeypatch.setattr(cache, "_computing", {})
 
 
 @pytest.mark.usefixtures("caching")
@@ -99,25 +84,36 @@ def test_without_caching_every_request_sees_new_rows(
     assert _opened(client, operator) == 7
 
 
+@pytest.fixture
+def shared_redis(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[redis.Redis]:
+    """The real Redis, with this test's own keys (removed afterwards)."""
+    url = redis_test_url()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    monkeypatch.setattr(cache, "KEY_PREFIX", f"binjai:test:{uuid.uuid4().hex}:")
+    client = redis.Redis.from_url(url)
+    yield client
+    for key in client.scan_iter(f"{cache.KEY_PREFIX}*"):
+        client.delete(key)
+
+
 @pytest.mark.usefixtures("caching")
 def test_with_redis_the_result_is_shared_through_it(
     app: Flask,
     client: FlaskClient,
     city: City,
     staff: Callable[..., dict[str, str]],
-    monkeypatch: pytest.MonkeyPatch,
+    shared_redis: redis.Redis,
 ) -> None:
-    shared = FakeRedis()
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://cache.invalid:6379/0")
-    monkeypatch.setattr(cache, "_redis", lambda url: shared)
     operator = staff("operator")
     assert _opened(client, operator) == 6
-    [key] = shared.values
-    assert key.startswith("binjai:ops:overview:")
-    assert shared.expiries[key] == 30
+    [key] = list(shared_redis.scan_iter(f"{cache.KEY_PREFIX}*"))
+    assert key.decode().startswith(f"{cache.KEY_PREFIX}overview:")
+    assert 0 < shared_redis.ttl(key) <= 30
     _add_complaint(app, city)
     assert _opened(client, operator) == 6  # read back from Redis
     assert not cache._local  # nothing kept in the process
+    shared_redis.delete(key)  # another instance would compute it now
+    assert _opened(client, operator) == 7
 
 
 @pytest.mark.usefixtures("caching")
@@ -128,9 +124,51 @@ def test_when_redis_fails_the_figures_are_computed_afresh(
     staff: Callable[..., dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://cache.invalid:6379/0")
-    monkeypatch.setattr(cache, "_redis", lambda url: FakeRedis(broken=True))
+    monkeypatch.setitem(app.config, "REDIS_URL", UNREACHABLE_URL)
     operator = staff("operator")
     assert _opened(client, operator) == 6
     _add_complaint(app, city)
     assert _opened(client, operator) == 7
+
+
+def _ask_at_once(app: Flask, askers: int) -> tuple[list[Any], list[int]]:
+    """`askers` threads ask for the same expired result at the same moment; the computation is
+    slow enough for all of them to arrive while it runs."""
+    computed: list[int] = []
+    barrier = threading.Barrier(askers)
+
+    def compute() -> dict[str, int]:
+        computed.append(1)
+        time.sleep(0.3)
+        return {"answer": 42}
+
+    results: list[Any] = []
+
+    def ask() -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append(cache.cached_json(cache.cache_key("overview", {"n": 1}), compute))
+
+    threads = [threading.Thread(target=ask) for _ in range(askers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results, computed
+
+
+@pytest.mark.usefixtures("caching")
+def test_requests_arriving_while_a_result_is_computed_wait_for_it_in_process(app: Flask) -> None:
+    results, computed = _ask_at_once(app, 6)
+    assert results == [{"answer": 42}] * 6
+    assert len(computed) == 1
+
+
+@pytest.mark.usefixtures("caching")
+def test_requests_arriving_while_a_result_is_computed_wait_for_it_across_instances(
+    app: Flask, shared_redis: redis.Redis
+) -> None:
+    results, computed = _ask_at_once(app, 6)
+    assert results == [{"answer": 42}] * 6
+    assert len(computed) == 1
+    assert not list(shared_redis.scan_iter(f"{cache.KEY_PREFIX}*:computing"))  # lock released

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 
-import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories, second_instance
 from tests.platform.test_errors import assert_problem
+from tests.redis_server import UNREACHABLE_URL, redis_test_url
 
 LOGIN = "/api/v1/auth/login"
 
@@ -79,19 +77,6 @@ def test_retry_after_is_only_sent_with_refusals(client: FlaskClient) -> None:
     assert "Retry-After" not in client.get("/api/v1/agencies").headers
 
 
-def _redis_url() -> str:
-    """CI sets REDIS_TEST_URL and requires Redis; elsewhere a local Redis is used if running."""
-    url = os.environ.get("REDIS_TEST_URL")
-    if url:
-        return url
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip("no Redis at 127.0.0.1:6379 and REDIS_TEST_URL unset (CI sets it)")
-    return url
-
-
 def _run_instance(
     database_url: str, redis_url: str, address: str, phone: str, count: int
 ) -> list[int]:
@@ -111,7 +96,7 @@ def _random_caller() -> tuple[str, str]:
 
 def test_limits_are_shared_across_instances_through_redis(database_url: str) -> None:
     """Two app instances in two processes: together they allow the limit once, not twice."""
-    redis_url = _redis_url()
+    redis_url = redis_test_url()
     address, phone = _random_caller()
     first = _run_instance(database_url, redis_url, address, phone, 6)
     second = _run_instance(database_url, redis_url, address, phone, 6)
@@ -123,5 +108,5 @@ def test_limits_still_hold_per_instance_when_redis_is_down(database_url: str) ->
     """The documented policy: an unreachable Redis degrades to in-memory limits, never to an
     error and never to no limit at all."""
     address, phone = _random_caller()
-    codes = _run_instance(database_url, "redis://127.0.0.1:1/0", address, phone, 12)
+    codes = _run_instance(database_url, UNREACHABLE_URL, address, phone, 12)
     assert codes == [401] * 10 + [429] * 2
