@@ -38,9 +38,8 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import http_baseline as base  # noqa: E402  (the shared gunicorn and load-generator machinery)
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = "binjai_bench_complaints"
-DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+DATABASE_URL = f"{base.PG_SERVER_URL}/{DATABASE_NAME}"
 CHUNK = 10_000
 # Binjai's bounding box (as in the default INSIDE_BINJAI setting), where the reports fall.
 LAT_RANGE = (3.55, 3.66)
@@ -58,14 +57,6 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.processes = min(args.clients, len(base.os.sched_getaffinity(0)))
     return args
-
-
-def fresh_database() -> None:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE_NAME}")
-    admin.dispose()
 
 
 def write_reports(count: int) -> dict[str, Any]:
@@ -202,7 +193,7 @@ def main() -> int:
     started = datetime.now(UTC)
     machine = base.machine_info()
     print(f"preparing {DATABASE_NAME} with {args.reports} reports ...", flush=True)
-    fresh_database()
+    base.fresh_postgres_database(DATABASE_NAME)
     env = base.server_env(DATABASE_URL)
     base.run_flask(["db", "upgrade"], env)
     base.run_flask(["seed-demo"], env)

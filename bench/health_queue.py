@@ -37,26 +37,14 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import http_baseline as hb  # noqa: E402
-from push_broadcast import PG_ADMIN_URL  # noqa: E402
 
 BENCH_DATABASE = "bench_health"
-BENCH_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 FACILITIES = 50
 BOOKINGS = 20_000
 BUSIEST_QUEUE = 400
 CENTRE = (3.60, 98.49)
 SEARCH_PATH = f"/api/v1/facilities?lat={CENTRE[0]}&lon={CENTRE[1]}&radius_m=3000"
 CHUNK = 5_000
-
-
-def fresh_database() -> str:
-    """Drop and create the benchmark's own PostgreSQL database."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {BENCH_DATABASE}")
-    admin.dispose()
-    return BENCH_URL
 
 
 def generated_facility(n: int, rng: random.Random) -> dict[str, Any]:
@@ -205,7 +193,7 @@ def benchmark(args: argparse.Namespace) -> int:
     machine = hb.machine_info()
     workdir = Path(tempfile.mkdtemp(prefix="binjai-health-bench-"))
     custom_url = os.environ.get("BENCH_DATABASE_URL")
-    database_url = custom_url or fresh_database()
+    database_url = custom_url or hb.fresh_postgres_database(BENCH_DATABASE)
     database = hb.redact_url(database_url)
     servers: list[hb.Server] = []
     rows: list[dict[str, Any]] = []

@@ -46,6 +46,7 @@ HOST = "127.0.0.1"
 GUNICORN_WORKERS = 2
 DEMO_USERNAME = "081200000001"
 DEMO_PASSWORD = "Demo-Warga-2026"
+PG_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # The API's default access-token lifetime; a run must fit in it, as its token is not renewed.
 ACCESS_TOKEN_MINUTES = 15
 
@@ -104,6 +105,7 @@ class CpuSnapshot:
     servers_s: float
     generator_s: float
     own_s: float
+    database_s: float
 
 
 @dataclass
@@ -288,11 +290,23 @@ def wait_until_up(server: Server, path: str) -> None:
     )
 
 
-def log_in(port: int) -> str:
-    """Log the demo citizen in and return the access token."""
+def fresh_postgres_database(name: str) -> str:
+    """Drop and create a benchmark's own database on the local PostgreSQL; returns its URL."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"{PG_SERVER_URL}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return f"{PG_SERVER_URL}/{name}"
+
+
+def log_in(port: int, username: str = DEMO_USERNAME, password: str = DEMO_PASSWORD) -> str:
+    """Log a demo account in (the demo citizen unless told) and return the access token."""
     conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
     try:
-        body = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
+        body = json.dumps({"username": username, "password": password})
         conn.request(
             "POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"}
         )
@@ -428,15 +442,35 @@ def machine_busy_s() -> float:
     return (user + nice + system + irq + softirq) / CLOCK_TICKS
 
 
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds a process has used so far, 0 if it is gone."""
+def process_cpu_s(pid: int, *, with_ended_children: bool = False) -> float:
+    """CPU seconds a process has used so far (and, if asked, its children that have ended and
+    been reaped), 0 if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             # The command name in parentheses may contain spaces; the fields follow its ")".
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_ended_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / CLOCK_TICKS
+
+
+def database_cpu_s() -> float:
+    """CPU seconds used so far by the local PostgreSQL's processes (the API's queries run there,
+    so their share is the benchmark's own work, not interference), including the parallel
+    query workers and backends that have ended since (reaped by the postmaster)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                total += process_cpu_s(int(entry.name), with_ended_children=True)
+        except OSError:
+            continue  # it ended meanwhile
+    return total
 
 
 def server_cpu_s(server: Server) -> float:
@@ -458,19 +492,23 @@ def cpu_snapshot(servers: list[Server]) -> CpuSnapshot:
         # The generator processes are this process's children, reaped by the end of a run.
         generator_s=sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
         own_s=sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
+        database_s=database_cpu_s(),
     )
 
 
 def cpu_shares(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, int]:
-    """CPU used between two snapshots, as % of one CPU: the servers, the generator, the rest."""
+    """CPU used between two snapshots, as % of one CPU: the servers, the generator, the
+    database, the rest."""
     wall = after.wall_s - before.wall_s
     servers = after.servers_s - before.servers_s
     generator = after.generator_s - before.generator_s + after.own_s - before.own_s
+    database = max(0.0, after.database_s - before.database_s)
     busy = after.machine_busy_s - before.machine_busy_s
     return {
         "servers": round(100 * servers / wall),
         "load_generator": round(100 * generator / wall),
-        "other_processes": max(0, round(100 * (busy - servers - generator) / wall)),
+        "database": round(100 * database / wall),
+        "other_processes": max(0, round(100 * (busy - servers - generator - database) / wall)),
         "machine_busy": round(100 * busy / wall),
     }
 
@@ -577,7 +615,8 @@ def build_report(
     notes = [
         f"This machine has {machine['nproc']} CPUs ({100 * machine['nproc']}% in the CPU table), "
         "shared by the gunicorn workers, the load generator (which used "
-        f"{span(generator)}% of one CPU) and anything else running: compare the endpoints with "
+        f"{span(generator)}% of one CPU), the local PostgreSQL and anything else running: "
+        "compare the endpoints with "
         "each other and with the floor; the figures are not the API's capacity on a server.",
         "gunicorn's sync worker closes the connection after every response "
         f"({span(closed)}% of responses here), so each request includes opening a loopback TCP "
@@ -627,7 +666,13 @@ LATENCY_HEADINGS = (
     "max ms",
     "errors",
 )
-CPU_HEADINGS = ("CPU during the run, % of one CPU", "server workers", "load generator", "other")
+CPU_HEADINGS = (
+    "CPU during the run, % of one CPU",
+    "server workers",
+    "load generator",
+    "PostgreSQL",
+    "other",
+)
 
 
 def latency_cells(row: dict[str, Any]) -> list[str]:
@@ -647,7 +692,10 @@ def cpu_cells(row: dict[str, Any]) -> list[str]:
     cpu = row["cpu_pct_of_one_cpu"]
     return [
         row["name"],
-        *(f"{cpu[k]}%" for k in ("servers", "load_generator", "other_processes")),
+        *(
+            f"{cpu[k]}%" if k in cpu else "-"
+            for k in ("servers", "load_generator", "database", "other_processes")
+        ),
     ]
 
 

@@ -21,8 +21,6 @@ Run: .venv/bin/python bench/ops_dashboard.py [--duration 10] [--clients 16] (or
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import math
 import random
 import shutil
@@ -43,9 +41,8 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import http_baseline as base  # noqa: E402  (the shared gunicorn and load-generator machinery)
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = "bench_ops"
-DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+DATABASE_URL = f"{base.PG_SERVER_URL}/{DATABASE_NAME}"
 CHUNK = 10_000
 LAT_RANGE = (3.55, 3.66)
 LON_RANGE = (98.44, 98.54)
@@ -65,14 +62,6 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     args.processes = min(args.clients, len(base.os.sched_getaffinity(0)))
     return args
-
-
-def fresh_database() -> None:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {DATABASE_NAME} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {DATABASE_NAME}")
-    admin.dispose()
 
 
 def _app() -> Any:
@@ -493,28 +482,12 @@ def _plan_summary(node: dict[str, Any]) -> str:
     return " > ".join(parts)
 
 
-def operator_token(port: int) -> str:
-    conn = http.client.HTTPConnection(base.HOST, port, timeout=base.REQUEST_TIMEOUT_S)
-    try:
-        body = json.dumps({"username": OPERATOR[0], "password": OPERATOR[1]})
-        conn.request(
-            "POST", "/api/v1/auth/login", body=body, headers={"Content-Type": "application/json"}
-        )
-        response = conn.getresponse()
-        data = response.read()
-    finally:
-        conn.close()
-    if response.status != 200:
-        raise RuntimeError(f"operator login failed: HTTP {response.status}: {data[:200]!r}")
-    return str(json.loads(data)["access_token"])
-
-
 def main() -> int:
     args = parse_args()
     started = datetime.now(UTC)
     machine = base.machine_info()
     print(f"preparing {DATABASE_NAME} ...", flush=True)
-    fresh_database()
+    base.fresh_postgres_database(DATABASE_NAME)
     env = base.server_env(DATABASE_URL)
     base.run_flask(["db", "upgrade"], env)
     base.run_flask(["seed-demo"], env)
@@ -572,7 +545,7 @@ def main() -> int:
         by_name = {"api": api, "hello": hello, "uncached": uncached}
         # Logged in once per server before any load: a login (argon2id) on a machine busy with
         # the previous endpoint's backlog could outlast the client timeout.
-        tokens = {name: operator_token(by_name[name].port) for name in ("api", "uncached")}
+        tokens = {name: base.log_in(by_name[name].port, *OPERATOR) for name in ("api", "uncached")}
         for name, server_name, path, clients in endpoints:
             server = by_name[server_name]
             headers = (

@@ -38,8 +38,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 sys.path.insert(0, str(REPO_DIR))
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/binjai_bench"
+sys.path.insert(0, str(BENCH_DIR))
+
+import http_baseline as base  # noqa: E402  (shared benchmark helpers)
+
 CHUNK = 10_000
 
 
@@ -69,15 +71,6 @@ def start_fake_fcm(workdir: Path) -> tuple[subprocess.Popen[str], str, Path]:
 def fake_stats(base_url: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{base_url}/_fake/stats", timeout=10) as response:
         return dict(json.load(response))
-
-
-def fresh_postgres_database() -> str:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql("DROP DATABASE IF EXISTS binjai_bench WITH (FORCE)")
-        connection.exec_driver_sql("CREATE DATABASE binjai_bench")
-    admin.dispose()
-    return PG_BENCH_URL
 
 
 def seed_residents(devices: int) -> uuid.UUID:
@@ -179,7 +172,11 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="binjai-push-bench-"))
-    database_url = f"sqlite:///{workdir / 'bench.db'}" if args.sqlite else fresh_postgres_database()
+    database_url = (
+        f"sqlite:///{workdir / 'bench.db'}"
+        if args.sqlite
+        else base.fresh_postgres_database("binjai_bench")
+    )
     fake, base_url, service_account = start_fake_fcm(workdir)
     try:
         figures = measure(args, database_url, base_url, service_account)
