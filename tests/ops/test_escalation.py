@@ -28,7 +28,7 @@ from binjai_api.ops import escalation
 from binjai_api.ops.escalation import EscalationReport
 from binjai_api.ops.models import Escalation
 from tests import factories
-from tests.complaints.helpers import act, submit
+from tests.complaints.helpers import act, kinds_for, submit
 from tests.health.conftest import MONDAY, booking_body, create_facility
 from tests.health.conftest import wib as health_wib
 from tests.licensing import helpers as licensing
@@ -65,20 +65,8 @@ def run_job(app: Flask, now: datetime) -> EscalationReport:
         return escalation.escalate_overdue(now=now)
 
 
-def kinds_of(app: Flask, user_id: str) -> list[str]:
-    """The notification kinds in a user's inbox, oldest first."""
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                sa.select(Notification.kind)
-                .where(Notification.user_id == uuid.UUID(user_id))
-                .order_by(Notification.created_at)
-            )
-        )
-
-
 def escalation_kinds_of(app: Flask, user_id: str) -> list[str]:
-    return [kind for kind in kinds_of(app, user_id) if kind.startswith("escalation_")]
+    return [kind for kind in kinds_for(app, user_id) if kind.startswith("escalation_")]
 
 
 def escalations_of(app: Flask, item_id: str) -> list[Escalation]:

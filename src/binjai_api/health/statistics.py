@@ -26,6 +26,7 @@ from binjai_api.health.models import (
     QueueDay,
     QueueSession,
 )
+from binjai_api.health.service import BOOKING_STATUSES
 from binjai_api.workcalendar import service as workcalendar
 
 SESSION_STEP = "queue_session"
@@ -97,15 +98,6 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
 
 # --- figures for the command center's overview ---------------------------------------------------
 
-BOOKING_STATUSES = (
-    "booked",
-    "checked_in",
-    "called",
-    "served",
-    "no_show",
-    "cancelled",
-    "cancelled_by_facility",
-)
 FINISHED_STATUSES = ("served", "no_show")
 CANCELLED_STATUSES = ("cancelled", "cancelled_by_facility")
 
