@@ -50,6 +50,16 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def for_update(locking: bool, model: Any) -> dict[str, Any]:
+    """`Session.get()` options that lock `model`'s row (not the rows its eager loads join) until
+    the transaction ends and read it afresh: how a view checks If-Match on the same state its
+    change then commits over (without the lock, two writers holding one ETag could both pass the
+    check)."""
+    if not locking:
+        return {}
+    return {"with_for_update": {"of": model}, "populate_existing": True}
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {

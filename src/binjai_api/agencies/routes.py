@@ -67,5 +67,5 @@ class AgencyByIdView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes: dict[str, Any], agency_id: uuid.UUID) -> Any:
         """Change an agency"""
-        blp.check_etag(service.get_agency(agency_id), AgencySchema)
+        blp.check_etag(service.get_agency(agency_id, lock=True), AgencySchema)
         return service.update_agency(agency_id=agency_id, changes=changes)

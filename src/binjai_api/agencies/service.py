@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from binjai_api.agencies.models import Agency
+from binjai_api.db import for_update
 from binjai_api.errors import conflict, not_found
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
@@ -29,16 +30,17 @@ def agencies_query(
     return apply_sort(query, sort, SORTABLE, tiebreaker=Agency.id)
 
 
-def find_agency(agency_id: uuid.UUID) -> Agency | None:
-    return db.session.get(Agency, agency_id)
+def find_agency(agency_id: uuid.UUID, *, lock: bool = False) -> Agency | None:
+    """An agency by id, or None; `lock`: held until the transaction ends (db.for_update)."""
+    return db.session.get(Agency, agency_id, **for_update(lock, Agency))
 
 
 def find_agency_by_code(code: str) -> Agency | None:
     return db.session.scalar(sa.select(Agency).where(Agency.code == code))
 
 
-def get_agency(agency_id: uuid.UUID) -> Agency:
-    agency = find_agency(agency_id)
+def get_agency(agency_id: uuid.UUID, *, lock: bool = False) -> Agency:
+    agency = find_agency(agency_id, lock=lock)
     if agency is None:
         raise not_found(gettext("Agency not found."))
     return agency

@@ -155,7 +155,7 @@ class MeView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes: dict[str, Any]) -> Any:
         """Update your own profile (phone and email need a fresh login)"""
-        user = service.get_user(access.current_principal().id)
+        user = service.get_user(access.current_principal().id, lock=True)
         blp.check_etag(user, AccountSchema)
         return service.update_profile(
             user=user, changes=changes, fresh_login=bool(get_jwt().get("fresh"))

@@ -23,7 +23,7 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Role
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.auth.validation import nik_problem, normalize_phone, password_problem
-from binjai_api.db import utcnow
+from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, not_found, unauthorized
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
@@ -167,8 +167,10 @@ def register_citizen(
     return user
 
 
-def get_user(user_id: uuid.UUID) -> User:
-    user = db.session.get(User, user_id)
+def get_user(user_id: uuid.UUID, *, lock: bool = False) -> User:
+    """An account by id (404 when unknown); `lock`: held until the transaction ends
+    (db.for_update)."""
+    user = db.session.get(User, user_id, **for_update(lock, User))
     if user is None:
         raise not_found()
     return user

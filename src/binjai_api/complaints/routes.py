@@ -142,7 +142,7 @@ class ComplaintCategoryByIdView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes: dict[str, Any], category_id: uuid.UUID) -> Any:
         """Change a complaint category"""
-        blp.check_etag(service.get_category(category_id), ComplaintCategorySchema)
+        blp.check_etag(service.get_category(category_id, lock=True), ComplaintCategorySchema)
         return service.update_category(category_id=category_id, changes=changes)
 
 

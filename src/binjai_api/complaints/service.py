@@ -50,7 +50,7 @@ from binjai_api.complaints.states import (
     is_open,
 )
 from binjai_api.config import API_V1_STR
-from binjai_api.db import utcnow
+from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, forbidden, not_found
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
@@ -105,14 +105,14 @@ def categories_query(
     return apply_sort(query, sort, CATEGORY_SORTABLE, tiebreaker=ComplaintCategory.id)
 
 
-def find_category(category_id: uuid.UUID) -> ComplaintCategory | None:
-    """A category by id, or None."""
-    return db.session.get(ComplaintCategory, category_id)
+def find_category(category_id: uuid.UUID, *, lock: bool = False) -> ComplaintCategory | None:
+    """A category by id, or None; `lock`: held until the transaction ends (db.for_update)."""
+    return db.session.get(ComplaintCategory, category_id, **for_update(lock, ComplaintCategory))
 
 
-def get_category(category_id: uuid.UUID) -> ComplaintCategory:
+def get_category(category_id: uuid.UUID, *, lock: bool = False) -> ComplaintCategory:
     """A category by id (404 when unknown)."""
-    category = find_category(category_id)
+    category = find_category(category_id, lock=lock)
     if category is None:
         raise not_found(gettext("Category not found."))
     return category

@@ -104,7 +104,7 @@ class FacilityBedsView(MethodView):
     @blp.alt_response(409, response="CONFLICT")
     def put(self, payload: dict[str, Any], facility_id: uuid.UUID) -> Any:
         """Report a hospital's free beds by class (its staff; If-Match: the facility's ETag)"""
-        blp.check_etag(service.get_facility(facility_id), FacilitySchema)
+        blp.check_etag(service.get_facility(facility_id, lock=True), FacilitySchema)
         return service.update_beds(
             principal=_principal(), facility_id=facility_id, beds=payload["beds"]
         )
@@ -130,7 +130,7 @@ class ServiceSessionView(MethodView):
         self, payload: dict[str, Any], facility_id: uuid.UUID, service_id: uuid.UUID, weekday: str
     ) -> Any:
         """Set a poli's session on a weekday (`monday` ... `sunday`; If-Match: facility's ETag)"""
-        blp.check_etag(service.get_facility(facility_id), FacilitySchema)
+        blp.check_etag(service.get_facility(facility_id, lock=True), FacilitySchema)
         return service.set_session(
             principal=_principal(),
             facility_id=facility_id,

@@ -27,7 +27,7 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
-from binjai_api.db import utcnow
+from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, forbidden, not_found
 from binjai_api.extensions import db
 from binjai_api.health.models import (
@@ -251,8 +251,10 @@ def search_facilities(
     return results
 
 
-def _get_facility(facility_id: uuid.UUID) -> Facility:
-    """An active facility with its hours, poli, sessions and beds, or 404."""
+def _get_facility(facility_id: uuid.UUID, *, lock: bool = False) -> Facility:
+    """An active facility with its hours, poli, sessions and beds, or 404; `lock`: the
+    facility's row held until the transaction ends (db.for_update), which every change to the
+    facility, its poli, sessions or beds takes first."""
     facility = db.session.get(
         Facility,
         facility_id,
@@ -261,6 +263,7 @@ def _get_facility(facility_id: uuid.UUID) -> Facility:
             selectinload(Facility.services).selectinload(HealthService.sessions),
             selectinload(Facility.beds),
         ],
+        **for_update(lock, Facility),
     )
     if facility is None or not facility.is_active:
         raise not_found(gettext("Health facility not found."))
@@ -276,9 +279,9 @@ def _require_facility(facility_id: uuid.UUID) -> None:
         raise not_found(gettext("Health facility not found."))
 
 
-def get_facility(facility_id: uuid.UUID) -> FacilityView:
+def get_facility(facility_id: uuid.UUID, *, lock: bool = False) -> FacilityView:
     """One facility with its hours, poli and schedules, beds, and whether it is open now."""
-    facility = _get_facility(facility_id)
+    facility = _get_facility(facility_id, lock=lock)
     now, day_off = _now_and_day_off()
     return FacilityView(facility, is_open(facility, now, day_off))
 

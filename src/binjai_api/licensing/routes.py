@@ -123,7 +123,7 @@ class PermitTypeByIdView(MethodView):
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def patch(self, changes: dict[str, Any], permit_type_id: uuid.UUID) -> Any:
         """Change a permit type"""
-        blp.check_etag(service.get_permit_type(permit_type_id), PermitTypeSchema)
+        blp.check_etag(service.get_permit_type(permit_type_id, lock=True), PermitTypeSchema)
         return service.update_permit_type(permit_type_id=permit_type_id, changes=changes)
 
 
@@ -185,7 +185,7 @@ class ApplicationByIdView(MethodView):
         """Fill in the form of my draft or corrected application"""
         principal = access.current_principal()
         blp.check_etag(
-            service.get_application(principal=principal, application_id=application_id),
+            service.get_application(principal=principal, application_id=application_id, lock=True),
             PermitApplicationSchema,
         )
         return service.update_form(

@@ -26,7 +26,7 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
-from binjai_api.db import utcnow
+from binjai_api.db import for_update, utcnow
 from binjai_api.errors import STATUS_DETAILS, Problem, conflict, field_errors, not_found
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext, lazy_gettext
@@ -112,9 +112,9 @@ def permit_types_query(
     return apply_sort(query, sort, TYPE_SORTABLE, tiebreaker=PermitType.id)
 
 
-def get_permit_type(permit_type_id: uuid.UUID) -> PermitType:
-    """A permit type, active or not."""
-    permit_type = db.session.get(PermitType, permit_type_id)
+def get_permit_type(permit_type_id: uuid.UUID, *, lock: bool = False) -> PermitType:
+    """A permit type, active or not; `lock`: held until the transaction ends (db.for_update)."""
+    permit_type = db.session.get(PermitType, permit_type_id, **for_update(lock, PermitType))
     if permit_type is None:
         raise not_found(gettext("Permit type not found."))
     return permit_type
@@ -222,7 +222,9 @@ def _load_application(
     """The application if this caller may see it; otherwise 404, its existence being private."""
     query = sa.select(PermitApplication).where(PermitApplication.id == application_id)
     if lock:
-        query = query.with_for_update(of=PermitApplication)
+        query = query.with_for_update(of=PermitApplication).execution_options(
+            populate_existing=True
+        )
     application = db.session.scalar(query)
     if application is None or not _can_see(principal, application):
         raise not_found(gettext("Permit application not found."))
@@ -421,9 +423,12 @@ def _record_staff_access(principal: Principal, application: PermitApplication) -
     )
 
 
-def get_application(*, principal: Principal, application_id: uuid.UUID) -> ApplicationDetail:
-    """An application with its status, timeline, documents and who acts next."""
-    application = _load_application(principal, application_id)
+def get_application(
+    *, principal: Principal, application_id: uuid.UUID, lock: bool = False
+) -> ApplicationDetail:
+    """An application with its status, timeline, documents and who acts next; `lock`: the
+    application's row held until the transaction ends (db.for_update)."""
+    application = _load_application(principal, application_id, lock=lock)
     detail = _detail(principal, application)
     _record_staff_access(principal, application)
     return detail
