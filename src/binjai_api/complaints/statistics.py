@@ -36,17 +36,11 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
             Complaint.status,
             Complaint.due_at,
         )
-        .where(
-            Complaint.status.in_(OPEN_STATUSES),
-            Complaint.due_at.is_not(None),
-            Complaint.due_at < now,
-        )
+        .where(_is_overdue(now))
         .order_by(Complaint.due_at, Complaint.id)
     )
-    if agency_id is not None:
-        query = query.where(Complaint.agency_id == agency_id)
     items = []
-    for row in db.session.execute(query):
+    for row in db.session.execute(_scoped(query, agency_id)):
         verifying = row.status == Status.SUBMITTED
         items.append(
             OverdueItem(
@@ -120,7 +114,7 @@ def _is_open() -> sa.ColumnElement[bool]:
 
 
 def _is_overdue(now: datetime) -> sa.ColumnElement[bool]:
-    # The same rule as overdue_items: open with its running deadline passed.
+    """Open with its running deadline passed: the one rule of the list, the counts and the map."""
     return sa.and_(_is_open(), Complaint.due_at.is_not(None), Complaint.due_at < now)
 
 

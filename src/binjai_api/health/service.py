@@ -136,7 +136,8 @@ def local_now() -> datetime:
     return current_time().astimezone(workcalendar.LOCAL_TIMEZONE)
 
 
-def _local_instant(day: date, moment: time) -> datetime:
+def local_instant(day: date, moment: time) -> datetime:
+    """A local (WIB) time on a date, as a UTC instant (a session's start or end)."""
     return datetime.combine(day, moment, tzinfo=workcalendar.LOCAL_TIMEZONE).astimezone(UTC)
 
 
@@ -877,7 +878,7 @@ def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | Non
             QueueSession.id == day.session_id
         )
     ).one()
-    start = max(current_time(), _local_instant(day.day, starts_at))
+    start = max(current_time(), local_instant(day.day, starts_at))
     minutes = _average_minutes(day, minutes_per_patient)
     estimated_at = start + timedelta(minutes=ahead * minutes)
     return BookingView(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from binjai_api.health.models import (
     QueueDay,
     QueueSession,
 )
-from binjai_api.health.service import BOOKING_STATUSES
+from binjai_api.health.service import BOOKING_STATUSES, local_instant
 from binjai_api.workcalendar import service as workcalendar
 
 SESSION_STEP = "queue_session"
@@ -40,18 +40,12 @@ def responsible_agency_id() -> uuid.UUID | None:
     return agency.id if agency is not None else None
 
 
-def session_end(day: date, session: QueueSession) -> datetime:
-    """When a poli's session on `day` ends, in UTC."""
-    local = datetime.combine(day, session.ends_at, tzinfo=workcalendar.LOCAL_TIMEZONE)
-    return local.astimezone(UTC)
-
-
 def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[OverdueItem]:
     """Sessions that have ended while patients still wait in their queue (booked, checked in or
     called): the facility's staff must call, serve or mark them, most overdue first."""
-    responsible = responsible_agency_id()
-    if agency_id is not None and agency_id != responsible:
+    if _out_of_scope(agency_id):
         return []
+    responsible = responsible_agency_id()
     today = workcalendar.local_date(now)
     waiting = (
         sa.select(QueueBooking.queue_day_id, sa.func.count().label("waiting"))
@@ -73,7 +67,7 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
     )
     items = []
     for queue_day, session, service_name, facility_name, _waiting in db.session.execute(query):
-        ends = session_end(queue_day.day, session)
+        ends = local_instant(queue_day.day, session.ends_at)
         if ends >= now:
             continue
         items.append(
@@ -163,16 +157,10 @@ def closings(*, start: datetime, end: datetime, agency_id: uuid.UUID | None = No
             QueueBooking.finished_at < end,
         )
     ).all()
-    ends: dict[tuple[date, Any], datetime] = {}
-    on_time = 0
-    for day, ends_at, finished_at in served:
-        if finished_at is None:  # excluded by the query; for the type checker
-            continue
-        key = (day, ends_at)
-        if key not in ends:
-            local = datetime.combine(day, ends_at, tzinfo=workcalendar.LOCAL_TIMEZONE)
-            ends[key] = local.astimezone(UTC)
-        on_time += finished_at <= ends[key]
+    on_time = sum(
+        finished_at is not None and finished_at <= local_instant(day, ends_at)
+        for day, ends_at, finished_at in served
+    )
     return Closings(int(closed or 0), len(served), on_time)
 
 

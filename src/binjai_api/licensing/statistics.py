@@ -21,11 +21,30 @@ from binjai_api.licensing.models import PermitApplication, PermitApplicationEven
 from binjai_api.licensing.workflow import STATUSES, Action, Actor, Status
 
 
+def _overdue(now: datetime) -> sa.ColumnElement[bool]:
+    """The current step (whoever's) is past its deadline."""
+    return sa.and_(
+        PermitApplication.action_due_at.is_not(None), PermitApplication.action_due_at < now
+    )
+
+
+def _who_must_act(
+    status: str, issuing: uuid.UUID, technical: uuid.UUID | None
+) -> tuple[WaitingOn, str, uuid.UUID | None] | None:
+    """(who, step, agency) of an application's late step: the technical agency during technical
+    review, otherwise the issuing agency (which also decides what happens when an applicant
+    misses a deadline); None for a status without a step."""
+    rule = STATUSES.get(cast(Status, status))  # a plain str: StrEnum keys match it
+    if rule is None or rule.step is None or rule.waiting_on is None:
+        return None
+    agency = technical if rule.waiting_on == Actor.TECHNICAL_AGENCY else issuing
+    who = WaitingOn.APPLICANT if rule.waiting_on == Actor.APPLICANT else WaitingOn.AGENCY_OFFICER
+    return who, str(rule.step), agency
+
+
 def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[OverdueItem]:
     """Applications whose current step (an officer's, or the applicant's corrections or payment)
-    is past its deadline, most overdue first. The agency is the one that must act: the technical
-    agency during technical review, otherwise the issuing agency (which decides what happens
-    when an applicant misses a deadline)."""
+    is past its deadline, most overdue first, under the agency that must act."""
     query = (
         sa.select(
             PermitApplication.id,
@@ -37,24 +56,15 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
             PermitType.technical_agency_id,
         )
         .join(PermitType, PermitType.id == PermitApplication.permit_type_id)
-        .where(
-            PermitApplication.action_due_at.is_not(None),
-            PermitApplication.action_due_at < now,
-        )
+        .where(_overdue(now))
         .order_by(PermitApplication.action_due_at, PermitApplication.id)
     )
     items = []
     for row in db.session.execute(query):
-        rule = STATUSES.get(row.status)
-        if rule is None or rule.step is None or rule.waiting_on is None:
+        late = _who_must_act(row.status, row.issuing_agency_id, row.technical_agency_id)
+        if late is None or (agency_id is not None and late[2] != agency_id):
             continue
-        responsible = (
-            row.technical_agency_id
-            if rule.waiting_on == Actor.TECHNICAL_AGENCY
-            else row.issuing_agency_id
-        )
-        if agency_id is not None and responsible != agency_id:
-            continue
+        who, step, responsible = late
         items.append(
             OverdueItem(
                 item_type=ItemType.PERMIT_APPLICATION,
@@ -62,12 +72,8 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
                 reference=row.number,
                 title=row.name,
                 agency_id=responsible,
-                step=str(rule.step),
-                waiting_on=(
-                    WaitingOn.APPLICANT
-                    if rule.waiting_on == Actor.APPLICANT
-                    else WaitingOn.AGENCY_OFFICER
-                ),
+                step=step,
+                waiting_on=who,
                 due_at=row.action_due_at,
                 link=f"{API_V1_STR}/permit-applications/{row.id}",
             )
@@ -216,7 +222,7 @@ def overdue_counts(
     *, now: datetime, agency_id: uuid.UUID | None = None
 ) -> dict[uuid.UUID | None, int]:
     """How many applications overdue_items would list, per agency that must act: grouped in
-    the database by status and permit type's agencies, then attributed by the same rules."""
+    the database by status and permit type's agencies, then attributed by the same rule."""
     query = (
         sa.select(
             PermitApplication.status,
@@ -225,10 +231,7 @@ def overdue_counts(
             sa.func.count(),
         )
         .join(PermitType, PermitType.id == PermitApplication.permit_type_id)
-        .where(
-            PermitApplication.action_due_at.is_not(None),
-            PermitApplication.action_due_at < now,
-        )
+        .where(_overdue(now))
         .group_by(
             PermitApplication.status,
             PermitType.issuing_agency_id,
@@ -237,11 +240,8 @@ def overdue_counts(
     )
     counts: dict[uuid.UUID | None, int] = {}
     for status, issuing, technical, count in db.session.execute(query):
-        rule = STATUSES.get(cast(Status, status))  # a plain str: StrEnum keys match it
-        if rule is None or rule.step is None or rule.waiting_on is None:
+        late = _who_must_act(status, issuing, technical)
+        if late is None or (agency_id is not None and late[2] != agency_id):
             continue
-        responsible = technical if rule.waiting_on == Actor.TECHNICAL_AGENCY else issuing
-        if agency_id is not None and responsible != agency_id:
-            continue
-        counts[responsible] = counts.get(responsible, 0) + int(count)
+        counts[late[2]] = counts.get(late[2], 0) + int(count)
     return counts

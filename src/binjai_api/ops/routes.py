@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
@@ -53,28 +52,6 @@ blp = Blueprint(
 OPS_READERS = (Role.OPERATOR, Role.ADMIN, Role.OFFICER)
 
 
-def _overview_csv_rows(overview: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
-    """The overview flattened for a spreadsheet: one figure per row."""
-    for domain in ("complaints", "permit_applications", "queue_bookings"):
-        figures = overview[domain]
-        for status, count in figures["by_status"].items():
-            yield domain, "by_status", status, count
-        yield domain, "opened", "", figures["opened"]
-        yield domain, "closed", "", figures["closed"]
-        for key, value in figures["closed_within_deadline"].items():
-            yield domain, "closed_within_deadline", key, value
-        for name, duration in figures["durations"].items():
-            yield domain, name, "median", duration["median"]
-            yield domain, name, "p90", duration["p90"]
-        for row in figures["overdue_by_agency"]:
-            agency = row["agency"]["code"] if row["agency"] else ""
-            yield domain, "overdue_by_agency", agency, row["overdue"]
-    for kecamatan in overview["complaints_by_area"]:
-        for area in (kecamatan, *kecamatan["kelurahan"]):
-            for figure in ("opened", "open", "overdue"):
-                yield "complaints_by_area", figure, area["code"] or "unknown", area[figure]
-
-
 @blp.route("/overview")
 class OverviewView(MethodView):
     @access.roles(*OPS_READERS)
@@ -92,7 +69,7 @@ class OverviewView(MethodView):
             period = args["period"]
             send_csv(
                 OVERVIEW_CSV_COLUMNS,
-                _overview_csv_rows(overview),
+                service.overview_csv_rows(overview),
                 f"ops-overview-{period.first_day}-{period.last_day}.csv",
             )
         return current_app.response_class(json.dumps(overview), mimetype="application/json")
@@ -112,28 +89,7 @@ class OverdueView(MethodView):
             agency_id=scope, item_type=args.get("item_type"), waiting_on=args.get("waiting_on")
         )
         if wants_csv():
-            rows = service.overdue_rows(items, now)
-            send_csv(
-                OVERDUE_CSV_COLUMNS,
-                (
-                    (
-                        row["item_type"],
-                        row["item_id"],
-                        row["reference"],
-                        row["title"],
-                        row["agency"]["code"] if row["agency"] else None,
-                        row["agency"]["name"] if row["agency"] else None,
-                        row["step"],
-                        row["waiting_on"],
-                        row["due_at"],
-                        row["overdue_seconds"],
-                        row["link"],
-                        row["escalated_at"],
-                    )
-                    for row in rows
-                ),
-                "ops-overdue.csv",
-            )
+            send_csv(OVERDUE_CSV_COLUMNS, service.overdue_csv_rows(items, now), "ops-overdue.csv")
         pagination_parameters.item_count = len(items)
         first = pagination_parameters.first_item
         return service.overdue_rows(items[first : first + pagination_parameters.page_size], now)
@@ -166,31 +122,8 @@ class ComplaintsHeatmapView(MethodView):
             type=args.get("type"),
         )
         if wants_csv():
-            send_csv(HEATMAP_CSV_COLUMNS, _heatmap_csv_rows(collection), "ops-heatmap.csv")
+            send_csv(HEATMAP_CSV_COLUMNS, service.heatmap_csv_rows(collection), "ops-heatmap.csv")
         return current_app.response_class(json.dumps(collection), mimetype=GEOJSON_MEDIA_TYPE)
-
-
-def _heatmap_csv_rows(collection: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
-    for feature in collection["features"]:
-        props = feature["properties"]
-        if "cell" in props:
-            lat, lon = props["center_lat"], props["center_lon"]
-        elif feature["geometry"] is not None:
-            lon, lat = feature["geometry"]["coordinates"]
-        else:
-            lat = lon = None
-        yield (
-            feature["id"],
-            props.get("kelurahan_code"),
-            props.get("kelurahan_name"),
-            props.get("kecamatan_code"),
-            props.get("kecamatan_name"),
-            lat,
-            lon,
-            props["count"],
-            props["open"],
-            props["overdue"],
-        )
 
 
 # --- escalations ---------------------------------------------------------------------------------

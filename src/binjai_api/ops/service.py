@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -445,16 +445,6 @@ def heatmap(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The wall map, reused for OPS_CACHE_SECONDS per parameters and scope."""
-    params = {
-        "from": period.first_day,
-        "to": period.last_day,
-        "agency_id": agency_id,
-        "by": by,
-        "cell_m": cell_m if by == "grid" else None,
-        "status": status,
-        "category_id": category_id,
-        "type": type,
-    }
     filters = complaints_stats.HeatmapFilters(
         start=period.start,
         end=period.end,
@@ -463,6 +453,7 @@ def heatmap(
         category_id=category_id,
         type=type,
     )
+    params = {**asdict(filters), "by": by, "cell_m": cell_m if by == "grid" else None}
     moment = now or utcnow()
     return dict(
         cached_json(
@@ -470,3 +461,72 @@ def heatmap(
             lambda: compute_heatmap(filters=filters, by=by, cell_m=cell_m, now=moment),
         )
     )
+
+
+# --- CSV downloads (the rows of OVERVIEW_CSV_COLUMNS, OVERDUE_CSV_COLUMNS, HEATMAP_CSV_COLUMNS) ---
+
+
+def overview_csv_rows(overview: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The overview flattened for a spreadsheet: one figure per row."""
+    for domain in ("complaints", "permit_applications", "queue_bookings"):
+        figures = overview[domain]
+        for status, count in figures["by_status"].items():
+            yield domain, "by_status", status, count
+        yield domain, "opened", "", figures["opened"]
+        yield domain, "closed", "", figures["closed"]
+        for key, value in figures["closed_within_deadline"].items():
+            yield domain, "closed_within_deadline", key, value
+        for name, duration in figures["durations"].items():
+            yield domain, name, "median", duration["median"]
+            yield domain, name, "p90", duration["p90"]
+        for row in figures["overdue_by_agency"]:
+            agency = row["agency"]["code"] if row["agency"] else ""
+            yield domain, "overdue_by_agency", agency, row["overdue"]
+    for kecamatan in overview["complaints_by_area"]:
+        for area in (kecamatan, *kecamatan["kelurahan"]):
+            for figure in ("opened", "open", "overdue"):
+                yield "complaints_by_area", figure, area["code"] or "unknown", area[figure]
+
+
+def overdue_csv_rows(items: Sequence[OverdueItem], now: datetime) -> Iterator[tuple[Any, ...]]:
+    """The whole overdue list for a spreadsheet, one item per row."""
+    for row in overdue_rows(items, now):
+        agency = row["agency"]
+        yield (
+            row["item_type"],
+            row["item_id"],
+            row["reference"],
+            row["title"],
+            agency["code"] if agency else None,
+            agency["name"] if agency else None,
+            row["step"],
+            row["waiting_on"],
+            row["due_at"],
+            row["overdue_seconds"],
+            row["link"],
+            row["escalated_at"],
+        )
+
+
+def heatmap_csv_rows(collection: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    """The wall map for a spreadsheet: one cell or kelurahan per row, with its centre."""
+    for feature in collection["features"]:
+        props = feature["properties"]
+        if "cell" in props:
+            lat, lon = props["center_lat"], props["center_lon"]
+        elif feature["geometry"] is not None:
+            lon, lat = feature["geometry"]["coordinates"]
+        else:
+            lat = lon = None
+        yield (
+            feature["id"],
+            props.get("kelurahan_code"),
+            props.get("kelurahan_name"),
+            props.get("kecamatan_code"),
+            props.get("kecamatan_name"),
+            lat,
+            lon,
+            props["count"],
+            props["open"],
+            props["overdue"],
+        )
