@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from binjai_api import create_app
+from binjai_api.db import CommitDeferring
 from binjai_api.extensions import db, limiter
 from binjai_api.logs import JsonFormatter, RequestContextFilter
 from tests import factories
@@ -129,7 +130,10 @@ def rollback_db(app: Flask) -> Iterator[None]:
         transaction = connection.begin()
     original = db.session
     db.session = scoped_session(  # type: ignore[misc]
-        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        # The app's commit deferral (idempotent requests) applies to the test's session too.
+        sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", class_=CommitDeferring
+        ),
         scopefunc=original.registry.scopefunc,
     )
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -85,3 +85,20 @@ def render_migration_item(type_: str, obj: Any, _autogen_context: Any) -> str | 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+# Key of `Session.info`: while set, `commit()` only flushes (see CommitDeferring).
+DEFER_COMMIT = "binjai.defer_commit"
+
+
+class CommitDeferring(Session):
+    """A session whose `commit()` only flushes while `info[DEFER_COMMIT]` is set, so that the
+    caller who set it commits everything at once. An `Idempotency-Key` request uses this to
+    commit its work and its stored response in one transaction: stored separately, a crash or a
+    lost database between the two would let a retry do the work a second time."""
+
+    def commit(self) -> None:
+        if self.info.get(DEFER_COMMIT):
+            self.flush()
+            return
+        super().commit()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from binjai_api.extensions import db
 from tests import factories
 from tests.conftest import make_test_app
 
@@ -120,6 +122,30 @@ def test_unreachable_database_is_a_503_with_retry_after() -> None:
         assert_problem(response, 503, "database_unavailable")
         assert response.headers["Retry-After"] == "5"  # ours, not the rate limiter's window
     assert client.get("/healthz").status_code == 200  # the process itself is alive
+
+
+@pytest.mark.postgres_only
+def test_a_connection_lost_under_a_request_still_answers_json(database_url: str) -> None:
+    """PostgreSQL ends the request's connection (a restart): the rollback that closes the
+    session fails after the answer was made. It must not turn into gunicorn's HTML 500."""
+    throwaway = make_test_app(database_url)
+    killer = sa.create_engine(database_url)
+
+    @throwaway.get("/api/v1/_lose_connection")
+    def lose_connection() -> dict[str, str]:
+        pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with killer.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return {"status": "answered"}
+
+    client = throwaway.test_client()
+    try:
+        response = client.get("/api/v1/_lose_connection")
+        assert response.status_code == 200
+        assert response.get_json() == {"status": "answered"}
+        assert client.get("/readyz").status_code == 200  # the pool replaced the connection
+    finally:
+        killer.dispose()
 
 
 def test_unexpected_exception_is_a_500_without_internals(database_url: str) -> None:

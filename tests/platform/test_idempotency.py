@@ -57,6 +57,35 @@ def test_a_failed_attempt_is_not_remembered(client: FlaskClient) -> None:
     assert client.post(REGISTER, json=body, headers=key).status_code == 201
 
 
+def test_the_work_and_its_stored_response_commit_together(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database is lost between the work and storing its response: neither is kept, so the
+    retry registers the account once (before: the first account stayed, its key stayed in
+    flight, and a retry after IDEMPOTENCY_IN_FLIGHT_SECONDS registered the work a second time)."""
+    from binjai_api import idempotency
+
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = factories.registration()
+
+    def database_lost(record_id: uuid.UUID, response: Any) -> None:
+        raise sa.exc.OperationalError(
+            "UPDATE idempotency_records", {}, Exception("server closed the connection")
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(idempotency, "_complete", database_lost)
+        assert_problem(client.post(REGISTER, json=body, headers=key), 503, "database_unavailable")
+    with app.app_context():
+        stored = sa.select(sa.func.count()).select_from(User).where(User.nik == body["nik"])
+        assert db.session.scalar(stored) == 0
+    retry = client.post(REGISTER, json=body, headers=key)
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    with app.app_context():
+        assert db.session.scalar(stored) == 1
+
+
 def test_keys_are_scoped_per_account(app: Flask, client: FlaskClient, auth_headers: Any) -> None:
     key = str(uuid.uuid4())
     body = {"code": "BAPPEDA", "name": "Badan Perencanaan", "name_en": "Planning Agency"}
