@@ -310,6 +310,53 @@ def test_a_crash_between_sending_and_recording_loses_and_duplicates_nothing(
         assert count(app, Notification, Notification.user_id == uuid.UUID(account.id)) == 1
 
 
+def test_outcomes_are_recorded_once_the_database_is_back_so_nothing_is_sent_twice(
+    app: Flask, fake_fcm: FakeFcm, sender: FirebaseSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL restarts while a batch is at FCM: the worker keeps the outcomes and records
+    them when the database answers again, instead of letting the rows return to the outbox."""
+    accounts = [factories.make_account(app, "citizen") for _ in range(3)]
+    for index, account in enumerate(accounts):
+        register_device(app, account.id, DEVICE_TOKEN + f"outage-{index}")
+    notify_and_commit(app, [a.id for a in accounts], PASSWORD_CHANGED)
+    record = dispatcher._record
+    calls = []
+
+    def database_down_once(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        record(*args)
+
+    monkeypatch.setattr(dispatcher, "_record", database_down_once)
+    monkeypatch.setitem(app.config, "OUTBOX_POLL_SECONDS", 0)
+    assert drain(app, sender).sent == 3
+    assert len(calls) == 2
+    assert sorted(fake_fcm.successful_tokens()) == sorted(
+        DEVICE_TOKEN + f"outage-{i}" for i in (0, 1, 2)
+    ), "each push reached FCM once"
+    assert {r["status"] for r in deliveries(app)} == {"sent"}
+
+
+def test_outcomes_still_unrecorded_near_the_end_of_the_lease_are_left_to_it(
+    app: Flask, fake_fcm: FakeFcm, sender: FirebaseSender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that stays away: the worker stops waiting before its lease ends, and the rows
+    fall due again (delivered at least once), rather than recording over another worker."""
+    account = factories.make_account(app, "citizen")
+    register_device(app, account.id, DEVICE_TOKEN + "long-outage")
+    notify_and_commit(app, [account.id], PASSWORD_CHANGED)
+
+    def database_down(*_args: Any) -> None:
+        raise sa.exc.OperationalError("UPDATE", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(dispatcher, "_record", database_down)
+    monkeypatch.setitem(app.config, "OUTBOX_LEASE_SECONDS", 1)
+    with pytest.raises(sa.exc.OperationalError):
+        drain(app, sender)
+    assert {r["status"] for r in deliveries(app)} == {"pending"}
+
+
 def test_without_credentials_pushes_are_logged_not_sent(app: Flask, log_lines: io.StringIO) -> None:
     account = factories.make_account(app, "citizen")
     register_device(app, account.id, DEVICE_TOKEN + "dev")
