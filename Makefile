@@ -11,7 +11,8 @@ TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
-        openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops clean
+        openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops \
+        cluster bench-cluster clean
 
 help:
 	@echo "make run            serve the API on http://127.0.0.1:$(PORT) with the Binjai demo data"
@@ -25,6 +26,10 @@ help:
 	@echo "make bench-complaints  public feed and GeoJSON over 200,000 reports (PostgreSQL)"
 	@echo "make bench-health   facility search and queue polling, 20,000 bookings (PostgreSQL)"
 	@echo "make bench-ops      BCC overview and wall map over 200,000 complaints (PostgreSQL)"
+	@echo "make cluster        2 web instances, 2 outbox workers and a fake FCM on local PostgreSQL"
+	@echo "                    and Redis, as in production; Ctrl-C stops them all"
+	@echo "make bench-cluster  load and faults on that cluster, checked against the database"
+	@echo "                    (restarts the local PostgreSQL and Redis: run it alone)"
 	@echo "make translations   extract, update and compile the gettext catalogs"
 
 $(BIN)/python:
@@ -115,6 +120,12 @@ bench-health: install-dev
 
 bench-ops: install-dev
 	$(BIN)/python bench/ops_dashboard.py
+
+cluster: install-dev
+	$(BIN)/python bench/cluster.py
+
+bench-cluster: install-dev
+	$(BIN)/python bench/cluster_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

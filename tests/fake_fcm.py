@@ -32,7 +32,7 @@ import socket
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -197,6 +197,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         if path == "/token":
             answer = fake._token(body)
+        elif path in ("/_fake/outage", "/_fake/latency"):
+            answer = fake._control(path, body)
         elif match := _SEND_PATH.match(path):
             answer = fake._send(self, match["project"], body)
         else:
@@ -205,8 +207,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._read_body()
-        if self.path.split("?", 1)[0] == "/_fake/stats":
-            self._write(_Answer(200, self.server.fake.stats(), {}))
+        path = self.path.split("?", 1)[0]
+        fake = self.server.fake
+        if path == "/_fake/stats":
+            self._write(_Answer(200, fake.stats(), {}))
+        elif path == "/_fake/delivered":
+            with fake._lock:
+                rows = [[n, t, count] for (n, t), count in fake.delivered.items()]
+            self._write(_Answer(200, {"delivered": rows}, {}))
         else:
             self._write(_not_found())
 
@@ -253,6 +261,10 @@ class FakeFcm:
         self._message_ids = 0
         self._keys: dict[str, Any] = {}  # client_email -> RSA public key
         self._connections: set[socket.socket] = set()
+        # Successful sends per (data.notification_id, device), kept even when `record` is off,
+        # so that an out-of-process run can check that each push arrived exactly once.
+        self.delivered: Counter[tuple[str, str]] = Counter()
+        self._outage_until = 0.0  # time.monotonic() until which every send answers 503
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -358,6 +370,15 @@ class FakeFcm:
             elif times > 0:
                 self._rules.setdefault(token, deque()).append(rule)
 
+    def start_outage(self, seconds: float) -> None:
+        """Answer every send 503 UNAVAILABLE for `seconds`, as FCM does in an outage."""
+        with self._lock:
+            self._outage_until = time.monotonic() + seconds
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every send answer by `seconds` from now on (0: answer at once)."""
+        self.latency = seconds
+
     def expire_tokens(self) -> None:
         """Forget issued access tokens, so the next send gets 401 and the SDK must refresh."""
         with self._lock:
@@ -370,6 +391,8 @@ class FakeFcm:
             self._rules.clear()
             self.token_requests = 0
             self.message_count = 0
+            self.delivered.clear()
+            self._outage_until = 0.0
         self.on_send = None
 
     # -- accessors ---------------------------------------------------------------------------
@@ -500,6 +523,18 @@ class FakeFcm:
             time.sleep(self.latency)
         return answer
 
+    def _control(self, path: str, raw: bytes) -> _Answer:
+        """Fault injection for out-of-process runs: {"seconds": S} or {"ms": M}."""
+        try:
+            value = float(json.loads(raw)["seconds" if path.endswith("outage") else "ms"])
+        except (ValueError, KeyError, TypeError):
+            return _Answer(400, {"error": 'expected {"seconds": S} or {"ms": M}'}, {})
+        if path.endswith("outage"):
+            self.start_outage(value)
+        else:
+            self.set_latency(value / 1000)
+        return _Answer(200, {"ok": True}, {})
+
     def _decide(self, project: str, parsed: Any) -> _Answer:
         if project != self.project_id:
             denied = (
@@ -520,6 +555,10 @@ class FakeFcm:
             )
             return _Answer(400, body, {})
         device = message.get("token") or message.get("fid")
+        with self._lock:
+            in_outage = time.monotonic() < self._outage_until
+        if in_outage:
+            return _Answer(503, google_error(503), {})
         rule = self._take_rule(device) if isinstance(device, str) else None
         if rule is not None and rule.status != 200:
             headers = {}
@@ -529,9 +568,13 @@ class FakeFcm:
             return _Answer(rule.status, body, headers)
         if parsed.get("validate_only"):
             return _Answer(200, {"name": f"projects/{project}/messages/fake_message_id"}, {})
+        data = message.get("data")
+        notification_id = data.get("notification_id") if isinstance(data, dict) else None
         with self._lock:
             self._message_ids += 1
             name = f"projects/{project}/messages/{self._message_ids}"
+            if isinstance(device, str):
+                self.delivered[(str(notification_id), device)] += 1
         return _Answer(200, {"name": name}, {})
 
     def _take_rule(self, token: str) -> _Rule | None:
