@@ -420,30 +420,19 @@ class Run:
                 )
             )
         processes = cluster_module.WEB_INSTANCES * cluster_module.WEB_CONCURRENCY
-        results.append(
-            checks.rate_limit_held(
-                "login limit held across both instances (Redis up)",
-                self.rate_limit["both instances, Redis up"],
-                allowed_low=RATE_LIMIT,
-                allowed_high=RATE_LIMIT,
-            )
-        )
-        results.append(
-            checks.rate_limit_held(
+        for name, probe, most in (
+            ("login limit held across both instances (Redis up)", "Redis up", RATE_LIMIT),
+            (
                 "Redis down: the limit falls back to each worker process's memory",
-                self.rate_limit["both instances, Redis down"],
-                allowed_low=RATE_LIMIT,
-                allowed_high=RATE_LIMIT * processes,
+                "Redis down",
+                RATE_LIMIT * processes,
+            ),
+            ("Redis back: the limit is shared again", "Redis back", RATE_LIMIT),
+        ):
+            statuses = self.rate_limit[f"both instances, {probe}"]
+            results.append(
+                checks.rate_limit_held(name, statuses, allowed_low=RATE_LIMIT, allowed_high=most)
             )
-        )
-        results.append(
-            checks.rate_limit_held(
-                "Redis back: the limit is shared again",
-                self.rate_limit["both instances, Redis back"],
-                allowed_low=RATE_LIMIT,
-                allowed_high=RATE_LIMIT,
-            )
-        )
         assert self.logout is not None
         results.append(
             checks.logout_honoured("logout on one instance honoured by the other", self.logout)

@@ -106,36 +106,31 @@ def dispatch_due(sender: fcm.PushSender) -> DispatchReport:
     report.send_seconds = time.perf_counter() - began
 
     began = time.perf_counter()
-    _record_while_leased(claim_id, pushes, results, settled, attempts, report, claimed_at)
+    _record_while_leased(
+        lambda: _record(claim_id, pushes, results, settled, attempts, report),
+        claimed_at=claimed_at,
+        count=len(pushes),
+    )
     report.db_seconds += time.perf_counter() - began
     return report
 
 
-def _record_while_leased(
-    claim_id: uuid.UUID,
-    pushes: list[fcm.OutgoingPush],
-    results: list[fcm.PushResult],
-    settled: dict[uuid.UUID, tuple[str, str]],
-    attempts: dict[uuid.UUID, int],
-    report: DispatchReport,
-    claimed_at: float,
-) -> None:
-    """Record the outcomes; while the database cannot be reached, keep trying for most of the
-    lease. FCM already has these pushes: rows that went back to the outbox unrecorded would be
-    sent a second time when the lease ends."""
+def _record_while_leased(record: Callable[[], None], *, claimed_at: float, count: int) -> None:
+    """Run `record` (the batch's outcomes); while the database cannot be reached, keep trying
+    for most of the lease. FCM already has these pushes: rows that went back to the outbox
+    unrecorded would be sent a second time when the lease ends."""
     config = current_app.config
     give_up_at = claimed_at + 0.8 * config["OUTBOX_LEASE_SECONDS"]
     while True:
         try:
-            _record(claim_id, pushes, results, settled, attempts, report)
+            record()
             return
         except sa.exc.DBAPIError:
             db.session.rollback()
             if time.monotonic() + config["OUTBOX_POLL_SECONDS"] >= give_up_at:
                 raise
             log.warning(
-                "outbox: could not record %s outcomes (database unavailable); retrying",
-                len(pushes),
+                "outbox: could not record %s outcomes (database unavailable); retrying", count
             )
             time.sleep(config["OUTBOX_POLL_SECONDS"])
 
