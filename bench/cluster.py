@@ -165,16 +165,8 @@ class Cluster:
             dict(os.environ),
             self.workdir / "fake-fcm.log",
         )
-        self.fcm.log_file = self.fcm.log_path.open("ab")
-        self.fcm.popen = subprocess.Popen(
-            self.fcm.argv,
-            cwd=REPO_DIR,
-            stdout=subprocess.PIPE,
-            stderr=self.fcm.log_file,
-            start_new_session=True,
-        )
-        assert self.fcm.popen.stdout is not None
-        self.fcm_url = json.loads(self.fcm.popen.stdout.readline())["base_url"]
+        self.fcm.start()
+        self.fcm_url = self._announced_fcm_url(self.fcm)
         self.env = self._environment(service_account)
         self._prepare_database()
         for index in range(WEB_INSTANCES):
@@ -238,6 +230,18 @@ class Cluster:
                     return
             time.sleep(0.2)
         raise TimeoutError(f"{web.name} not ready within {timeout_s:.0f} s:\n{web.log_tail()}")
+
+    def _announced_fcm_url(self, fcm: Process) -> str:
+        """The fake FCM prints where it listens once its service account is written."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            for line in fcm.log_path.read_text(errors="replace").splitlines():
+                if line.startswith("{") and '"base_url"' in line:
+                    return str(json.loads(line)["base_url"])
+            if not fcm.running:
+                raise RuntimeError(f"the fake FCM exited:\n{fcm.log_tail()}")
+            time.sleep(0.1)
+        raise TimeoutError(f"the fake FCM did not start:\n{fcm.log_tail()}")
 
     def fcm_control(self, path: str, body: dict[str, Any]) -> None:
         request = urllib.request.Request(

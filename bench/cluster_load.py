@@ -143,14 +143,15 @@ def run_command(argv: list[str]) -> None:
     subprocess.run(argv, check=True, capture_output=True, timeout=60)
 
 
+PG_CTL = ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main"]
+
+
 def stop_postgres() -> None:
-    run_command(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "stop", "-m", "fast"]
-    )
+    run_command([*PG_CTL, "stop", "-m", "fast"])
 
 
 def start_postgres() -> None:
-    run_command(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "start"])
+    run_command([*PG_CTL, "start"])
 
 
 def stop_redis() -> None:
@@ -161,6 +162,13 @@ def stop_redis() -> None:
 
 def start_redis() -> None:
     run_command(REDIS_START)
+
+
+def ensure_services_up() -> None:
+    """Whatever happened, the machine's PostgreSQL and Redis are left running."""
+    subprocess.run([*PG_CTL, "start"], capture_output=True)  # "already running" is fine
+    if subprocess.run(["redis-cli", "ping"], capture_output=True).returncode != 0:
+        subprocess.run(REDIS_START, capture_output=True)
 
 
 def leased_deliveries(engine: sa.Engine) -> set[str]:
@@ -334,8 +342,8 @@ class Run:
                 break
             time.sleep(1.0)
         self.figures["drained_at"] = self.recorder.now()
-        self.figures["left_pending"] = pending_work(self.engine)
-        log(f"outbox drained (pending, unrecorded broadcasts: {pending_work(self.engine)})")
+        self.figures["left_pending"] = pending, broadcasts = pending_work(self.engine)
+        log(f"outbox drained: {pending} pushes pending, {broadcasts} broadcasts unrecorded")
 
     def go(self) -> None:
         if not self.operator.log_in(*mix.OPERATOR):
@@ -572,13 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run.run_checks()
     finally:
         cluster.stop()
-        # Services this run stopped must be up again whatever happened.
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, "main", "start"],
-            capture_output=True,
-        )
-        if subprocess.run(["redis-cli", "ping"], capture_output=True).returncode != 0:
-            subprocess.run(REDIS_START, capture_output=True)
+        ensure_services_up()
     attempts = run.recorder.attempts
     steady = run.attempts_in(run.windows["steady"])
     report = {

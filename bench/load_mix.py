@@ -247,7 +247,7 @@ class Resident:
     def nik(self) -> str:
         # Kota Binjai (12 75), a birth date in 1990, a serial per resident: a plausible NIK.
         day = 1 + self.number % 28
-        return f"127501{day:02d}0{1 + self.number % 9}90{1 + self.number:04d}"[:16]
+        return f"127501{day:02d}0{1 + self.number % 9}90{1 + self.number:04d}"
 
     @property
     def phone(self) -> str:

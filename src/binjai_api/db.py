@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,3 +104,13 @@ class CommitDeferring(Session):
             self.flush()
             return
         super().commit()
+
+
+@contextmanager
+def commits_deferred(session: Session) -> Iterator[None]:
+    """Within, the session's `commit()` only flushes; the caller commits once afterwards."""
+    session.info[DEFER_COMMIT] = True
+    try:
+        yield
+    finally:
+        session.info.pop(DEFER_COMMIT, None)

@@ -22,7 +22,7 @@ from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
-from binjai_api.db import DEFER_COMMIT, Base, UUIDPrimaryKey, utcnow
+from binjai_api.db import Base, UUIDPrimaryKey, commits_deferred, utcnow
 from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.i18n import lazy_gettext
@@ -221,17 +221,14 @@ def idempotent(func: F) -> F:
         if isinstance(claimed, Response):
             return claimed
         record_id = claimed.id
-        session = db.session()
-        # The view's commits only flush: its work commits with the stored response, in
-        # _complete, or not at all. A retry then finds either both or neither.
-        session.info[DEFER_COMMIT] = True
         try:
-            response = current_app.make_response(func(*args, **kwargs))
+            # The view's commits only flush: its work commits with the stored response, in
+            # _complete, or not at all. A retry then finds either both or neither.
+            with commits_deferred(db.session()):
+                response = current_app.make_response(func(*args, **kwargs))
         except BaseException:
-            session.info.pop(DEFER_COMMIT, None)
             _release(record_id)
             raise
-        session.info.pop(DEFER_COMMIT, None)
         if response.status_code >= 500:
             _release(record_id)
             return response
