@@ -48,12 +48,12 @@ def pytest_report_header(config: Any) -> str:
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    if is_postgres():
-        return
     # PostgreSQL-only tests (row locks, SKIP LOCKED, real parallel writers) belong to the
-    # PostgreSQL pass of `make test`; on SQLite they are deselected, not skipped.
-    selected = [item for item in items if "postgres_only" not in item.keywords]
-    deselected = [item for item in items if "postgres_only" in item.keywords]
+    # PostgreSQL pass of `make test`; the slow outside tools (fuzzing, client generation,
+    # Chromium) run once, in the SQLite pass. Each is deselected in the other pass, not skipped.
+    other_pass_marker = "single_pass" if is_postgres() else "postgres_only"
+    selected = [item for item in items if other_pass_marker not in item.keywords]
+    deselected = [item for item in items if other_pass_marker in item.keywords]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
