@@ -65,7 +65,8 @@ run: seed
 	@echo "  FIREBASE_CREDENTIALS is set)"
 	@echo "Ctrl-C stops both."
 	@echo ""
-	@$(BIN)/flask outbox-worker & worker=$$!; \
+	@export PORT=$(PORT); \
+	$(BIN)/flask outbox-worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'binjai_api:create_app()'
 

@@ -49,6 +49,7 @@ READY_TIMEOUT_S = 40.0
 # retries so that the load test sees faults recover within minutes, not hours.
 CLUSTER_SETTINGS = {
     "BINJAI_ENV": "production",
+    "PUBLIC_BASE_URL": "https://binjai.test",
     "LOG_FORMAT": "json",
     "TRUSTED_PROXY_COUNT": "1",
     "FORWARDED_ALLOW_IPS": "127.0.0.1",

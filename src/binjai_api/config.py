@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -109,13 +110,15 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
         "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),
         # Licensing: the payment gateway signs its callbacks with this shared secret
-        # (HMAC-SHA256); issued permits' verification codes are signed with the signing key; the
-        # QR code on a permit points at PUBLIC_BASE_URL + /api/v1/permits/verify/<code>.
+        # (HMAC-SHA256); issued permits' verification codes are signed with the signing key.
         "PAYMENT_CALLBACK_SECRET": os.environ.get(
             "PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_CALLBACK_SECRET
         ),
         "PERMIT_SIGNING_KEY": os.environ.get("PERMIT_SIGNING_KEY", DEV_PERMIT_SIGNING_KEY),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/"),
+        # Every absolute link the API writes (QR codes, verification links, links in pushes,
+        # Open311) starts with this, never with the request's host. Unset: this machine's PORT.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
+        or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}",
         "TESTING": False,
     }
     if overrides:
@@ -127,6 +130,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _derive(settings: dict[str, Any]) -> None:
     """Fill in the framework settings that follow from ours."""
+    settings["PUBLIC_BASE_URL"] = str(settings.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
     uri: str = settings["SQLALCHEMY_DATABASE_URI"]
     engine_options: dict[str, Any] = {"hide_parameters": True}
     if uri.startswith("postgresql"):
@@ -191,3 +195,9 @@ def check_settings(settings: dict[str, Any]) -> None:
             )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise UnsafeConfigurationError("production needs DATABASE_URL pointing at PostgreSQL")
+    base_url = urlsplit(str(settings.get("PUBLIC_BASE_URL") or ""))
+    if base_url.scheme != "https" or not base_url.hostname or base_url.query or base_url.fragment:
+        raise UnsafeConfigurationError(
+            "production needs PUBLIC_BASE_URL set to the API's public https address "
+            "(e.g. https://api.binjaikota.go.id): QR codes and links are built from it"
+        )

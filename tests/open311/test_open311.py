@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -65,11 +66,18 @@ def assert_open311_error(response: Any, status: int, fmt: str = "json") -> str:
     return str(body[0]["description"])
 
 
+@pytest.fixture(autouse=True)
+def public_base_url(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links are built from PUBLIC_BASE_URL: a value unlike the test client's host."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://open311.binjai.test")
+
+
 def test_discovery_names_the_specification_and_both_formats(client: FlaskClient) -> None:
-    body = client.get(f"{BASE}/discovery.json").get_json()
+    body = client.get(f"{BASE}/discovery.json", headers={"Host": "evil.example"}).get_json()
     endpoint = body["endpoints"][0]
     assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
-    assert endpoint["url"] == "http://localhost/open311/v2"
+    # From PUBLIC_BASE_URL, whatever host the request named.
+    assert endpoint["url"] == "https://open311.binjai.test/open311/v2"
     assert endpoint["formats"] == ["text/xml", "application/json"]
     root = xml(client.get(f"{BASE}/discovery.xml"))
     assert root.tag == "discovery"
@@ -274,8 +282,8 @@ def test_media_url_points_at_the_public_photo(
     )
     assert photo.status_code == 201, photo.get_json()
     [request] = client.get(f"{BASE}/requests/{created['tracking_number']}.json").get_json()
-    assert request["media_url"].startswith("http://localhost/api/v1/public/complaints/")
-    image = client.get(request["media_url"].removeprefix("http://localhost"))
+    assert request["media_url"].startswith("https://open311.binjai.test/api/v1/public/complaints/")
+    image = client.get(request["media_url"].removeprefix("https://open311.binjai.test"))
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
 
 

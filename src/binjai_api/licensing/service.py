@@ -16,7 +16,6 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -26,6 +25,7 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
+from binjai_api.config import API_V1_STR
 from binjai_api.db import for_update, utcnow
 from binjai_api.errors import STATUS_DETAILS, Problem, conflict, field_errors, not_found
 from binjai_api.extensions import db
@@ -52,6 +52,7 @@ from binjai_api.licensing.workflow import (
     find_transition,
     statuses_waiting_on,
 )
+from binjai_api.links import public_url
 from binjai_api.notifications import service as notifications_service
 from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort
@@ -1316,7 +1317,7 @@ def my_permits_query(
 
 def verification_url(code: str) -> str:
     """The public URL a permit's QR code points at."""
-    return f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/permits/verify/{code}"
+    return public_url(f"{API_V1_STR}/permits/verify/{code}")
 
 
 def permit_pdf(*, principal: Principal, permit_id: uuid.UUID) -> tuple[Permit, bytes]:

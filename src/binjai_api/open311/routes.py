@@ -17,6 +17,7 @@ from flask.views import MethodView
 
 from binjai_api import access
 from binjai_api.errors import PROBLEM_CONTENT_TYPE
+from binjai_api.links import public_url
 from binjai_api.open311 import formats, service
 from binjai_api.open311.schemas import (
     SERVICE_REQUEST_EXAMPLE,
@@ -175,8 +176,8 @@ class DiscoveryView(MethodView):
     @blp.doc(responses={200: _success_doc("discovery", {"changeset": "..."})})
     def get(self, response_format: str) -> Response:
         """Open311 service discovery"""
-        endpoint_url = url_for("open311.DiscoveryView", response_format="json", _external=True)
-        endpoint_url = endpoint_url.rsplit("/discovery", 1)[0]
+        endpoint_url = url_for("open311.DiscoveryView", response_format="json")
+        endpoint_url = public_url(endpoint_url.rsplit("/discovery", 1)[0])
         return formats.respond(
             service.discovery(endpoint_url=endpoint_url),
             root="discovery",
@@ -235,7 +236,7 @@ class RequestsView(MethodView):
     def get(self, args: dict[str, Any], response_format: str) -> Response:
         """Open311 service requests: non-confidential reports, newest first"""
         return formats.respond(
-            service.service_requests(args=args, base_url=request.host_url),
+            service.service_requests(args=args, base_url=public_url()),
             root="service_requests",
             response_format=response_format,
         )
@@ -275,7 +276,7 @@ class RequestByIdView(MethodView):
         return formats.respond(
             service.service_request(
                 service_request_id=service_request_id,
-                base_url=request.host_url,
+                base_url=public_url(),
                 jurisdiction_id=args.get("jurisdiction_id"),
             ),
             root="service_requests",
