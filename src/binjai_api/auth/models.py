@@ -65,6 +65,13 @@ class AuthSession(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    # The last rotation, kept so that the token it spent, presented again within
+    # REFRESH_REUSE_GRACE_SECONDS, gets the very same successor pair back (an app resuming with
+    # two refreshes in flight) instead of ending the session. The pair is sealed with a key
+    # derived from the spent token itself, so the database alone cannot open it.
+    previous_refresh_jti: Mapped[str | None] = mapped_column(sa.String(64))
+    rotated_at: Mapped[datetime | None]
+    successor_sealed: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ApiClient(UUIDPrimaryKey, Timestamps, Base):

@@ -27,6 +27,11 @@ class Device(UUIDPrimaryKey, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # The login session the app registered it under: ending that session (logout, logout of
+    # every session, a password change, a deactivation) unbinds the device, so no push reaches a
+    # phone whose user has logged out. No foreign key: sessions are revoked, never deleted, and
+    # adding one to this table on SQLite would mean copying it (see migration 0008).
+    session_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     platform: Mapped[str] = mapped_column(sa.String(10))
     app_version: Mapped[str | None] = mapped_column(sa.String(40))
     language: Mapped[str | None] = mapped_column(sa.String(5))
