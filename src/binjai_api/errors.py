@@ -154,8 +154,14 @@ class ProblemSchema(ma.Schema):
         keys=ma.fields.String(),
         values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String())),
         metadata={
-            "description": "Validation errors: {location: {field: [messages]}}",
-            "example": {"json": {"nik": ["NIK harus 16 digit."]}},
+            "description": "Validation errors (422, and 400 where a body cannot be read): "
+            "`{location: {field: [messages]}}`. The location is `json`, `query`, `path`, "
+            "`headers`, `form` or `files`. A field inside an object or a list is named by its "
+            "dotted path: `patient.nik`, `topics.0` (the first item), `beds.1.free`; errors "
+            "about the whole body or several fields at once are under `_schema`.",
+            "example": {"json": {"nik": ["NIK harus 16 digit."], "topics.0": ["Nilai tidak sah."]}},
+            # Only validation errors carry it.
+            "x-optional": True,
         },
     )
 
@@ -176,6 +182,33 @@ def _translate(value: Any) -> Any:
     return value
 
 
+def flatten_errors(errors: Mapping[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    """`{location: {field: [messages]}}` with nested and list fields as dotted paths.
+
+    marshmallow nests the errors of a nested schema and numbers those of list items
+    (`{"topics": {0: [...]}}`); the documented shape (ProblemSchema) has one level of fields.
+    """
+    flat: dict[str, dict[str, list[Any]]] = {}
+    for location, fields in errors.items():
+        out: dict[str, list[Any]] = {}
+        _flatten_into(out, "", fields)
+        flat[str(location)] = out
+    return flat
+
+
+def _flatten_into(out: dict[str, list[Any]], path: str, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, sub in value.items():
+            _flatten_into(out, f"{path}.{key}" if path else str(key), sub)
+    elif isinstance(value, list | tuple) and any(isinstance(v, Mapping | list) for v in value):
+        for index, sub in enumerate(value):
+            _flatten_into(out, f"{path}.{index}" if path else str(index), sub)
+    elif isinstance(value, list | tuple):
+        out.setdefault(path or "_schema", []).extend(value)
+    else:
+        out.setdefault(path or "_schema", []).append(value)
+
+
 def problem_response(problem: Problem) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + problem.code,
@@ -189,7 +222,7 @@ def problem_response(problem: Problem) -> Response:
         "request_id": g.get("request_id"),
     }
     if problem.errors is not None:
-        body["errors"] = _translate(problem.errors)
+        body["errors"] = _translate(flatten_errors(problem.errors))
     for key, value in problem.extra.items():
         body.setdefault(key, value)
     response = current_app.response_class(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http
 from typing import Any
 
+import apispec
 import flask_smorest
 from flask import request
 from flask_smorest.etag import ETAG_HEADER, IF_MATCH_HEADER, IF_NONE_MATCH_HEADER
@@ -12,6 +13,7 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
+from binjai_api.openapi_contract import finish_spec
 
 API_TITLE = "Binjai API"
 API_VERSION = "1.0.0"
@@ -70,6 +72,13 @@ def problem_example(status: int, code: str | None = None) -> dict[str, Any]:
     return example
 
 
+class FinishedSpec(apispec.APISpec):
+    """apispec's document, finished for client generators (openapi_contract.py)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return finish_spec(super().to_dict())
+
+
 class BinjaiApi(flask_smorest.Api):
     """flask-smorest's Api, answering and documenting errors as problem details."""
 
@@ -77,9 +86,18 @@ class BinjaiApi(flask_smorest.Api):
     # Operations list their real error responses; there is no catch-all "default".
     DEFAULT_ERROR_RESPONSE_NAME = None
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.spec.__class__ = FinishedSpec
+
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
+            if status == http.HTTPStatus.NOT_MODIFIED:
+                response["description"] = (
+                    "Not Modified: the ETag sent in `If-None-Match` is still current; no body."
+                )
+                response["headers"] = {"ETag": ETAG_HEADER}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 response["example"] = problem_example(int(status))
@@ -172,7 +190,7 @@ def spec_settings() -> dict[str, Any]:
     return {
         "API_TITLE": API_TITLE,
         "API_VERSION": API_VERSION,
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "v1/openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
@@ -180,6 +198,9 @@ def spec_settings() -> dict[str, Any]:
         "OPENAPI_REDOC_PATH": "redoc",
         "OPENAPI_REDOC_URL": "/api/static/vendor/redoc/redoc.standalone.js",
         "API_SPEC_OPTIONS": {
+            # Relative: the paths already carry /api/v1 and /open311/v2, and the host is wherever
+            # the spec was fetched from (PUBLIC_BASE_URL in production).
+            "servers": [{"url": "/", "description": "The server this document was fetched from"}],
             "info": {
                 "description": API_DESCRIPTION,
                 "contact": {"name": "Binjai Command Center (Diskominfo Kota Binjai)"},

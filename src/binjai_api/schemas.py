@@ -45,6 +45,10 @@ class UpdatedAfterQueryArgsSchema(ma.Schema):
 def enum_field(values: type[StrEnum] | tuple[str, ...], **kwargs: Any) -> ma.fields.String:
     """A lower snake_case enumeration, listed in the spec (CONVENTIONS: representation)."""
     choices = [str(v.value) for v in values] if isinstance(values, type) else list(values)
+    if isinstance(values, type):
+        # The spec's one component for these values is named after the enumeration.
+        name = f"{values.__module__}.{values.__qualname__}"
+        kwargs["metadata"] = {"x-enum-name": name, **kwargs.get("metadata", {})}
     return ma.fields.String(validate=ma.validate.OneOf(choices), **kwargs)
 
 

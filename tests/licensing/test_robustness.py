@@ -45,7 +45,7 @@ def test_a_number_field_refuses_values_that_are_not_numbers(
         422,
         "validation_error",
     )
-    assert list(body["errors"]["json"]["form_data"]) == ["jumlah_ruang"]
+    assert list(body["errors"]["json"]) == ["form_data.jumlah_ruang"]
     raw = f'{{"permit_type_id": "{permit_type["id"]}", "form_data": {{"jumlah_ruang": {number}}}}}'
     assert_problem(client.post(BASE, headers=headers, data=raw), 422, "validation_error")
 
@@ -154,7 +154,7 @@ def test_a_correction_names_each_document_once(app: Flask, client: FlaskClient) 
         ],
     )
     body = assert_problem(response, 422, "validation_error")
-    assert list(body["errors"]["json"]["corrections"]) == ["ktp"]
+    assert list(body["errors"]["json"]) == ["corrections.ktp"]
 
 
 def test_unsigned_garbage_never_reaches_the_parser(client: FlaskClient) -> None:

@@ -82,6 +82,29 @@ def test_invalid_fields_are_a_422_listing_each_field(client: FlaskClient) -> Non
     assert all(isinstance(messages, list) and messages for messages in fields.values())
 
 
+def test_nested_and_list_field_errors_are_dotted_paths(
+    client: FlaskClient, auth_headers: Any
+) -> None:
+    """ProblemSchema has one level of fields: list items and nested fields are named by path."""
+    response = client.put(
+        "/api/v1/me/notification-preferences",
+        json={"muted_kinds": ["announcement", 7], "topics": [None]},
+        headers=auth_headers("citizen"),
+    )
+    fields = assert_problem(response, 422, "validation_error")["errors"]["json"]
+    assert set(fields) == {"muted_kinds.1", "topics.0"}
+    response = client.post(
+        "/api/v1/queue-bookings",
+        json={"patient": {"name": 5}},
+        headers=auth_headers("citizen"),
+    )
+    fields = assert_problem(response, 422, "validation_error")["errors"]["json"]
+    assert "patient.name" in fields
+    for messages in fields.values():
+        assert isinstance(messages, list)
+        assert all(isinstance(message, str) for message in messages)
+
+
 def test_missing_token_is_a_401_with_bearer_challenge(client: FlaskClient) -> None:
     response = client.get("/api/v1/me")
     assert_problem(response, 401, "missing_token")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
+from binjai_api.operation_ids import OPERATION_IDS
 
 COMMITTED_SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -83,10 +86,104 @@ def test_bearer_scheme_is_declared(spec: dict[str, Any]) -> None:
 
 def test_enumerations_are_listed(spec: dict[str, Any]) -> None:
     role = spec["components"]["schemas"]["Account"]["properties"]["role"]
-    assert role["enum"] == ["citizen", "officer", "operator", "admin"]
+    assert role == {"$ref": "#/components/schemas/Role"}
+    assert spec["components"]["schemas"]["Role"]["enum"] == [
+        "citizen",
+        "officer",
+        "operator",
+        "admin",
+    ]
 
 
 def test_spec_is_served_at_the_documented_path(client: FlaskClient) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.get_json()["openapi"].startswith("3.")
+
+
+def test_every_operation_has_a_unique_lower_camel_case_operation_id(spec: dict[str, Any]) -> None:
+    """A generated client names its functions after them: one each, never two alike."""
+    seen: dict[str, str] = {}
+    for path, method, operation in _operations(spec):
+        name = f"{method.upper()} {path}"
+        operation_id = operation.get("operationId")
+        assert operation_id, f"{name} has no operationId (operation_ids.py or @blp.doc)"
+        assert re.fullmatch(r"[a-z]+(?:[A-Z0-9][a-z0-9]*)*", operation_id), operation_id
+        assert operation_id not in seen, f"{name} and {seen[operation_id]} share {operation_id}"
+        seen[operation_id] = name
+        assert operation.get("description"), f"{name} has no description"
+
+
+def test_the_operation_id_table_names_only_existing_operations(spec: dict[str, Any]) -> None:
+    """A route removed or moved leaves no stale id behind to be reused by mistake."""
+    existing = {(method.upper(), path) for path, method, _ in _operations(spec)}
+    assert set(OPERATION_IDS) <= existing, set(OPERATION_IDS) - existing
+
+
+def test_a_route_may_state_its_own_operation_id(app: Flask) -> None:
+    from binjai_api.openapi_contract import finish_spec
+
+    spec = {
+        "paths": {
+            "/api/v1/x": {"get": {"summary": "Read x", "operationId": "readX", "x-access": {}}},
+            "/api/v1/me": {"get": {"summary": "Read me", "security": []}},
+        }
+    }
+    finished = finish_spec(spec)
+    assert finished["paths"]["/api/v1/x"]["get"]["operationId"] == "readX"
+    assert finished["paths"]["/api/v1/me"]["get"]["operationId"] == "getMe"
+    assert finished["paths"]["/api/v1/me"]["get"]["description"].startswith("Read me.")
+    assert "operationId" not in spec["paths"]["/api/v1/me"]["get"], "apispec's state changed"
+
+
+def _inline_enums(node: Any, path: str) -> list[str]:
+    found = [path] if isinstance(node, dict) and "enum" in node else []
+    children = node.items() if isinstance(node, dict) else enumerate(node or [])
+    for key, value in children:
+        if isinstance(value, dict | list):
+            found += _inline_enums(value, f"{path}/{key}")
+    return found
+
+
+def test_each_enumeration_is_one_component_reused(spec: dict[str, Any]) -> None:
+    """No inline enum in a schema, so a generator never names one after its parent and collides
+    with a component of the same name (issue 16: BookingStatus)."""
+    schemas = spec["components"]["schemas"]
+    inline = [
+        site
+        for name, schema in schemas.items()
+        for key, value in schema.items()
+        if isinstance(value, dict | list)
+        for site in _inline_enums(value, f"{name}/{key}")
+    ]
+    assert inline == []
+    enums = [tuple(s["enum"]) for s in schemas.values() if "enum" in s]
+    assert len(enums) == len(set(enums)), "two components list the same values"
+    status = spec["components"]["schemas"]["Complaint"]["properties"]["status"]
+    assert status["$ref"] == "#/components/schemas/ComplaintStatus"
+    assert "submitted" in schemas["ComplaintStatus"]["enum"]
+
+
+def test_answered_fields_are_required_and_nullable_ones_say_so(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    booking = schemas["Booking"]
+    assert set(booking["required"]) == set(booking["properties"])
+    assert booking["properties"]["called_at"]["type"] == ["string", "null"]
+    agency = schemas["Account"]["properties"]["agency"]
+    assert agency["anyOf"] == [{"$ref": "#/components/schemas/AgencyRef"}, {"type": "null"}]
+    problem = schemas["Problem"]
+    assert "errors" not in problem["required"] and "code" in problem["required"]
+    # A schema also read from requests keeps its optional fields optional.
+    assert "required" not in schemas["MePatch"] or set(schemas["MePatch"]["required"]) < set(
+        schemas["MePatch"]["properties"]
+    )
+    text = json.dumps(spec)
+    assert '"nullable"' not in text and "x-enum-name" not in text and "x-optional" not in text
+
+
+def test_servers_and_the_not_modified_answer_are_described(spec: dict[str, Any]) -> None:
+    assert spec["openapi"] == "3.1.0"
+    assert spec["servers"] == [{"url": "/", "description": spec["servers"][0]["description"]}]
+    not_modified = spec["components"]["responses"]["NOT_MODIFIED"]
+    assert "If-None-Match" in not_modified["description"]
+    assert "ETag" in not_modified["headers"]

@@ -136,6 +136,15 @@ class DomainOverviewSchema(ma.Schema):
             "example": {"submitted": 2, "dispatched": 5, "resolved": 12},
         },
     )
+    by_channel = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={
+            "description": "complaints only: reports opened in the period by how they reached "
+            "the city (app, open311, or filed by staff: walk_in, phone, whatsapp, sms, email).",
+            "example": {"app": 12, "open311": 2, "walk_in": 1, "phone": 3, "whatsapp": 1},
+        },
+    )
     opened = ma.fields.Integer(metadata={"description": "Opened in the period.", "example": 19})
     closed = ma.fields.Integer(
         metadata={"description": "Reached a final outcome in the period.", "example": 14}
@@ -353,7 +362,11 @@ class HeatmapPropertiesSchema(ma.Schema):
     kecamatan_code = ma.fields.String(allow_none=True, metadata={"example": "12.75.01"})
     kecamatan_name = ma.fields.String(allow_none=True, metadata={"example": "Binjai Selatan"})
     cell = ma.fields.String(
-        metadata={"description": "by=grid: row:column of the cell.", "example": "6511:24717"}
+        metadata={
+            "description": "by=grid: row:column of the cell.",
+            "example": "6511:24717",
+            "x-optional": True,  # only by=grid
+        }
     )
     center_lat = ma.fields.Float(metadata={"description": "by=grid", "example": 3.6001})
     center_lon = ma.fields.Float(metadata={"description": "by=grid", "example": 98.4853})
