@@ -119,29 +119,14 @@ def _register_principal_loader() -> None:
 
 
 def _tune_sqlite(app: Flask) -> None:
-    """Make the embedded SQLite behave: foreign keys on, waiting for locks, real SAVEPOINTs."""
+    """Make the embedded SQLite behave: foreign keys, WAL, writers waiting for the lock."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    import sqlalchemy as sa
-
+    from binjai_api.db import tune_sqlite
     from binjai_api.extensions import db
 
     with app.app_context():
-        engine = db.engine
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy drive it.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+        tune_sqlite(db.engine)
 
 
 def _mark_framework_views_public(app: Flask) -> None:

@@ -114,3 +114,73 @@ def commits_deferred(session: Session) -> Iterator[None]:
         yield
     finally:
         session.info.pop(DEFER_COMMIT, None)
+
+
+# --- SQLite, the embedded default: writers queue for the lock instead of failing ---------------
+
+# How long a statement waits for another connection's lock before SQLite gives up (a 503). Below
+# gunicorn's worker timeout (30 s), far above a write transaction of this app (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+# Key of a DBAPI connection's `info`: its transaction began deferred and has not written yet.
+_SQLITE_READING = "binjai.sqlite_reading"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+def _expects_writes() -> bool:
+    """A request that may change something (POST, PUT, PATCH, DELETE), or work outside a request
+    (commands, the outbox worker), which writes."""
+    from flask import has_request_context, request
+
+    return not has_request_context() or request.method not in _SAFE_METHODS
+
+
+def tune_sqlite(engine: sa.engine.Engine) -> None:
+    """Make the embedded SQLite carry concurrent writers: foreign keys on, WAL (readers never
+    wait for the writer), SQLAlchemy driving transactions (real SAVEPOINTs), and every write
+    transaction waiting its turn for the single write lock.
+
+    SQLite waits for a lock (busy timeout) only when a transaction takes it from the start: a
+    transaction that has read and then writes fails at once with SQLITE_BUSY while another
+    connection writes, or has written since its first read. So a transaction that will write
+    begins with `BEGIN IMMEDIATE`; a read (a GET) begins deferred, never blocking anyone, and is
+    turned into a write transaction at its first write: its reads are committed and
+    `BEGIN IMMEDIATE` waits for the lock, as a request that writes would have from the start."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy drive it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        writes = _expects_writes()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        connection.info[_SQLITE_READING] = not writes
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(
+        connection: sa.Connection,
+        cursor: Any,
+        statement: str,
+        _parameters: Any,
+        _context: Any,
+        _executemany: bool,
+    ) -> None:
+        if not connection.info.get(_SQLITE_READING):
+            return
+        if not statement.lstrip().upper().startswith(_WRITE_STATEMENTS):
+            return
+        connection.info[_SQLITE_READING] = False
+        cursor.execute("COMMIT")  # only reads so far: nothing is lost
+        cursor.execute("BEGIN IMMEDIATE")
+
+    @sa.event.listens_for(engine, "commit")
+    @sa.event.listens_for(engine, "rollback")
+    def _on_end(connection: sa.Connection) -> None:
+        connection.info.pop(_SQLITE_READING, None)
