@@ -13,6 +13,7 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
+from binjai_api.pagination import PagingLinksMixin
 from binjai_api.openapi_contract import finish_spec
 
 API_TITLE = "Binjai API"
@@ -141,10 +142,10 @@ class BinjaiApi(flask_smorest.Api):
         )
 
 
-class Blueprint(flask_smorest.Blueprint):
+class Blueprint(PagingLinksMixin, flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the conventions of this API.
 
-    - pagination: page_size 1-100, default 20;
+    - pagination: page_size 1-100, default 20; `Link` headers; `polled=True` for a weak ETag;
     - ETags: `If-None-Match` answers 304; `If-Match` is optional on PATCH/PUT (a mobile client that
       does not send it still works) but a stale one answers 412.
     """

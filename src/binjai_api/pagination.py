@@ -1,17 +1,30 @@
-"""Lists: `@blp.paginate(SelectPage)` over a SQLAlchemy select, and whitelisted sorting."""
+"""Lists: `@blp.paginate(SelectPage)` over a SQLAlchemy select, whitelisted sorting, RFC 8288
+paging links and the weak ETag of the lists the app polls."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from copy import deepcopy
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Page
+from flask_smorest.pagination import PaginationParameters
+from flask_smorest.utils import get_appcontext
+from werkzeug.http import quote_etag
+
+from binjai_api.db import utcnow
+from binjai_api.i18n import negotiated_language
+from binjai_api.links import public_url
 
 # Distinct filter combinations whose totals one process keeps (a map panned around adds some).
 _SHARED_COUNTS_MAX = 1024
@@ -57,6 +70,9 @@ class SelectPage(Page):
     """Pages through a `select()` with LIMIT/OFFSET and one COUNT query."""
 
     collection: sa.Select[Any]
+    # For a polled list whose rows say whether a deadline passed (`is_overdue`): the column that
+    # holds the deadline, so that the list's ETag changes when the clock passes it.
+    deadline_attribute: str | None = None
 
     @property
     def items(self) -> list[Any]:
@@ -65,7 +81,21 @@ class SelectPage(Page):
         statement = self.collection.offset(self.page_params.first_item).limit(
             self.page_params.page_size
         )
-        return list(db.session.scalars(statement))
+        rows = list(db.session.scalars(statement))
+        polled = get_appcontext().get(POLLED_LIST)
+        if polled is not None:
+            polled["rows"] = [self.row_version(row) for row in rows]
+        return rows
+
+    def row_version(self, row: Any) -> list[Any]:
+        """What a polled list's ETag takes from a row: its id and `updated_at` (which every change
+        of the row or of what its view shows moves, as `updated_after` sync relies on), and
+        whether its deadline has passed."""
+        version: list[Any] = [str(row.id), row.updated_at.isoformat()]
+        if self.deadline_attribute is not None:
+            deadline = getattr(row, self.deadline_attribute)
+            version.append(deadline is not None and deadline < utcnow())
+        return version
 
     @property
     def item_count(self) -> int:
@@ -79,6 +109,118 @@ class PublicSelectPage(SelectPage):
     @property
     def item_count(self) -> int:
         return count_rows(self.collection, shared_for_seconds=public_count_seconds())
+
+
+# --- paging links (RFC 8288) and polled lists ---------------------------------------------------
+
+# Where a polled list's page keeps its rows' versions during a request (flask-smorest's app
+# context section); set by `Blueprint.paginate(..., polled=True)`.
+POLLED_LIST = "binjai_polled_list"
+
+
+def page_links(page: int, page_size: int, total: int) -> str:
+    """The `Link` header of a page: `first` and `last` always (an empty list has one, empty,
+    page), `prev` from page 2 on, `next` before the last page. Absolute URLs from
+    PUBLIC_BASE_URL, with the request's other query parameters kept."""
+    last = max(1, -(-total // page_size))
+    targets = [("first", 1)]
+    if page > 1:
+        targets.append(("prev", min(page - 1, last)))
+    if page < last:
+        targets.append(("next", page + 1))
+    targets.append(("last", last))
+    base = public_url(request.path)
+    args = request.args.to_dict(flat=False)
+    links = []
+    for rel, number in targets:
+        args["page"] = [str(number)]
+        links.append(f'<{base}?{urlencode(args, doseq=True)}>; rel="{rel}"')
+    return ", ".join(links)
+
+
+def polled_list_etag(row_versions: list[Any], headers: Mapping[str, str]) -> str:
+    """The weak ETag value of a polled list's page: its rows' versions, the headers that describe
+    it (`X-Pagination` with the total, the inbox's unread count ...) and the language of its
+    texts. Computed from the rows, never from the serialised body."""
+    fingerprint = json.dumps(
+        [row_versions, sorted(headers.items()), negotiated_language()],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+
+
+LINK_HEADER_DOC = {
+    "description": "RFC 8288 paging links, absolute URLs: `first` and `last` always, `prev` "
+    "from page 2 on, `next` before the last page, e.g. "
+    '`<https://api.binjaikota.go.id/api/v1/complaints/mine?page=2>; rel="next"`.',
+    "schema": {"type": "string"},
+}
+POLLED_CACHE_CONTROL = "private, no-cache"
+
+
+class PagingLinksMixin:
+    """Blueprint side of lists: a `Link` header beside flask-smorest's `X-Pagination`, and
+    `paginate(..., polled=True)` for the lists the app polls (a weak ETag, 304 on
+    `If-None-Match`)."""
+
+    def paginate(
+        self, pager: type[Page] | None = None, *, polled: bool = False, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        paginated = super().paginate(pager, **kwargs)  # type: ignore[misc]
+        if not polled:
+            return paginated  # type: ignore[no-any-return]
+        if pager is None or not issubclass(pager, SelectPage):
+            raise TypeError("a polled list pages with a SelectPage, which records its rows")
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            view = paginated(func)
+
+            @wraps(view)
+            def wrapper(*args: Any, **view_kwargs: Any) -> Any:
+                get_appcontext()[POLLED_LIST] = {}
+                return view(*args, **view_kwargs)
+
+            # Documented as flask-smorest documents `@blp.etag` on a GET: If-None-Match, the
+            # ETag header and 304.
+            wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))  # type: ignore[attr-defined]
+            wrapper._apidoc["etag"] = True  # type: ignore[attr-defined]
+            return wrapper
+
+        return decorator
+
+    def pagination_headers(self, page: int, page_size: int, total: int) -> dict[str, str]:
+        """`X-Pagination` and `Link` for a list that pages itself (a GeoJSON or Open311 body)."""
+        metadata = self._make_pagination_metadata(page, page_size, total)  # type: ignore[attr-defined]
+        return {
+            self.PAGINATION_HEADER_NAME: json.dumps(metadata),  # type: ignore[attr-defined]
+            "Link": page_links(page, page_size, total),
+        }
+
+    def _set_pagination_metadata(
+        self, page_params: PaginationParameters, result: Any, headers: Any
+    ) -> tuple[Any, Any]:
+        result, headers = super()._set_pagination_metadata(  # type: ignore[misc]
+            page_params, result, headers
+        )
+        polled = get_appcontext().get(POLLED_LIST)
+        tag = polled_list_etag(polled["rows"], dict(headers)) if polled is not None else None
+        headers["Link"] = page_links(
+            page_params.page, page_params.page_size, page_params.item_count or 0
+        )
+        if tag is None:
+            return result, headers
+        headers["ETag"] = quote_etag(tag, weak=True)
+        # Revalidated on every poll, kept only by the app (the rows are the caller's own).
+        headers["Cache-Control"] = POLLED_CACHE_CONTROL
+        if request.if_none_match.contains_weak(tag):
+            return current_app.response_class(status=304), headers
+        return result, headers
+
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        super()._document_pagination_metadata(spec, resp_doc)  # type: ignore[misc]
+        if "LINK" not in spec.components.headers:
+            spec.components.header("LINK", LINK_HEADER_DOC)
+        resp_doc["headers"]["Link"] = "LINK"
 
 
 def sort_field(*allowed: str, default: str) -> ma.fields.String:

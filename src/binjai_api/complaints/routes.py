@@ -42,7 +42,7 @@ from binjai_api.complaints.schemas import (
 from binjai_api.complaints.states import transitions_table_markdown
 from binjai_api.config import API_V1_STR
 from binjai_api.openapi import Blueprint
-from binjai_api.pagination import PublicSelectPage, SelectPage
+from binjai_api.pagination import LINK_HEADER_DOC, PublicSelectPage, SelectPage
 from binjai_api.ratelimit import limit_by
 
 blp = Blueprint(
@@ -59,7 +59,8 @@ IMAGE_CONTENT = {
 PHOTO_DOWNLOAD_DOC = {"responses": {200: {"description": "The photo", "content": IMAGE_CONTENT}}}
 PHOTO_UPLOAD_EXAMPLE = {"file": "(binary JPEG, PNG or WebP)"}
 PAGINATION_HEADER = {
-    "X-Pagination": {"description": "Pagination metadata (JSON)", "schema": {"type": "string"}}
+    "X-Pagination": {"description": "Pagination metadata (JSON)", "schema": {"type": "string"}},
+    "Link": LINK_HEADER_DOC,
 }
 
 
@@ -80,6 +81,8 @@ class PublicPage(PublicSelectPage):
 
 class ListPage(SelectPage):
     """Reports as the caller may see them in a list."""
+
+    deadline_attribute = "due_at"  # `is_overdue`
 
     @property
     def items(self) -> list[Any]:
@@ -176,7 +179,7 @@ class MyComplaintsView(MethodView):
     @access.authenticated
     @blp.arguments(MyComplaintsQueryArgsSchema, location="query")
     @blp.response(200, ComplaintListItemSchema(many=True))
-    @blp.paginate(ListPage)
+    @blp.paginate(ListPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my reports (sync with `updated_after`)"""
         return service.my_complaints_query(user_id=access.current_principal().id, **args)
@@ -334,12 +337,11 @@ class PublicComplaintsGeoJsonView(MethodView):
         """The public feed as GeoJSON points for maps"""
         collection, total = service.public_geojson(**args)
         body = ComplaintGeoJsonFeatureCollectionSchema().dump(collection)
-        # The same X-Pagination metadata as every paginated list (CONVENTIONS: lists).
-        pagination = blp._make_pagination_metadata(args["page"], args["page_size"], total)
+        # The same X-Pagination and Link headers as every paginated list (CONVENTIONS: lists).
         return current_app.response_class(
             json.dumps(body),
             mimetype="application/geo+json",
-            headers={blp.PAGINATION_HEADER_NAME: json.dumps(pagination)},
+            headers=blp.pagination_headers(args["page"], args["page_size"], total),
         )
 
 

@@ -265,10 +265,9 @@ class QueueBookingsView(MethodView):
 @blp.route("/queue-bookings/mine")
 class MyQueueBookingsView(MethodView):
     @access.authenticated
-    @blp.etag
     @blp.arguments(MyBookingsQueryArgsSchema, location="query")
     @blp.response(200, BookingSchema(many=True))
-    @blp.paginate(BookingPage)
+    @blp.paginate(BookingPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my queue bookings"""
         return service.my_bookings_query(user_id=_principal().id, **args)

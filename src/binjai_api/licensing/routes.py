@@ -69,6 +69,12 @@ blp = LicensingBlueprint(
 )
 
 
+class MyApplicationsPage(SelectPage):
+    """The applicant's own list, polled by the app: `next_action.overdue` follows the clock."""
+
+    deadline_attribute = "action_due_at"
+
+
 def _binary_doc(description: str, media_types: tuple[str, ...]) -> dict[str, Any]:
     return {
         "200": {
@@ -154,7 +160,7 @@ class MyApplicationsView(MethodView):
     @access.roles(Role.CITIZEN)
     @blp.arguments(MyPermitApplicationsQueryArgsSchema, location="query")
     @blp.response(200, MyPermitApplicationSchema(many=True))
-    @blp.paginate(SelectPage)
+    @blp.paginate(MyApplicationsPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my permit applications"""
         return service.my_applications_query(principal=access.current_principal(), **args)

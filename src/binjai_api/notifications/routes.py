@@ -92,7 +92,7 @@ class InboxView(MethodView):
     @access.authenticated
     @blp.arguments(InboxQueryArgsSchema, location="query")
     @blp.response(200, NotificationSchema(many=True), headers=UNREAD_COUNT_HEADER)
-    @blp.paginate(SelectPage)
+    @blp.paginate(SelectPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my notifications, newest first"""
         user_id = access.current_principal().id
