@@ -80,12 +80,22 @@ def outbox_worker_command(drain: bool) -> None:
 
 
 def _worker_jobs() -> list[dispatcher.PeriodicJob]:
-    """What the outbox worker does besides pushing: escalate missed deadlines, every
+    """What the outbox worker does besides pushing: seal the audit trail's new records, every
+    AUDIT_SEAL_INTERVAL_SECONDS, and escalate missed deadlines, every
     ESCALATION_INTERVAL_SECONDS (0: not at all)."""
+    jobs = [
+        dispatcher.PeriodicJob(
+            "audit-seal",
+            current_app.config["AUDIT_SEAL_INTERVAL_SECONDS"],
+            audit_service.seal_pending,
+        )
+    ]
     interval = current_app.config["ESCALATION_INTERVAL_SECONDS"]
-    if interval <= 0:
-        return []
-    return [dispatcher.PeriodicJob("escalate-overdue", interval, escalation.escalate_overdue)]
+    if interval > 0:
+        jobs.append(
+            dispatcher.PeriodicJob("escalate-overdue", interval, escalation.escalate_overdue)
+        )
+    return jobs
 
 
 @click.command("escalate-overdue")
@@ -116,13 +126,23 @@ def prune_deliveries_command() -> None:
     click.echo(f"Deleted {deleted} push deliveries finished more than {days} days ago")
 
 
+@click.command("audit-seal")
+@with_appcontext
+def audit_seal_command() -> None:
+    """Seal the audit trail's pending records into the chain (one round of the worker's job)."""
+    click.echo(f"Sealed {audit_service.seal_pending()} audit records")
+
+
 @click.command("audit-verify")
 @with_appcontext
 def audit_verify_command() -> None:
     """Check the audit trail's hash chain; name the first altered or removed record."""
     report = audit_service.verify_chain()
     if report.problem is None:
-        click.echo(f"Audit trail intact: {report.records} records")
+        click.echo(
+            f"Audit trail intact: {report.records} records sealed, {report.pending} pending "
+            "(the outbox worker seals them, or `flask audit-seal`)"
+        )
         return
     problem = report.problem
     click.echo(
@@ -156,6 +176,7 @@ def init_app(app: Flask) -> None:
         prune_devices_command,
         prune_deliveries_command,
         openapi_write_command,
+        audit_seal_command,
         audit_verify_command,
     ):
         app.cli.add_command(command)

@@ -103,6 +103,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The agency answerable for the online queues of every facility (the command center counts
         # their overdue sessions under it and escalates to its officers).
         "HEALTH_AGENCY_CODE": os.environ.get("HEALTH_AGENCY_CODE", "DINKES"),
+        # The outbox worker seals new audit records into the hash chain this often (seconds; also
+        # `flask audit-seal`). Until then they are listed as pending by `flask audit-verify`.
+        "AUDIT_SEAL_INTERVAL_SECONDS": _env_int("AUDIT_SEAL_INTERVAL_SECONDS", 1),
         # The outbox worker looks for missed deadlines to escalate this often (0: never; the
         # `escalate-overdue` command still runs one round).
         "ESCALATION_INTERVAL_SECONDS": _env_int("ESCALATION_INTERVAL_SECONDS", 60),
@@ -177,6 +180,8 @@ def check_settings(settings: dict[str, Any]) -> None:
         )
     if settings.get("OPS_CACHE_SECONDS", 0) < 0:
         raise UnsafeConfigurationError("OPS_CACHE_SECONDS must be 0 (no caching) or more")
+    if settings["AUDIT_SEAL_INTERVAL_SECONDS"] <= 0:
+        raise UnsafeConfigurationError("AUDIT_SEAL_INTERVAL_SECONDS must be more than 0")
     if settings["ESCALATION_INTERVAL_SECONDS"] < 0:
         raise UnsafeConfigurationError("ESCALATION_INTERVAL_SECONDS must be 0 (off) or more")
     if env != "production":

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from binjai_api.audit import service
 from binjai_api.audit.models import AuditRecord
 from binjai_api.extensions import db
 
@@ -28,3 +29,9 @@ def only(app: Flask, **filters: Any) -> AuditRecord:
     found = records(app, **filters)
     assert len(found) == 1, [(r.action, r.object_type, r.after) for r in found]
     return found[0]
+
+
+def seal(app: Flask) -> int:
+    """Seal what is pending, as the outbox worker does a moment after each commit."""
+    with app.app_context():
+        return service.seal_pending()

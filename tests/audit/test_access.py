@@ -14,7 +14,7 @@ from binjai_api.complaints import service as complaints_service
 from binjai_api.extensions import db
 from binjai_api.health import service as health_service
 from tests import factories
-from tests.audit.helpers import only, records
+from tests.audit.helpers import only, records, seal
 from tests.complaints.helpers import submit
 from tests.health.conftest import MONDAY, booking_body, create_facility, wib
 from tests.licensing import helpers as licensing
@@ -46,6 +46,7 @@ def test_staff_reading_a_reporters_details_is_recorded_the_reporter_reading_not(
         headers={**factories.login_headers(client, operator), "X-Request-ID": "read-0001"},
     )
     assert read.status_code == 200 and read.get_json()["reporter"] is not None
+    seal(app)
     record = only(app, action=ACCESS_ACTION)
     assert (record.object_type, record.object_id) == ("complaints", complaint["id"])
     assert (record.actor_id, record.actor_role, record.request_id) == (

@@ -23,7 +23,7 @@ from binjai_api.extensions import db
 from binjai_api.health import service as health_service
 from binjai_api.workcalendar import service as workcalendar_service
 from tests import factories
-from tests.audit.helpers import only, records
+from tests.audit.helpers import only, records, seal
 from tests.complaints.helpers import act, submit
 from tests.health.conftest import MONDAY, booking_body, create_facility, wib
 from tests.licensing import helpers as licensing
@@ -62,6 +62,7 @@ def test_a_complaint_transition_records_who_what_when_and_the_request(
         "dispatch",
     )
     assert response.status_code == 200, response.get_json()
+    seal(app)
 
     record = only(app, object_type="complaints", object_id=complaint["id"], action="update")
     assert (record.actor_type, record.actor_id, record.actor_role) == (
@@ -279,7 +280,13 @@ def test_a_rolled_back_change_leaves_no_record(
         category.follow_up_days = 9
         db.session.flush()
         written = db.session.scalar(
-            sa.select(sa.func.count()).select_from(AuditRecord).where(AuditRecord.seq.is_(None))
+            sa.select(sa.func.count())
+            .select_from(AuditRecord)
+            .where(
+                AuditRecord.object_id == str(category_id),
+                AuditRecord.action == "update",
+                AuditRecord.seq.is_(None),
+            )
         )
         assert written == 1  # written in the change's transaction, not yet sealed
         db.session.rollback()
@@ -309,7 +316,7 @@ def test_an_update_of_ignored_columns_only_records_nothing(
     assert len(records(app)) == count
 
 
-def test_every_record_is_sealed_into_the_chain_at_commit(
+def test_records_are_committed_unsealed_and_the_seal_job_chains_them_in_order(
     app: Flask, client: FlaskClient, admin: tuple[str, dict[str, str]]
 ) -> None:
     _admin_id, headers = admin
@@ -318,8 +325,14 @@ def test_every_record_is_sealed_into_the_chain_at_commit(
             "/api/v1/days-off", headers=headers, json={"date": day, "name": "Libur"}
         )
         assert response.status_code == 201
+    written = records(app, object_type="days_off")
+    assert [r.seq for r in written] == [None, None]  # the request took no chain lock
+
+    seal(app)
     chain = records(app)
     assert all(r.seq is not None for r in chain)
+    days = [r.after["day"] for r in chain if r.object_type == "days_off" and r.after]
+    assert days == ["2031-03-02", "2031-03-03"]
     assert [r.seq for r in chain] == list(
         range(chain[0].seq or 0, (chain[0].seq or 0) + len(chain))
     )
@@ -343,6 +356,7 @@ def test_a_rolled_back_savepoint_takes_its_records_and_the_rest_still_seal(
         db.session.flush()
         savepoint.rollback()
         db.session.commit()
+        audit_service.seal_pending()
         report = audit_service.verify_chain()
     assert report.intact, report.problem
     assert records(app, object_id=str(road), action="update") == []

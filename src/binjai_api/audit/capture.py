@@ -2,15 +2,16 @@
 
 `after_flush` turns each new, changed or deleted instance of a model with `__audit__` into an
 unsealed record, inserted with one Core statement on the flush's own connection: a rolled-back
-savepoint or transaction takes its records with it. `before_commit` seals this transaction's
-records into the chain (binjai_api.audit.chain) just before the commit.
+savepoint or transaction takes its records with it, and the commit takes no lock shared with other
+writers. The outbox worker seals committed records into the chain (binjai_api.audit.chain) a
+moment later, in the order they were written.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -24,12 +25,12 @@ from binjai_api.audit import chain
 from binjai_api.audit.policy import PERSONAL_MARK, SECRET_MARK, AuditPolicy
 from binjai_api.db import utcnow
 
-# This transaction's unsealed records, in the order written.
-PENDING_KEY = "audit_pending_records"
-# Set when a savepoint was rolled back: some pending records may be gone from the database.
-REREAD_KEY = "audit_pending_reread"
 # This transaction's records by object, for folding later updates of the same object into them.
 OPEN_RECORDS_KEY = "audit_open_records"
+# The instant of this transaction's last record: the next one is later, so that sealing by
+# occurred_at keeps the order they were written in.
+LAST_INSTANT_KEY = "audit_last_instant"
+_TICK = timedelta(microseconds=1)
 
 
 def json_safe(value: Any) -> Any:
@@ -115,11 +116,16 @@ def new_record(
 
 
 def insert_records(session: Session, records: list[dict[str, Any]]) -> None:
-    """Insert unsealed records in the session's transaction; the commit seals them."""
+    """Insert unsealed records in the session's transaction, each later than the one before."""
     if not records:
         return
+    last = session.info.get(LAST_INSTANT_KEY)
+    for record in records:
+        if last is not None and record["occurred_at"] <= last:
+            record["occurred_at"] = last + _TICK
+        last = record["occurred_at"]
+    session.info[LAST_INSTANT_KEY] = last
     session.connection().execute(sa.insert(chain.records_table), records)
-    session.info.setdefault(PENDING_KEY, []).extend(records)
 
 
 def _merged_into_earlier(session: Session, change: dict[str, Any]) -> bool:
@@ -216,25 +222,9 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     _remember(session, records)
 
 
-def _before_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # the outermost commit seals, once
-    session.flush()
-    pending = session.info.pop(PENDING_KEY, None)
-    reread = session.info.pop(REREAD_KEY, False)
-    session.info.pop(OPEN_RECORDS_KEY, None)
-    if pending:
-        chain.seal(session.connection(), pending, utcnow(), reread=reread)
-
-
-def _after_soft_rollback(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.nested:
-        session.info[REREAD_KEY] = True
-
-
 def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
-        for key in (PENDING_KEY, REREAD_KEY, OPEN_RECORDS_KEY):
+        for key in (OPEN_RECORDS_KEY, LAST_INSTANT_KEY):
             session.info.pop(key, None)
 
 
@@ -242,8 +232,6 @@ def install() -> None:
     """Listen on every session (the app's and the tests'); calling it again changes nothing."""
     for name, listener in (
         ("after_flush", _after_flush),
-        ("before_commit", _before_commit),
-        ("after_soft_rollback", _after_soft_rollback),
         ("after_transaction_end", _after_transaction_end),
     ):
         if not sa.event.contains(Session, name, listener):

@@ -1,4 +1,8 @@
-"""The hash chain: sealing new records into it, and verifying it.
+"""The hash chain: sealing records into it, and verifying it.
+
+Records are written unsealed in the change's own transaction (binjai_api.audit.capture), so no
+writer waits for another; the outbox worker seals them into the chain a moment later, in the
+order they were written (`seal_next`).
 
 Each sealed record carries `seq` (1, 2, 3 ... without gaps), the hash of the record before it
 (`prev_hash`) and its own hash: SHA-256 over a canonical JSON of every field, the position and
@@ -11,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +25,7 @@ import sqlalchemy as sa
 from binjai_api.audit.models import AuditChainHead, AuditRecord
 
 HEAD_ID = 1  # the one row of audit_chain_head (inserted by migration 0007)
-_SEAL_BATCH = 500
+SEAL_BATCH = 500  # records sealed per transaction
 
 records_table: sa.Table = AuditRecord.__table__  # type: ignore[assignment]
 head_table: sa.Table = AuditChainHead.__table__  # type: ignore[assignment]
@@ -52,27 +56,32 @@ def record_hash(record: Mapping[Any, Any], *, seq: int, prev_hash: str | None) -
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def seal(
-    connection: sa.Connection,
-    records: Sequence[Mapping[Any, Any]],
-    now: datetime,
-    *,
-    reread: bool = False,
-) -> int:
-    """Chain these unsealed records, in this order; returns how many.
+def seal_next(connection: sa.Connection, now: datetime, *, limit: int = SEAL_BATCH) -> int:
+    """Seal up to `limit` committed, unsealed records into the chain; returns how many.
 
-    Hashes the records as the caller holds them (their values are what was inserted), unless
-    `reread`: after a savepoint was rolled back, some may be gone, so the survivors are read
-    back first. Locks the head row until the caller's transaction ends, so concurrent writers
-    append one transaction after another, and only between this call and their commit."""
+    Runs off the request path (the outbox worker's job, `flask audit-seal`), one batch per
+    transaction, which the caller commits. The head row is written first, so concurrent sealers
+    queue on it (a row lock on PostgreSQL, the write lock on SQLite) and each sees what the one
+    before sealed. Records are taken in the order they were written: by `occurred_at`, which
+    capture keeps strictly increasing within a transaction, then by id."""
+    connection.execute(
+        sa.update(head_table).where(head_table.c.id == HEAD_ID).values(updated_at=now)
+    )
     head = connection.execute(
-        sa.select(head_table.c.last_seq, head_table.c.last_hash)
-        .where(head_table.c.id == HEAD_ID)
-        .with_for_update()
+        sa.select(head_table.c.last_seq, head_table.c.last_hash).where(head_table.c.id == HEAD_ID)
     ).one_or_none()
     if head is None:
         raise RuntimeError("audit_chain_head has no row 1: run the database migrations")
-    rows = _surviving(connection, records) if reread else list(records)
+    rows = (
+        connection.execute(
+            sa.select(records_table)
+            .where(records_table.c.seq.is_(None))
+            .order_by(records_table.c.occurred_at, records_table.c.id)
+            .limit(limit)
+        )
+        .mappings()
+        .all()
+    )
     if not rows:
         return 0
     seq, prev_hash = head.last_seq, head.last_hash
@@ -98,23 +107,14 @@ def seal(
     return len(updates)
 
 
-def _surviving(
-    connection: sa.Connection, records: Sequence[Mapping[Any, Any]]
-) -> list[Mapping[Any, Any]]:
-    """The records still in the database and unsealed, as stored, in the given order."""
-    ids = [record["id"] for record in records]
-    rows: list[Mapping[Any, Any]] = []
-    for start in range(0, len(ids), _SEAL_BATCH):
-        rows.extend(
-            connection.execute(
-                sa.select(records_table).where(
-                    records_table.c.id.in_(ids[start : start + _SEAL_BATCH]),
-                    records_table.c.seq.is_(None),
-                )
-            ).mappings()
+def pending(connection: sa.Connection) -> tuple[int, datetime | None]:
+    """How many committed records wait to be sealed, and when the oldest was written."""
+    count, oldest = connection.execute(
+        sa.select(sa.func.count(), sa.func.min(records_table.c.occurred_at)).where(
+            records_table.c.seq.is_(None)
         )
-    position = {record_id: index for index, record_id in enumerate(ids)}
-    return sorted(rows, key=lambda row: position[row["id"]])
+    ).one()
+    return count, oldest
 
 
 @dataclass(frozen=True)
@@ -123,8 +123,8 @@ class ChainProblem:
 
     `kind`: `altered` (a record's content no longer matches its hash), `removed` (a position of
     the chain has no record), `reordered` (a record does not follow the one before it: moved,
-    replaced, or altered with its hash recomputed), `unsealed` (a committed record outside the
-    chain, written around the sealing path)."""
+    replaced, or altered with its hash recomputed). Records not sealed yet are no problem: they
+    are counted as pending."""
 
     kind: str
     seq: int | None
@@ -136,6 +136,7 @@ class ChainProblem:
 class ChainReport:
     records: int
     problem: ChainProblem | None
+    pending: int = 0  # committed records the worker has not sealed yet
 
     @property
     def intact(self) -> bool:
@@ -143,16 +144,17 @@ class ChainReport:
 
 
 def verify(connection: sa.Connection) -> ChainReport:
-    """Walk the chain by seq and report the first problem, or that it is intact."""
+    """Walk the chain by seq up to the head's end and report the first problem, or that it is
+    intact; records sealed while it walks (beyond the end it read first) wait for the next run."""
     head = connection.execute(
         sa.select(head_table.c.last_seq, head_table.c.last_hash).where(head_table.c.id == HEAD_ID)
     ).one_or_none()
     expected, prev_hash, count = 1, None, 0
+    query = sa.select(records_table).where(records_table.c.seq.is_not(None))
+    if head is not None:
+        query = query.where(records_table.c.seq <= head.last_seq)
     result = connection.execute(
-        sa.select(records_table)
-        .where(records_table.c.seq.is_not(None))
-        .order_by(records_table.c.seq)
-        .execution_options(yield_per=1000)
+        query.order_by(records_table.c.seq).execution_options(yield_per=1000)
     )
     problem: ChainProblem | None = None
     for row in result.mappings():
@@ -173,15 +175,7 @@ def verify(connection: sa.Connection) -> ChainReport:
             problem = ChainProblem(
                 "altered", count or None, None, "the chain's end does not match its head row"
             )
-    if problem is None:
-        unsealed = connection.execute(
-            sa.select(records_table.c.id).where(records_table.c.seq.is_(None)).limit(1)
-        ).scalar_one_or_none()
-        if unsealed is not None:
-            problem = ChainProblem(
-                "unsealed", None, unsealed, "a committed record was never sealed into the chain"
-            )
-    return ChainReport(records=count, problem=problem)
+    return ChainReport(records=count, problem=problem, pending=pending(connection)[0])
 
 
 def _check(row: Mapping[Any, Any], *, expected: int, prev_hash: str | None) -> ChainProblem | None:

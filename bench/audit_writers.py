@@ -1,0 +1,186 @@
+"""Audited writes under contention: 16 writers at once on PostgreSQL, and what sealing costs them.
+
+On a throwaway PostgreSQL database (`bench_audit`, dropped and created anew), `--writers`
+processes (default 16) each commit audited writes for `--duration` seconds, as fast as they can:
+one write declares a local day off (one audited row, one audit record, one commit), through the
+service the API calls. When the code seals off the request path (`audit.chain.seal_pending`),
+one more process seals what is pending the way the outbox worker does, every
+AUDIT_SEAL_INTERVAL_SECONDS, during the run; at the end the rest is sealed and the time it took
+is printed. Either way the chain is verified at the end.
+
+Run: .venv/bin/python bench/audit_writers.py [--writers 16] [--duration 10] [--label after]
+Prints the figures and appends them to bench/results/audit_writers.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(REPO_DIR))
+sys.path.insert(0, str(BENCH_DIR))
+
+import http_baseline as base  # noqa: E402  (the shared database and machine helpers)
+
+DATABASE_NAME = "bench_audit"
+FIRST_DAY = date(2200, 1, 1)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--label", default="run", help="a name for this run in the results")
+    return parser.parse_args()
+
+
+def _app(database_url: str) -> Any:
+    from binjai_api import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BINJAI_ENV": "development",
+            "DB_POOL_SIZE": 2,
+        }
+    )
+
+
+def writer(index: int, writers: int, database_url: str, ready: Any, go: Any, results: Any) -> None:
+    """Declare days off (index, index + writers, ...) until told to stop; report the latency of
+    each write committed in the measured window."""
+    from binjai_api.extensions import db
+    from binjai_api.workcalendar import service
+
+    app = _app(database_url)
+    latencies: list[float] = []
+    step = index
+    with app.app_context():
+        db.session.execute(db.text("SELECT 1"))  # connected before the clock starts
+        db.session.remove()
+        ready.put(index)
+        measure_from, until = go.get()
+        while time.time() < until:
+            began = time.time()
+            service.declare_day_off(day=FIRST_DAY + timedelta(days=step), name="Libur bench")
+            ended = time.time()
+            db.session.remove()
+            step += writers
+            if began >= measure_from:
+                latencies.append(ended - began)
+    results.put(latencies)
+
+
+def sealer(database_url: str, ready: Any, go: Any, results: Any) -> None:
+    """Seal pending records every AUDIT_SEAL_INTERVAL_SECONDS, like the outbox worker's job."""
+    from binjai_api.audit import service
+
+    app = _app(database_url)
+    sealed = 0
+    with app.app_context():
+        interval = app.config["AUDIT_SEAL_INTERVAL_SECONDS"]
+        ready.put(-1)
+        _measure_from, until = go.get()
+        while time.time() < until:
+            sealed += service.seal_pending()
+            time.sleep(interval)
+    results.put(sealed)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else 0.0
+
+
+def main() -> int:
+    args = parse_args()
+    database_url = base.fresh_postgres_database(DATABASE_NAME)
+    env = base.server_env(database_url)
+    base.run_flask(["db", "upgrade"], env)
+
+    from binjai_api.audit import chain
+
+    seals_off_path = hasattr(chain, "seal_pending")
+    context = multiprocessing.get_context("spawn")
+    results, ready, go = context.Queue(), context.Queue(), context.Queue()
+    processes = [
+        context.Process(target=writer, args=(i, args.writers, database_url, ready, go, results))
+        for i in range(args.writers)
+    ]
+    sealer_results = context.Queue()
+    if seals_off_path:
+        processes.append(
+            context.Process(target=sealer, args=(database_url, ready, go, sealer_results))
+        )
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get()
+    measure_from = time.time() + args.warmup
+    until = measure_from + args.duration
+    for _ in processes:
+        go.put((measure_from, until))
+    time.sleep(args.warmup)
+    busy_before = base.machine_busy_s()
+    db_cpu_before = base.database_cpu_s()
+    latencies: list[float] = []
+    for _ in range(args.writers):
+        latencies.extend(results.get())
+    busy = base.machine_busy_s() - busy_before
+    db_cpu = base.database_cpu_s() - db_cpu_before
+    sealed_during = sealer_results.get() if seals_off_path else None
+    for process in processes:
+        process.join()
+
+    app = _app(database_url)
+    with app.app_context():
+        from binjai_api.audit import service
+
+        began = time.time()
+        sealed_after = service.seal_pending() if seals_off_path else 0
+        seal_rest_s = time.time() - began
+        report = service.verify_chain()
+    throughput = len(latencies) / args.duration
+    lines = [
+        f"## {args.label}: {args.writers} writers, {args.duration:.0f} s, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores",
+        "",
+        f"- sealing: {'off the request path (worker job)' if seals_off_path else 'at commit'}",
+        f"- audited writes committed: {len(latencies)} = **{throughput:.0f} writes/s**",
+        f"- latency per write: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 99) * 1000:.1f} ms",
+        f"- machine CPU busy {busy:.1f} core-s, PostgreSQL {db_cpu:.1f} core-s",
+    ]
+    if seals_off_path:
+        lines.append(
+            f"- sealed by the worker job during the run: {sealed_during}; "
+            f"left at the end: {sealed_after}, sealed in {seal_rest_s * 1000:.0f} ms"
+        )
+    problem = report.problem
+    lines.append(
+        f"- chain verified: {report.records} records, "
+        + ("intact" if problem is None else f"{problem.kind} at seq {problem.seq}")
+        + (f", {report.pending} pending" if hasattr(report, "pending") else "")
+    )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    results_path = BENCH_DIR / "results" / "audit_writers.md"
+    if not results_path.exists():
+        results_path.write_text("# Audited writers on PostgreSQL (bench/audit_writers.py)\n\n")
+    with results_path.open("a") as out:
+        out.write(text + "\n")
+    return 0 if problem is None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
