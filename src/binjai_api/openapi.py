@@ -13,8 +13,8 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
-from binjai_api.pagination import PagingLinksMixin
 from binjai_api.openapi_contract import finish_spec
+from binjai_api.pagination import PagingLinksMixin
 
 API_TITLE = "Binjai API"
 API_VERSION = "1.0.0"

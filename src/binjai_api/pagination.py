@@ -168,7 +168,7 @@ class PagingLinksMixin:
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         paginated = super().paginate(pager, **kwargs)  # type: ignore[misc]
         if not polled:
-            return paginated  # type: ignore[no-any-return]
+            return paginated
         if pager is None or not issubclass(pager, SelectPage):
             raise TypeError("a polled list pages with a SelectPage, which records its rows")
 
