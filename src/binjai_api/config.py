@@ -62,8 +62,16 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "ACCESS_TOKEN_MINUTES": _env_int("ACCESS_TOKEN_MINUTES", 15),
         "REFRESH_TOKEN_DAYS": _env_int("REFRESH_TOKEN_DAYS", 30),
+        # The refresh token just spent, presented again this soon, gets the same new pair back
+        # (an app resuming with two refreshes in flight) instead of ending the session.
+        "REFRESH_REUSE_GRACE_SECONDS": _env_int("REFRESH_REUSE_GRACE_SECONDS", 30),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "REGISTER_RATE_LIMIT": os.environ.get("REGISTER_RATE_LIMIT", "5 per minute"),
+        # Registrations refused as already registered (409 nik_taken, phone_taken, email_taken)
+        # one address may receive: the ration on probing who has an account.
+        "REGISTER_CONFLICT_RATE_LIMIT": os.environ.get(
+            "REGISTER_CONFLICT_RATE_LIMIT", "5 per hour"
+        ),
         "TOKEN_RATE_LIMIT": os.environ.get("TOKEN_RATE_LIMIT", "30 per minute"),
         "DEFAULT_RATE_LIMIT": os.environ.get("DEFAULT_RATE_LIMIT", "300 per minute"),
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),

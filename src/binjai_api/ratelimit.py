@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -36,11 +36,18 @@ def _json_field(name: str) -> str | None:
 
 
 def login_account() -> str:
-    """The account being tried, so that spreading a guess attack over addresses does not help."""
+    """The account being tried, so that spreading a guess attack over addresses does not help:
+    one counter per account however its name is written (`0812…`, `+62812…`, `0812-…`, its NIK,
+    its email in any case), resolved by the auth service."""
     username = _json_field("username")
     if not username or not username.strip():
         return f"addr:{client_address()}"
-    return "account:" + username.strip().lower()[:200]
+    from binjai_api.auth import service as auth_service  # the auth domain knows the accounts
+
+    try:
+        return auth_service.login_limit_key(username)
+    except Exception:  # see _json_field: a key function must never raise
+        return "login:" + username.strip().lower()[:200]
 
 
 def registration_identity() -> str:
@@ -63,15 +70,27 @@ def client_id_key() -> str:
     return f"client:{(client_id or client_address())[:200]}"
 
 
-def limit_by(setting: str, key_func: Callable[[], str]) -> Callable[[Any], Any]:
-    """Limit an endpoint to the rate in `setting` (read per request) per `key_func` value."""
+def limit_by(
+    setting: str,
+    key_func: Callable[[], str],
+    *,
+    deduct_when: Callable[[Response], bool] | None = None,
+) -> Callable[[Any], Any]:
+    """Limit an endpoint to the rate in `setting` (read per request) per `key_func` value;
+    with `deduct_when`, only the answers it accepts count against the limit."""
     from binjai_api.extensions import limiter
 
     return limiter.limit(
         lambda: current_app.config[setting],
         key_func=key_func,
         scope=lambda endpoint: f"{setting}:{endpoint}",
+        deduct_when=deduct_when,
     )
+
+
+def is_conflict(response: Response) -> bool:
+    """A 409: an answer that says something already exists (account enumeration counts these)."""
+    return response.status_code == 409
 
 
 def breached_limit_headers() -> dict[str, str]:

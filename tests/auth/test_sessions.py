@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import factories, second_instance
+from tests.auth.test_refresh_grace import age_last_rotation
 from tests.platform.test_errors import assert_problem
 
 LOGIN = "/api/v1/auth/login"
@@ -53,8 +54,10 @@ def test_refresh_rotates_and_the_old_token_is_spent(app: Flask, client: FlaskCli
 def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
     app: Flask, client: FlaskClient
 ) -> None:
-    tokens = factories.login(client, factories.make_account(app))
+    account = factories.make_account(app)
+    tokens = factories.login(client, account)
     new = client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]}).get_json()
+    age_last_rotation(app, account.id, 60)  # past the grace (tests/auth/test_refresh_grace.py)
     replay = client.post(REFRESH, json={"refresh_token": tokens["refresh_token"]})
     assert_problem(replay, 401, "refresh_token_reused")
     # every descendant is dead too: the newer refresh token and the access tokens
@@ -71,7 +74,9 @@ def test_reuse_revokes_only_that_family(app: Flask, client: FlaskClient) -> None
     phone_session = factories.login(client, account)
     tablet_session = factories.login(client, account)
     client.post(REFRESH, json={"refresh_token": phone_session["refresh_token"]})
-    client.post(REFRESH, json={"refresh_token": phone_session["refresh_token"]})
+    age_last_rotation(app, account.id, 60)
+    reuse = client.post(REFRESH, json={"refresh_token": phone_session["refresh_token"]})
+    assert_problem(reuse, 401, "refresh_token_reused")
     me = client.get("/api/v1/me", headers=bearer(tablet_session["access_token"]))
     assert me.status_code == 200
 

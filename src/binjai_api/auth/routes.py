@@ -37,6 +37,7 @@ from binjai_api.pagination import SelectPage
 from binjai_api.ratelimit import (
     client_address,
     client_id_key,
+    is_conflict,
     limit_by,
     login_account,
     registration_identity,
@@ -67,12 +68,20 @@ class RegisterView(MethodView):
     @access.public
     @limit_by("REGISTER_RATE_LIMIT", client_address)
     @limit_by("REGISTER_RATE_LIMIT", registration_identity)
+    @limit_by("REGISTER_CONFLICT_RATE_LIMIT", client_address, deduct_when=is_conflict)
     @idempotency.idempotent
     @blp.arguments(RegisterSchema, example=REGISTER_EXAMPLE)
     @blp.response(201, AccountSchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, payload: dict[str, Any]) -> Any:
-        """Register a resident's account"""
+        """Register a resident's account
+
+        A NIK, phone number or email already registered answers 409 `nik_taken`, `phone_taken`
+        or `email_taken`, so that the resident knows which detail to correct or to log in
+        instead. Against account enumeration these answers are rationed: one client address gets
+        at most `REGISTER_CONFLICT_RATE_LIMIT` of them (5 per hour), then 429 on every
+        registration whatever its outcome, beside the limits per address and per NIK.
+        """
         return service.register_citizen(**payload)
 
 
@@ -108,6 +117,16 @@ class LogoutView(MethodView):
     def post(self) -> None:
         """End this session on every instance"""
         service.log_out(principal=access.current_principal())
+
+
+@blp.route("/auth/logout-all")
+class LogoutAllView(MethodView):
+    @access.authenticated
+    @blp.response(204)
+    @blp.doc(operationId="logOutAllSessions")
+    def post(self) -> None:
+        """End every session of your account, on every device"""
+        service.log_out_everywhere(principal=access.current_principal())
 
 
 @blp.route("/auth/token")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -13,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jti
 from flask_jwt_extended.exceptions import JWTExtendedException
@@ -233,18 +238,36 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
 # --- sessions and tokens -----------------------------------------------------------------------
 
 
-def _find_login_account(username: str) -> User | None:
+def _login_identity(username: str) -> tuple[str, str] | None:
+    """(column, value) a login name stands for, normalised: a lower-cased email, a NIK or an
+    E.164 phone number; None when it can be none of them."""
     username = username.strip()
     if "@" in username:
-        condition = User.email == username.lower()
-    elif len(username) == 16 and username.isdigit():
-        condition = User.nik == username
-    else:
-        phone = normalize_phone(username)
-        if phone is None:
-            return None
-        condition = User.phone == phone
-    return db.session.scalar(sa.select(User).where(condition))
+        return "email", username.lower()
+    if len(username) == 16 and username.isdigit():
+        return "nik", username
+    phone = normalize_phone(username)
+    return ("phone", phone) if phone is not None else None
+
+
+def _find_login_account(username: str) -> User | None:
+    identity = _login_identity(username)
+    if identity is None:
+        return None
+    column, value = identity
+    return db.session.scalar(sa.select(User).where(getattr(User, column) == value))
+
+
+def login_limit_key(username: str) -> str:
+    """The one counter of login attempts at an account, however its name is spelled: the
+    account's id once resolved (its phone, NIK and email alike), else the normalised name, so
+    that `0812…`, `+62812…` and `0812-…` of an unknown number share one counter too."""
+    identity = _login_identity(username)
+    if identity is None:
+        return "login:" + username.strip().lower()[:200]
+    column, value = identity
+    user_id = db.session.scalar(sa.select(User.id).where(getattr(User, column) == value))
+    return f"account:{user_id}" if user_id is not None else f"login:{column}:{value}"
 
 
 def _issue_pair(user: User, session: AuthSession, *, fresh: bool) -> TokenPair:
@@ -278,8 +301,43 @@ def log_in(*, username: str, password: str) -> TokenPair:
     return pair
 
 
+def _grace_cipher(spent_token: str) -> AESGCM:
+    """The key that seals a rotation's successor pair: derived from the spent refresh token, which
+    the database never holds (only its jti), so only its holder can open the pair again."""
+    return AESGCM(hashlib.sha256(b"binjai-refresh-grace\0" + spent_token.encode()).digest())
+
+
+def _seal_successor(spent_token: str, pair: TokenPair) -> str:
+    nonce = secrets.token_bytes(12)
+    plain = json.dumps([pair.access_token, pair.refresh_token, pair.expires_in]).encode()
+    sealed = nonce + _grace_cipher(spent_token).encrypt(nonce, plain, None)
+    return base64.urlsafe_b64encode(sealed).decode("ascii")
+
+
+def _replayed_successor(session: AuthSession, jti: str, spent_token: str) -> TokenPair | None:
+    """The pair the last rotation issued, when `jti` is the token it spent and the grace period
+    (REFRESH_REUSE_GRACE_SECONDS) has not run out; None otherwise."""
+    grace = timedelta(seconds=current_app.config["REFRESH_REUSE_GRACE_SECONDS"])
+    if (
+        session.previous_refresh_jti != jti
+        or session.rotated_at is None
+        or session.successor_sealed is None
+        or utcnow() - session.rotated_at > grace
+    ):
+        return None
+    sealed = base64.urlsafe_b64decode(session.successor_sealed)
+    try:
+        plain = _grace_cipher(spent_token).decrypt(sealed[:12], sealed[12:], None)
+    except InvalidTag:
+        return None
+    access, refresh, expires_in = json.loads(plain)
+    return TokenPair(access, refresh, expires_in)
+
+
 def refresh_session(*, refresh_token: str) -> TokenPair:
-    """Rotate the refresh token. A spent token presented again revokes its whole family."""
+    """Rotate the refresh token. The token just spent, presented again within the grace period,
+    gets the same successor pair (two refreshes racing from one app); any other spent token
+    revokes its whole family."""
     invalid = unauthorized("invalid_token", gettext("The refresh token is invalid or expired."))
     try:
         data = decode_token(refresh_token)
@@ -287,10 +345,16 @@ def refresh_session(*, refresh_token: str) -> TokenPair:
         raise invalid from exc
     if data.get("type") != "refresh" or "sid" not in data:
         raise invalid
-    session = db.session.get(AuthSession, uuid.UUID(data["sid"]), with_for_update=True)
+    # The row lock serialises every refresh of one session, on every instance: a racing duplicate
+    # waits here, then reads the rotation the first one committed.
+    session = db.session.get(AuthSession, uuid.UUID(data["sid"]), **for_update(True, AuthSession))
     if session is None or session.revoked_at is not None or str(session.user_id) != data["sub"]:
         raise unauthorized("token_revoked", gettext("This session has ended. Please log in again."))
     if session.refresh_jti != data["jti"]:
+        replayed = _replayed_successor(session, data["jti"], refresh_token)
+        if replayed is not None:
+            db.session.commit()
+            return replayed
         session.revoked_at = utcnow()
         session.revoked_reason = "refresh_token_reuse"
         db.session.commit()
@@ -303,12 +367,25 @@ def refresh_session(*, refresh_token: str) -> TokenPair:
         raise unauthorized("token_revoked", gettext("This session has ended. Please log in again."))
     session.last_used_at = utcnow()
     pair = _issue_pair(user, session, fresh=False)
+    session.previous_refresh_jti = data["jti"]
+    session.rotated_at = session.last_used_at
+    session.successor_sealed = _seal_successor(refresh_token, pair)
     db.session.commit()
     return pair
 
 
+def _unbind_devices(*, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> None:
+    """Forget the push devices registered under the ended session (all of the account's when
+    `session_id` is None), in the caller's transaction: no push reaches the phone afterwards."""
+    # Imported here: notifications reads accounts through this module.
+    from binjai_api.notifications import service as notifications_service
+
+    notifications_service.unbind_devices(user_id=user_id, session_id=session_id)
+
+
 def log_out(*, principal: Principal) -> None:
-    """End the caller's session: its access and refresh tokens stop working on every instance."""
+    """End the caller's session: its access and refresh tokens stop working on every instance,
+    and the devices registered under it receive no more pushes."""
     if principal.session_id is None:
         return
     db.session.execute(
@@ -316,15 +393,24 @@ def log_out(*, principal: Principal) -> None:
         .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason="logout")
     )
+    _unbind_devices(user_id=principal.id, session_id=principal.session_id)
+    db.session.commit()
+
+
+def log_out_everywhere(*, principal: Principal) -> None:
+    """End every session of the caller's account, on every device, and unbind its devices."""
+    _revoke_all_sessions(principal.id, reason="logout_all")
     db.session.commit()
 
 
 def _revoke_all_sessions(user_id: uuid.UUID, *, reason: str) -> None:
+    """End every session of the account and unbind every device registered to it."""
     db.session.execute(
         sa.update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
+    _unbind_devices(user_id=user_id)
 
 
 def load_principal(jwt_data: dict[str, Any]) -> Principal | None:
@@ -362,6 +448,7 @@ def load_principal(jwt_data: dict[str, Any]) -> Principal | None:
         session_id=session_id,
         fresh=bool(jwt_data.get("fresh")),
     )
+
 
 
 # --- staff and accounts (admins) ----------------------------------------------------------------
@@ -615,3 +702,4 @@ def issue_client_token(*, client_id: str, client_secret: str, scope: str | None)
     db.session.commit()
     expires: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return ClientToken(token, int(expires.total_seconds()), " ".join(granted))
+

@@ -73,7 +73,10 @@ class DevicesView(MethodView):
     )
     def post(self, payload: dict[str, Any]) -> Any:
         """Register this device for push notifications"""
-        device, created = service.register_device(user_id=access.current_principal().id, **payload)
+        principal = access.current_principal()
+        device, created = service.register_device(
+            user_id=principal.id, session_id=principal.session_id, **payload
+        )
         return device, 201 if created else 200
 
 

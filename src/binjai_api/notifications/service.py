@@ -67,9 +67,12 @@ def register_device(
     platform: str,
     app_version: str | None = None,
     language: str | None = None,
+    session_id: uuid.UUID | None = None,
 ) -> tuple[Device, bool]:
-    """Register the app's FCM token for this user. A token registered again moves to the current
-    user (the phone changed hands) and its timestamp is refreshed. Returns (device, created)."""
+    """Register the app's FCM token for this user, under the login session it came with (ending
+    that session unbinds it). A token registered again moves to the current user and session (the
+    phone changed hands, or logged in again) and its timestamp is refreshed. Returns (device,
+    created)."""
     device = db.session.scalar(sa.select(Device).where(Device.token == token).with_for_update())
     created = device is None
     if device is None:
@@ -84,6 +87,7 @@ def register_device(
             ).one()
             created = False
     device.user_id = user_id
+    device.session_id = session_id
     device.platform = platform
     device.app_version = app_version
     device.language = language
@@ -105,6 +109,16 @@ def unregister_device(*, user_id: uuid.UUID, token: str) -> None:
         db.session.rollback()
         raise not_found(gettext("This device is not registered to your account."))
     db.session.commit()
+
+
+def unbind_devices(*, user_id: uuid.UUID, session_id: uuid.UUID | None = None) -> int:
+    """Forget the user's devices registered under `session_id` (all of them when None), in the
+    caller's transaction, when that session ends: their queued pushes are dropped by the outbox
+    (`device_removed`). Returns how many."""
+    query = sa.delete(Device).where(Device.user_id == user_id)
+    if session_id is not None:
+        query = query.where(Device.session_id == session_id)
+    return int(db.session.execute(query).rowcount)  # type: ignore[attr-defined]
 
 
 def prune_stale_devices(*, days: int) -> int:
