@@ -10,7 +10,7 @@ TRANSLATIONS := src/binjai_api/translations
 TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi \
+.PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi spectral \
         openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops \
         cluster bench-cluster clean
 
@@ -20,6 +20,7 @@ help:
 	@echo "                    PostgreSQL when TEST_DATABASE_URL is set)"
 	@echo "make lint           ruff and mypy"
 	@echo "make openapi        regenerate openapi/openapi.json from the code"
+	@echo "make spectral       lint openapi/openapi.json with Spectral's OpenAPI rules (npm, pinned)"
 	@echo "make docs-check     render /api/docs and /api/redoc in headless Chromium, offline"
 	@echo "make bench          benchmarks under gunicorn (prints figures)"
 	@echo "make bench-push     a broadcast to 100,000 devices through the SDK, to a local fake FCM"
@@ -91,6 +92,15 @@ lint: install-dev
 openapi: install
 	mkdir -p openapi
 	BINJAI_ENV=development $(BIN)/flask openapi-write openapi/openapi.json
+
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+
+$(SPECTRAL): tools/spectral/package-lock.json
+	cd tools/spectral && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+spectral: $(SPECTRAL)
+	$(SPECTRAL) lint --ruleset tools/spectral/.spectral.yaml --fail-severity hint openapi/openapi.json
 
 openapi-check: install
 	@BINJAI_ENV=development $(BIN)/flask openapi-write - > $(VENV)/openapi.generated.json

@@ -143,6 +143,7 @@ class DomainOverviewSchema(ma.Schema):
             "description": "complaints only: reports opened in the period by how they reached "
             "the city (app, open311, or filed by staff: walk_in, phone, whatsapp, sms, email).",
             "example": {"app": 12, "open311": 2, "walk_in": 1, "phone": 3, "whatsapp": 1},
+            "x-optional": True,  # complaints only
         },
     )
     opened = ma.fields.Integer(metadata={"description": "Opened in the period.", "example": 19})
@@ -368,8 +369,12 @@ class HeatmapPropertiesSchema(ma.Schema):
             "x-optional": True,  # only by=grid
         }
     )
-    center_lat = ma.fields.Float(metadata={"description": "by=grid", "example": 3.6001})
-    center_lon = ma.fields.Float(metadata={"description": "by=grid", "example": 98.4853})
+    center_lat = ma.fields.Float(
+        metadata={"description": "by=grid", "example": 3.6001, "x-optional": True}
+    )
+    center_lon = ma.fields.Float(
+        metadata={"description": "by=grid", "example": 98.4853, "x-optional": True}
+    )
     count = ma.fields.Integer(metadata={"example": 12})
     open = ma.fields.Integer(metadata={"example": 5})
     overdue = ma.fields.Integer(metadata={"example": 1})
