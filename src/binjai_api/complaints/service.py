@@ -517,9 +517,11 @@ def find_public_complaint(complaint_id: uuid.UUID) -> Complaint | None:
     return db.session.scalar(_public().where(Complaint.id == complaint_id))
 
 
-def public_complaints(*, limit: int, **filters: Any) -> list[Complaint]:
-    """At most `limit` non-confidential reports matching the feed's filters, newest first."""
-    return list(db.session.scalars(public_complaints_query(**filters).limit(limit)))
+def public_complaints(*, limit: int, offset: int = 0, **filters: Any) -> list[Complaint]:
+    """At most `limit` non-confidential reports matching the feed's filters, newest first, after
+    the first `offset`."""
+    query = public_complaints_query(**filters).offset(offset).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def public_complaints_by_tracking_numbers(tracking_numbers: Sequence[str]) -> list[Complaint]:

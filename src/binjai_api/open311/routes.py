@@ -33,6 +33,7 @@ from binjai_api.open311.schemas import (
     TokenSchema,
 )
 from binjai_api.openapi import Blueprint
+from binjai_api.pagination import LINK_HEADER_DOC
 
 FORMAT = "<any(json,xml):response_format>"
 
@@ -230,16 +231,29 @@ class ServiceDefinitionView(MethodView):
 class RequestsView(MethodView):
     @access.public
     @blp.arguments(RequestsQueryArgsSchema, location="query")
-    @blp.response(200, ServiceRequestSchema(many=True))
+    @blp.response(
+        200,
+        ServiceRequestSchema(many=True),
+        headers={"X-Pagination": "PAGINATION", "Link": LINK_HEADER_DOC},
+    )
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.doc(responses={200: _success_doc("service_requests", [EXAMPLE_REQUEST])})
+    @blp.doc(
+        description="GeoReport v2's response volume: a span of at most 90 days (the last 90 "
+        f"days by default) and at most {service.MAX_REQUESTS} requests per answer, newest "
+        "first. The cap is never silent: `X-Pagination` carries the total that matched, and "
+        'when there are more, `Link: <...>; rel="next"` (and `page=2`, `page=3` ...) reads on. '
+        "`start_date` and `end_date` take a datetime with its zone or a date (a whole day in "
+        "WIB).",
+        responses={200: _success_doc("service_requests", [EXAMPLE_REQUEST])},
+    )
     def get(self, args: dict[str, Any], response_format: str) -> Response:
         """Open311 service requests: non-confidential reports, newest first"""
-        return formats.respond(
-            service.service_requests(args=args, base_url=public_url()),
-            root="service_requests",
-            response_format=response_format,
+        requests, total = service.service_requests(args=args, base_url=public_url())
+        response = formats.respond(
+            requests, root="service_requests", response_format=response_format
         )
+        response.headers.update(blp.pagination_headers(args["page"], args["page_size"], total))
+        return response
 
     @access.public
     @blp.arguments(

@@ -5,9 +5,43 @@ Field names are the specification's, not ours (`long`, `service_code`, `attribut
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+from typing import Any
+
 import marshmallow as ma
 
+from binjai_api.i18n import lazy_gettext
+from binjai_api.open311.service import MAX_REQUESTS
+
 _SPEC = "See the GeoReport v2 specification."
+MAX_PAGE = 1000
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_OR_DATETIME = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$"
+
+
+class DateOrDateTime(ma.fields.Field):
+    """A w3 datetime with its zone, as GeoReport v2 has it (`2026-11-01T00:00:00Z`), or a
+    calendar date (`2026-11-01`), which many clients send: a date is a whole day in Binjai (WIB)."""
+
+    default_error_messages = {
+        "invalid": lazy_gettext(
+            "Not a date (YYYY-MM-DD) or a date and time with its zone (2026-11-01T08:00:00Z)."
+        )
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            if _DATE_ONLY.fullmatch(value):
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as error:
+            raise self.make_error("invalid") from error
+        if moment.tzinfo is None:  # the specification: the zone must be included
+            raise self.make_error("invalid")
+        return moment
 
 
 class JurisdictionQueryArgsSchema(ma.Schema):
@@ -31,23 +65,43 @@ class RequestsQueryArgsSchema(JurisdictionQueryArgsSchema):
         validate=ma.validate.Length(max=1000),
         metadata={"description": "Comma-separated service codes.", "example": "road_damage"},
     )
-    start_date = ma.fields.AwareDateTime(
+    start_date = DateOrDateTime(
         metadata={
-            "description": "Requests made on or after this instant (ISO 8601 with zone). "
-            "Without dates: the last 90 days.",
+            "type": "string",
+            "pattern": _DATE_OR_DATETIME,
+            "description": "Requests made on or after this instant: a datetime with its zone "
+            "(`2026-11-01T00:00:00Z`) or a date (`2026-11-01`, from 00:00 WIB). Without dates: "
+            "the last 90 days.",
             "example": "2026-11-01T00:00:00Z",
         }
     )
-    end_date = ma.fields.AwareDateTime(
+    end_date = DateOrDateTime(
         metadata={
-            "description": "Requests made on or before this instant; at most 90 days "
-            "after `start_date`.",
-            "example": "2026-11-30T23:59:59Z",
+            "type": "string",
+            "pattern": _DATE_OR_DATETIME,
+            "description": "Requests made on or before this instant: a datetime with its zone or "
+            "a date (`2026-11-30`, to the end of that day in WIB); at most 90 days after "
+            "`start_date`.",
+            "example": "2026-11-30",
         }
     )
     status = ma.fields.String(
         validate=ma.validate.Regexp(r"^(open|closed)(,(open|closed))?$"),
         metadata={"description": "`open`, `closed` or both, comma-separated.", "example": "open"},
+    )
+    page = ma.fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(min=1, max=MAX_PAGE),
+        metadata={
+            "description": "An extension of GeoReport v2: the page of the matching requests, "
+            f"{MAX_REQUESTS} per page by default. `X-Pagination` gives the total; "
+            '`Link: <...>; rel="next"` the next page.'
+        },
+    )
+    page_size = ma.fields.Integer(
+        load_default=MAX_REQUESTS,
+        validate=ma.validate.Range(min=1, max=MAX_REQUESTS),
+        metadata={"description": f"Requests per page (1-{MAX_REQUESTS}, default {MAX_REQUESTS})."},
     )
 
 
@@ -77,7 +131,13 @@ class ServiceRequestFormSchema(ma.Schema):
     first_name = ma.fields.String(validate=ma.validate.Length(max=60))
     last_name = ma.fields.String(validate=ma.validate.Length(max=60))
     phone = ma.fields.String(validate=ma.validate.Length(max=20))
-    description = ma.fields.String(validate=ma.validate.Length(min=1, max=4000))
+    description = ma.fields.String(
+        validate=ma.validate.Length(max=4000),
+        metadata={
+            "description": "Optional, as in GeoReport v2 (empty is the same as absent): the "
+            "report then reads as its title, `attribute[title]` or the service's name."
+        },
+    )
     media_url = ma.fields.Url(validate=ma.validate.Length(max=500))
     attribute_type = ma.fields.String(
         data_key="attribute[type]",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from binjai_api.auth import service as auth_service
@@ -22,17 +22,21 @@ from binjai_api.complaints import service as complaints_service
 from binjai_api.complaints import states
 from binjai_api.db import utcnow
 from binjai_api.i18n import gettext, lazy_gettext, negotiated_language
+from binjai_api.pagination import count_rows, public_count_seconds
 from binjai_api.regions import service as regions_service
+from binjai_api.workcalendar.service import LOCAL_TIMEZONE
 
 JURISDICTION_ID = "binjaikota.go.id"
 SPECIFICATION_URL = "http://wiki.open311.org/GeoReport_v2"
-# The specification lets servers bound the answer; these are the usual bounds.
+# GeoReport v2, "Response Volume": a span of 90 days or the first 1000 requests, whichever is
+# smallest. The cap is stated, not silent: `page` goes past it, `X-Pagination` has the total.
 MAX_REQUESTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 CHANGESET = "2026-11-27T00:00:00Z"  # when this mapping last changed
 # The specification's status for what the API answers otherwise: invalid fields are a 400, a
 # missing or wrong `api_key` a 403.
 STATUS_FOR_OPEN311: Mapping[int, int] = {422: 400, 401: 403}
+API_KEY_FIELD = "api_key"
 
 
 class Open311Error(Exception):
@@ -202,13 +206,16 @@ def submit_request(*, form: Mapping[str, Any]) -> list[dict[str, Any]]:
         raise Open311Error(
             400, gettext("A location is required: lat and long, address_string or address_id.")
         )
-    description = form.get("description") or ""
-    if not description.strip():
-        raise Open311Error(400, gettext("description is required."))
+    # `description` is optional in GeoReport v2; a report needs one, so it then reads as its
+    # title (attribute[title], else the service's name).
+    description = (form.get("description") or "").strip()
+    title = (form.get("attribute_title") or "").strip() or (
+        _title_from(description) if description else _localized(category.name_en, category.name)
+    )
+    description = description or title
     if form.get("media_url"):
         # Never fetched (no request to addresses chosen by a client); kept for the officers.
         description = f"{description}\n\nMedia: {form['media_url']}"
-    title = (form.get("attribute_title") or "").strip() or _title_from(description)
     name = " ".join(part for part in (form.get("first_name"), form.get("last_name")) if part)
     complaint = complaints_service.submit_complaint(
         reporter_id=None,
@@ -257,15 +264,23 @@ def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def service_requests(*, args: Mapping[str, Any], base_url: str) -> list[dict[str, Any]]:
-    """GET requests: non-confidential reports, newest first, at most 1000, by default from the
-    last 90 days."""
+def _instant(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A date-only `start_date`/`end_date` is a whole day in Binjai (WIB)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.max if end else time.min, tzinfo=LOCAL_TIMEZONE)
+
+
+def service_requests(*, args: Mapping[str, Any], base_url: str) -> tuple[list[dict[str, Any]], int]:
+    """GET requests: non-confidential reports, newest first, by default from the last 90 days,
+    a page of at most 1000 (`page`, `page_size`). Returns the page and how many match."""
     _check_jurisdiction(args.get("jurisdiction_id"))
     ids = _split(args.get("service_request_id"))
     if ids:
         complaints = complaints_service.public_complaints_by_tracking_numbers(ids[:MAX_REQUESTS])
-        return _service_requests(complaints, base_url)
-    start, end = args.get("start_date"), args.get("end_date")
+        return _service_requests(complaints, base_url), len(complaints)
+    start = _instant(args.get("start_date"), end=False)
+    end = _instant(args.get("end_date"), end=True)
     if start and end and end < start:
         raise Open311Error(400, gettext("end_date is before start_date."))
     if start is None:
@@ -286,15 +301,22 @@ def service_requests(*, args: Mapping[str, Any], base_url: str) -> list[dict[str
     if codes:
         category_ids = complaints_service.category_ids_by_codes(codes)
         if not category_ids:
-            return []
+            return [], 0
+    filters: dict[str, Any] = {
+        "category_ids": category_ids,
+        "statuses": statuses,
+        "submitted_from": start,
+        "submitted_to": end,
+    }
+    page_size = int(args.get("page_size") or MAX_REQUESTS)
     complaints = complaints_service.public_complaints(
-        category_ids=category_ids,
-        statuses=statuses,
-        submitted_from=start,
-        submitted_to=end,
-        limit=MAX_REQUESTS,
+        limit=page_size, offset=(int(args.get("page") or 1) - 1) * page_size, **filters
     )
-    return _service_requests(complaints, base_url)
+    total = count_rows(
+        complaints_service.public_complaints_query(**filters),
+        shared_for_seconds=public_count_seconds(),
+    )
+    return _service_requests(complaints, base_url), total
 
 
 def service_request(
@@ -361,12 +383,19 @@ def problem_as_open311_error(problem: Mapping[str, Any]) -> Open311Error:
     status = int(problem.get("status") or 500)
     status = STATUS_FOR_OPEN311.get(status, status)
     description = str(problem.get("detail") or problem.get("title") or problem.get("code"))
-    details = [
-        f"{field}: {' '.join(str(message) for message in messages)}"
+    fields_in_error = {
+        field: messages
         for fields in (problem.get("errors") or {}).values()
         if isinstance(fields, Mapping)
         for field, messages in fields.items()
         if isinstance(messages, list)
+    }
+    if API_KEY_FIELD in fields_in_error:
+        # A missing or malformed api_key is the specification's 403, whatever else is wrong.
+        return Open311Error(403, gettext("api_key is missing or invalid."))
+    details = [
+        f"{field}: {' '.join(str(message) for message in messages)}"
+        for field, messages in fields_in_error.items()
     ]
     if details:
         description = "; ".join(details)
