@@ -277,6 +277,7 @@ class Cluster:
             JWT_SECRET_KEY=secrets.token_urlsafe(48),
             PAYMENT_CALLBACK_SECRET=secrets.token_urlsafe(48),
             PERMIT_SIGNING_KEY=secrets.token_urlsafe(48),
+            AUDIT_PSEUDONYM_KEY=secrets.token_urlsafe(48),
         )
         return env
 

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ from binjai_api import idempotency, seed
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.errors import Problem
+from binjai_api.extensions import db
 from binjai_api.notifications import dispatcher, fcm
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops import escalation
@@ -153,6 +155,30 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+@click.command("audit-pseudonym")
+@click.option(
+    "--account", "account_id", type=click.UUID, help="The account whose pseudonym to show."
+)
+@click.option("--pseudonym", "pseudonym_hex", help="The pseudonym whose account to find.")
+@with_appcontext
+def audit_pseudonym_command(account_id: uuid.UUID | None, pseudonym_hex: str | None) -> None:
+    """For an authorised investigation, on the server holding AUDIT_PSEUDONYM_KEY: the pseudonym
+    an account's anonymous reports carry in the audit trail, or the account behind one."""
+    if (account_id is None) == (pseudonym_hex is None):
+        raise click.UsageError("Give exactly one of --account and --pseudonym.")
+    if account_id is not None:
+        click.echo(audit_service.pseudonym_of(account_id))
+        return
+    assert pseudonym_hex is not None
+    query = auth_service.accounts_query().execution_options(yield_per=1000)
+    accounts = (user.id for user in db.session.scalars(query))
+    found = audit_service.account_behind(pseudonym_hex, accounts)
+    if found is None:
+        click.echo("No account has this pseudonym under the configured key.", err=True)
+        sys.exit(1)
+    click.echo(str(found))
+
+
 @click.command("openapi-write")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False))
@@ -178,5 +204,6 @@ def init_app(app: Flask) -> None:
         openapi_write_command,
         audit_seal_command,
         audit_verify_command,
+        audit_pseudonym_command,
     ):
         app.cli.add_command(command)

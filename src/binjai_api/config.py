@@ -21,6 +21,7 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 DEV_JWT_SECRET_KEY = "dev-only-jwt-secret-key-change-me"
 DEV_PAYMENT_CALLBACK_SECRET = "dev-only-payment-callback-secret-change-me"
 DEV_PERMIT_SIGNING_KEY = "dev-only-permit-signing-key-change-me"
+DEV_AUDIT_PSEUDONYM_KEY = "dev-only-audit-pseudonym-key-change-me"
 MIN_SECRET_LENGTH = 32
 
 
@@ -126,6 +127,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             "PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_CALLBACK_SECRET
         ),
         "PERMIT_SIGNING_KEY": os.environ.get("PERMIT_SIGNING_KEY", DEV_PERMIT_SIGNING_KEY),
+        # Keys the pseudonyms under which an anonymous reporter's own actions enter the audit
+        # trail (HMAC-SHA256). Kept out of the database: only whoever holds it can link a
+        # pseudonym to an account (`flask audit-pseudonym`).
+        "AUDIT_PSEUDONYM_KEY": os.environ.get("AUDIT_PSEUDONYM_KEY", DEV_AUDIT_PSEUDONYM_KEY),
         # Every absolute link the API writes (QR codes, verification links, links in pushes,
         # Open311) starts with this, never with the request's host. Unset: this machine's PORT.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
@@ -199,6 +204,7 @@ def check_settings(settings: dict[str, Any]) -> None:
         ("JWT_SECRET_KEY", DEV_JWT_SECRET_KEY),
         ("PAYMENT_CALLBACK_SECRET", DEV_PAYMENT_CALLBACK_SECRET),
         ("PERMIT_SIGNING_KEY", DEV_PERMIT_SIGNING_KEY),
+        ("AUDIT_PSEUDONYM_KEY", DEV_AUDIT_PSEUDONYM_KEY),
     ):
         value = settings.get(name) or ""
         if value == dev_default or len(value) < MIN_SECRET_LENGTH:

@@ -48,6 +48,25 @@ def test_production_refuses_sqlite() -> None:
                 "JWT_SECRET_KEY": STRONG + "x",
                 "PAYMENT_CALLBACK_SECRET": STRONG + "p",
                 "PERMIT_SIGNING_KEY": STRONG + "k",
+                "AUDIT_PSEUDONYM_KEY": STRONG + "a",
+            }
+        )
+
+
+def test_production_refuses_the_development_audit_pseudonym_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whoever holds this key can link an anonymous reporter to their account."""
+    monkeypatch.delenv("AUDIT_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(UnsafeConfigurationError, match="AUDIT_PSEUDONYM_KEY"):
+        load_settings(
+            {
+                "BINJAI_ENV": "production",
+                "SECRET_KEY": STRONG,
+                "JWT_SECRET_KEY": STRONG + "x",
+                "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/binjai",
+                "PAYMENT_CALLBACK_SECRET": STRONG + "p",
+                "PERMIT_SIGNING_KEY": STRONG + "k",
             }
         )
 
@@ -62,6 +81,7 @@ def test_production_with_real_secrets_starts() -> None:
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "PAYMENT_CALLBACK_SECRET": STRONG + "p",
             "PERMIT_SIGNING_KEY": STRONG + "k",
+            "AUDIT_PSEUDONYM_KEY": STRONG + "a",
             "PUBLIC_BASE_URL": "https://api.binjaikota.go.id/",
         }
     )
@@ -100,6 +120,7 @@ PRODUCTION = {
     "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db/binjai",
     "PAYMENT_CALLBACK_SECRET": STRONG + "p",
     "PERMIT_SIGNING_KEY": STRONG + "k",
+    "AUDIT_PSEUDONYM_KEY": STRONG + "a",
 }
 
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import Session, UOWTransaction
 
-from binjai_api.audit import chain
+from binjai_api.audit import chain, pseudonyms
 from binjai_api.audit.policy import PERSONAL_MARK, SECRET_MARK, AuditPolicy
 from binjai_api.db import utcnow
 
@@ -56,9 +56,11 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _recorded(policy: AuditPolicy, column: str, value: Any) -> Any:
+def _recorded(policy: AuditPolicy, column: str, value: Any, *, anonymous: bool = False) -> Any:
     if value is None:
         return None
+    if anonymous and column in policy.identities:
+        return pseudonyms.pseudonym(value)
     if policy.is_secret(column):
         return SECRET_MARK
     if policy.is_personal(column):
@@ -74,6 +76,13 @@ def current_actor() -> dict[str, Any]:
         actor: dict[str, Any] = {"request_id": g.get("request_id")}
         if principal is None:
             return {**actor, "actor_type": "anonymous", "actor_id": None, "actor_role": None}
+        if principal.is_user and pseudonyms.acting_pseudonymously(principal.id):
+            return {
+                **actor,
+                "actor_type": pseudonyms.ACTOR_TYPE,
+                "actor_id": pseudonyms.pseudonym(principal.id),
+                "actor_role": None,
+            }
         if principal.is_user:
             return {
                 **actor,
@@ -172,18 +181,27 @@ def _change(instance: Any, policy: AuditPolicy, action: str) -> dict[str, Any] |
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     columns = [attr.key for attr in mapper.column_attrs if not policy.is_ignored(attr.key)]
+    anonymous = policy.is_anonymous(values)
     if action == "create":
-        after = {key: _recorded(policy, key, values.get(key)) for key in columns}
+        after = {
+            key: _recorded(policy, key, values.get(key), anonymous=anonymous) for key in columns
+        }
     elif action == "delete":
-        before = {key: _recorded(policy, key, values.get(key)) for key in columns if key in values}
+        before = {
+            key: _recorded(policy, key, values.get(key), anonymous=anonymous)
+            for key in columns
+            if key in values
+        }
     else:
         before, after = {}, {}
         for key in columns:
             history = state.attrs[key].history
             if not history.has_changes():
                 continue
-            before[key] = _recorded(policy, key, history.deleted[0] if history.deleted else None)
-            after[key] = _recorded(policy, key, history.added[0] if history.added else None)
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            before[key] = _recorded(policy, key, old, anonymous=anonymous)
+            after[key] = _recorded(policy, key, new, anonymous=anonymous)
         if not after:
             return None
     return {

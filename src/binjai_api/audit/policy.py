@@ -28,12 +28,17 @@ class AuditPolicy:
       personal data that can never be erased);
     - `secret`: recorded as changed, with the value replaced by SECRET_MARK (hashes and codes
       that grant access are never copied anywhere);
-    - `ignore`: counters and bookkeeping; an update that touches only these records nothing.
+    - `ignore`: counters and bookkeeping; an update that touches only these records nothing;
+    - `identities` and `anonymous_when`: account ids that are recorded as keyed pseudonyms
+      (binjai_api.audit.pseudonyms) while the row's column `anonymous_when[0]` holds the value
+      `anonymous_when[1]`: an anonymous report's reporter never appears in the trail.
     """
 
     personal: tuple[str, ...] = ()
     secret: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    identities: tuple[str, ...] = ()
+    anonymous_when: tuple[str, str] | None = None
 
     def is_ignored(self, column: str) -> bool:
         return column in self.ignore or column in ALWAYS_IGNORED
@@ -43,3 +48,10 @@ class AuditPolicy:
 
     def is_personal(self, column: str) -> bool:
         return column in self.personal
+
+    def is_anonymous(self, values: dict[str, object]) -> bool:
+        """Whether the row with these values hides its people behind pseudonyms."""
+        if self.anonymous_when is None:
+            return False
+        column, value = self.anonymous_when
+        return values.get(column) == value

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from binjai_api.audit.service import ACCESS_ACTION
+from binjai_api.audit.pseudonyms import ACTOR_TYPE as PSEUDONYM_ACTOR
+from binjai_api.audit.service import ACCESS_ACTION, REVEAL_ACTION
 from binjai_api.i18n import gettext
 from binjai_api.pagination import sort_field
 from binjai_api.schemas import UTCDateTime, enum_field
 
-AUDIT_ACTIONS = ("create", "update", "delete", ACCESS_ACTION)
-ACTOR_TYPES = ("user", "api_client", "anonymous", "system")
+AUDIT_ACTIONS = ("create", "update", "delete", ACCESS_ACTION, REVEAL_ACTION)
+ACTOR_TYPES = ("user", "api_client", "anonymous", PSEUDONYM_ACTOR, "system")
 CSV_COLUMNS = (
     "seq",
     "id",
@@ -43,7 +44,9 @@ class AuditRecordSchema(ma.Schema):
     actor_id = ma.fields.String(
         allow_none=True,
         metadata={
-            "description": "The account or API client id; a system actor's command name",
+            "description": "The account or API client id; a system actor's command name; "
+            "for `pseudonym`, an anonymous reporter acting on their own report, a keyed hash "
+            "that does not lead back to the account",
             "example": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
         },
     )

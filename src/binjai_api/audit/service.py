@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
-from binjai_api.audit import capture, chain
+from binjai_api.audit import capture, chain, pseudonyms
 from binjai_api.audit.chain import ChainReport
 from binjai_api.audit.models import AuditRecord
 from binjai_api.db import utcnow
@@ -18,6 +18,8 @@ from binjai_api.extensions import db
 from binjai_api.pagination import apply_sort
 
 ACCESS_ACTION = "access_personal_data"
+# Staff asked to see contact details shown masked by default, giving a reason.
+REVEAL_ACTION = "reveal_contact"
 
 
 def init_app(app: Flask) -> None:
@@ -25,8 +27,29 @@ def init_app(app: Flask) -> None:
     capture.install()
 
 
+def act_pseudonymously(account_id: uuid.UUID) -> None:
+    """For the rest of the request, this account's audited actions are recorded under its keyed
+    pseudonym: an anonymous reporter acting on their own report (binjai_api.audit.pseudonyms)."""
+    pseudonyms.act_pseudonymously(account_id)
+
+
+def pseudonym_of(account_id: uuid.UUID) -> str:
+    """The pseudonym an account's anonymous reports carry in the trail (needs the key)."""
+    return pseudonyms.pseudonym(account_id)
+
+
+def account_behind(pseudonym_hex: str, account_ids: Iterable[uuid.UUID]) -> uuid.UUID | None:
+    """Which of these accounts carries this pseudonym (needs the key), or None."""
+    return pseudonyms.find_account(pseudonym_hex, account_ids)
+
+
 def record_access(
-    *, object_type: str, object_ids: Sequence[uuid.UUID | str], fields: Sequence[str]
+    *,
+    object_type: str,
+    object_ids: Sequence[uuid.UUID | str],
+    fields: Sequence[str],
+    action: str = ACCESS_ACTION,
+    reason: str | None = None,
 ) -> None:
     """Record that the caller was shown these personal fields of these objects, and commit.
 
@@ -40,8 +63,10 @@ def record_access(
     after: dict[str, Any] = {"fields": sorted(set(fields))}
     if len(ids) > 1:
         after["object_ids"] = ids
+    if reason is not None:
+        after["reason"] = reason
     record = capture.new_record(
-        action=ACCESS_ACTION,
+        action=action,
         object_type=object_type,
         object_id=ids[0] if len(ids) == 1 else None,
         before=None,

@@ -53,6 +53,9 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
             "rating_feedback",
         ),
         ignore=("supporter_count",),
+        # An anonymous report's reporter appears in the trail only as a keyed pseudonym.
+        identities=("reporter_id",),
+        anonymous_when=("privacy", "anonymous"),
     )
     __table_args__ = (
         sa.CheckConstraint(

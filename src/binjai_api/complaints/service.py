@@ -337,6 +337,9 @@ def submit_complaint(
         created_at=now,
         updated_at=now,
     )
+    if privacy == Privacy.ANONYMOUS and reporter_id is not None:
+        # The trail records the reporter's submission under a keyed pseudonym, never the account.
+        audit_service.act_pseudonymously(reporter_id)
     db.session.add(complaint)
     db.session.flush()
     db.session.add(
@@ -396,8 +399,12 @@ def _load(complaint_id: uuid.UUID, *, lock: bool = False) -> Complaint | None:
 def _get_for(principal: Principal, complaint_id: uuid.UUID, *, lock: bool = False) -> Complaint:
     """The report if the caller may see it; 404 otherwise (its existence is private)."""
     complaint = _load(complaint_id, lock=lock)
-    if complaint is None or _actor(principal, complaint) is None:
+    actor = _actor(principal, complaint) if complaint is not None else None
+    if complaint is None or actor is None:
         raise not_found(gettext("Report not found."))
+    if actor == Actor.REPORTER and complaint.privacy == Privacy.ANONYMOUS:
+        # Their later actions on it too: the trail keeps their anonymity (audit.pseudonyms).
+        audit_service.act_pseudonymously(principal.id)
     return complaint
 
 
