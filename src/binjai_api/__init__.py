@@ -7,7 +7,10 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from binjai_api import config
+from binjai_api import config, page_bounds
+
+# Before any blueprint declares a list: every `page` gets its maximum (page_bounds.py).
+page_bounds.install()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -22,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
 
-    from binjai_api import errors, i18n, logs, media_types, probes, text_input
+    from binjai_api import access, errors, i18n, logs, media_types, probes, text_input
     from binjai_api.extensions import api, db, jwt, limiter, migrate
 
     logs.init_app(app)  # first, so every later hook and error has a request id
@@ -34,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     jwt.init_app(app)
     i18n.init_app(app)
     limiter.init_app(app)
+    access.init_app(app)  # 401 before anything judges the body
     media_types.init_app(app)
     text_input.init_app(app)
     api.init_app(app)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
-from flask import g
+from flask import Flask, current_app, g, request
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from binjai_api.auth.enums import Role
@@ -81,12 +81,8 @@ def require(
     def decorator(func: F) -> F:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            verify_jwt_in_request()
-            principal: Principal = current_user
-            g.principal_id = str(principal.id)
-            g.principal = principal  # who acted, for the audit trail
-            if not rule.allows(principal):
-                raise forbidden(lazy_gettext("Your account is not allowed to do this."))
+            if g.get(_ADMITTED) is not rule:  # admitted before the body was read, as a rule
+                _admit(rule)
             return func(*args, **kwargs)
 
         setattr(wrapper, ACCESS_RULE_ATTRIBUTE, rule)
@@ -97,6 +93,50 @@ def require(
 
 
 authenticated = require(any_user=True)
+
+# Key of `g`: the rule the caller was admitted under by `admit_before_reading_the_request`.
+_ADMITTED = "binjai_admitted_rule"
+
+
+def _admit(rule: AccessRule) -> None:
+    """401 without a valid token, 403 when the rule does not allow its holder."""
+    verify_jwt_in_request()
+    principal: Principal = current_user
+    g.principal_id = str(principal.id)
+    g.principal = principal  # who acted, for the audit trail
+    if not rule.allows(principal):
+        raise forbidden(lazy_gettext("Your account is not allowed to do this."))
+    g.setdefault(_ADMITTED, rule)
+
+
+@cache
+def _rule_of(endpoint: str, method: str) -> AccessRule | None:
+    view = current_app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return getattr(view, ACCESS_RULE_ATTRIBUTE, None)
+    handler = getattr(view_class, method.lower(), None)
+    if handler is None and method == "HEAD":
+        handler = getattr(view_class, "get", None)
+    return getattr(handler, ACCESS_RULE_ATTRIBUTE, None)
+
+
+def admit_before_reading_the_request() -> None:
+    """Check the caller before anything reads or judges what they sent: a request without
+    valid credentials gets 401 (and one whose role may not call the operation 403), never a
+    415, 422 or 400 about a body nobody entitled sent. The view's decorator then finds the
+    caller admitted under its rule."""
+    if request.endpoint is None or request.method == "OPTIONS":
+        return
+    rule = _rule_of(request.endpoint, request.method)
+    if rule is None or rule.public:
+        return
+    _admit(rule)
+
+
+def init_app(app: Flask) -> None:
+    """Register the check; before the hooks that read the body (media types, text input)."""
+    app.before_request(admit_before_reading_the_request)
 
 
 def roles(*role_names: Role | str) -> Callable[[F], F]:

@@ -16,6 +16,7 @@ from binjai_api.complaints.states import (
     Status,
 )
 from binjai_api.i18n import gettext
+from binjai_api.page_bounds import MAX_PAGE
 from binjai_api.pagination import sort_field
 from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
 
@@ -363,7 +364,7 @@ class NearbyComplaintsQueryArgsSchema(ma.Schema):
 
 
 class ComplaintGeoJsonQueryArgsSchema(PublicComplaintsQueryArgsSchema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     page_size = ma.fields.Integer(
         load_default=100,
         validate=ma.validate.Range(1, 500),
