@@ -42,8 +42,10 @@ HEADER_DOC = {
     "description": "Unique key for this write (a UUID). A retry with the same key and body "
     "replays the first response with `Idempotent-Replayed: true`; the same key with another "
     "body answers 422 `idempotency_key_reuse`; a retry while the first is still running "
-    "answers 409 `idempotency_in_flight`. Keys are kept 24 hours, per account or API client.",
-    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "answers 409 `idempotency_in_flight`. Keys are kept 24 hours, per account or API client. "
+    "A key that is blank, longer than 255 characters or not printable answers 400 "
+    "`invalid_idempotency_key`.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
 }
 
 
@@ -243,6 +245,8 @@ def idempotent(func: F) -> F:
     # Listed with the arguments' parameters: a manual "parameters" list would replace them.
     apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(deepcopy(HEADER_DOC))
     responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    # 400 `invalid_idempotency_key`, also on operations that take no body.
+    responses.setdefault(400, []).append("BAD_REQUEST")
     responses.setdefault(409, []).append("CONFLICT")
     responses.setdefault(422, []).append("UNPROCESSABLE_ENTITY")
     wrapper._apidoc = apidoc  # type: ignore[attr-defined]

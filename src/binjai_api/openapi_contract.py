@@ -51,6 +51,7 @@ def finish_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec as served and committed; `spec` (apispec's own state) is left untouched."""
     spec = copy.deepcopy(spec)
     _name_operations(spec)
+    _optional_patch_bodies(spec)
     _say_nullable_the_31_way(spec)
     _enumerations_as_components(spec)
     _require_answered_fields(spec)
@@ -72,6 +73,24 @@ def _name_operations(spec: dict[str, Any]) -> None:
         if not operation.get("description") and operation.get("summary"):
             summary = operation["summary"].rstrip(".")
             operation["description"] = f"{summary}.\n\n{_who_may_call(operation)}"
+
+
+def _optional_patch_bodies(spec: dict[str, Any]) -> None:
+    """A PATCH whose fields are all optional accepts no body at all, as an empty change."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    for _path, method, operation in operations(spec):
+        body = operation.get("requestBody")
+        if method != "patch" or not body:
+            continue
+        for media in body.get("content", {}).values():
+            schema = media.get("schema") or {}
+            ref = schema.get("$ref", "")
+            if ref.startswith(SCHEMA_REF):
+                schema = schemas.get(ref[len(SCHEMA_REF) :], {})
+            if schema.get("required"):
+                break
+        else:
+            body["required"] = False
 
 
 def _who_may_call(operation: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,27 @@ def test_servers_and_the_not_modified_answer_are_described(spec: dict[str, Any])
     not_modified = spec["components"]["responses"]["NOT_MODIFIED"]
     assert "If-None-Match" in not_modified["description"]
     assert "ETag" in not_modified["headers"]
+
+
+def test_a_bad_idempotency_key_is_a_documented_400_even_without_a_body(
+    spec: dict[str, Any], client: FlaskClient, auth_headers: Any
+) -> None:
+    path = "/api/v1/complaints/{complaint_id}/support"
+    response = client.post(
+        path.format(complaint_id=uuid.uuid4()),
+        headers={**auth_headers("citizen"), "Idempotency-Key": "x" * 256},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_idempotency_key"
+    assert "400" in spec["paths"][path]["post"]["responses"]
+
+
+def test_a_patch_without_a_body_is_documented_as_allowed(
+    spec: dict[str, Any], client: FlaskClient, auth_headers: Any
+) -> None:
+    response = client.patch("/api/v1/me", headers=auth_headers("citizen"))
+    assert response.status_code == 200
+    assert spec["paths"]["/api/v1/me"]["patch"]["requestBody"]["required"] is False
+    # A PATCH with required fields keeps its body required.
+    roles = spec["paths"]["/api/v1/admin/accounts/{account_id}"]["patch"]["requestBody"]
+    assert roles["required"] is True
