@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.register_security_scheme()
     errors.init_app(app)
-    _register_principal_loader()
+    _register_principal_loader(app)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     probes.init_app(app)
@@ -115,11 +115,14 @@ def _start_audit_trail(app: Flask) -> None:
     audit_service.init_app(app)
 
 
-def _register_principal_loader() -> None:
-    from binjai_api.auth.service import load_principal
+def _register_principal_loader(app: Flask) -> None:
+    from binjai_api.auth import principals
+    from binjai_api.db import CommitDeferring
     from binjai_api.extensions import jwt
 
-    jwt.user_lookup_loader(lambda _header, data: load_principal(data))
+    principals.init_app(app)
+    principals.listen(CommitDeferring)
+    jwt.user_lookup_loader(lambda _header, data: principals.load_principal(data))
 
 
 def _tune_sqlite(app: Flask) -> None:

@@ -59,6 +59,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DB_POOL_SIZE": _env_int("DB_POOL_SIZE", 5),
         # How long a request waits for a free pooled connection before answering 503.
         "DB_POOL_TIMEOUT_SECONDS": _env_int("DB_POOL_TIMEOUT_SECONDS", 5),
+        # Pooled connections are replaced after this long (below the idle timeouts of PostgreSQL,
+        # pgbouncer and firewalls). There is no ping before each use: a connection found dead
+        # (PostgreSQL restarted) fails its request with 503 and Retry-After, and the pool drops
+        # every connection opened before then.
+        "DB_POOL_RECYCLE_SECONDS": _env_int("DB_POOL_RECYCLE_SECONDS", 1800),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if env == "production" else "text"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").upper(),
         "ACCESS_TOKEN_MINUTES": _env_int("ACCESS_TOKEN_MINUTES", 15),
@@ -151,7 +156,7 @@ def _derive(settings: dict[str, Any]) -> None:
     engine_options: dict[str, Any] = {"hide_parameters": True}
     if uri.startswith("postgresql"):
         engine_options.update(
-            pool_pre_ping=True,
+            pool_recycle=settings["DB_POOL_RECYCLE_SECONDS"],
             pool_size=settings["DB_POOL_SIZE"],
             max_overflow=settings["DB_POOL_SIZE"],
             pool_timeout=settings["DB_POOL_TIMEOUT_SECONDS"],

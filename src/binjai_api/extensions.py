@@ -7,7 +7,6 @@ import logging
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -15,7 +14,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from binjai_api.config import PROJECT_DIR
 from binjai_api.db import Base, CommitDeferring, render_migration_item
 from binjai_api.openapi import BinjaiApi
-from binjai_api.ratelimit import client_address, default_rate_limit
+from binjai_api.ratelimit import BinjaiLimiter, client_address
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +46,4 @@ migrate = Migrate(
 jwt = JWTManager()
 api = BinjaiApi()
 babel = Babel()
-limiter = Limiter(key_func=client_address, default_limits=[default_rate_limit])
+limiter = BinjaiLimiter(key_func=client_address)

@@ -1,6 +1,7 @@
 """Rate limits: keys, per-endpoint limits and the headers of a 429.
 
-Limits live in Redis when REDIS_URL is set, so they hold across instances.
+The specific limits live in Redis when REDIS_URL is set, so they hold across instances; the
+default limit is counted per process (`BinjaiLimiter`).
 """
 
 from __future__ import annotations
@@ -8,15 +9,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import HTTPException
-
-
-def default_rate_limit() -> str:
-    """The limit on every endpoint without its own, read per request from the settings."""
-    return str(current_app.config["DEFAULT_RATE_LIMIT"])
 
 
 def client_address() -> str:
@@ -107,3 +108,67 @@ def breached_limit_headers() -> dict[str, str]:
         "X-RateLimit-Remaining": str(max(0, current.remaining)),
         "X-RateLimit-Reset": str(int(current.reset_at)),
     }
+
+
+# --- the default limit, counted per process ---------------------------------------------------
+
+# Key of a view function: Flask-Limiter's `exempt` marks it, and so does this module's default
+# limit (the probes are polled every few seconds by supervisors and load balancers).
+_EXEMPT_ATTRIBUTE = "binjai_rate_limit_exempt"
+
+
+class BinjaiLimiter(Limiter):
+    """Flask-Limiter for the specific limits (login, registration, tokens, submissions ...):
+    exact and shared by every instance through Redis. The default limit on every other request
+    (DEFAULT_RATE_LIMIT, a flood guard per address) is counted in each process's memory instead:
+    no Redis round trip on every request, at the price that an address may reach the default
+    limit once per worker process before it is refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._local_strategy = FixedWindowRateLimiter(MemoryStorage())
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.before_request(self._check_default_limit)
+
+    def exempt(self, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Exempt a view from every limit, the default one included."""
+        if callable(obj):
+            setattr(obj, _EXEMPT_ATTRIBUTE, True)
+        return super().exempt(obj, *args, **kwargs)
+
+    def reset(self) -> None:
+        super().reset()
+        self._local_strategy = FixedWindowRateLimiter(MemoryStorage())
+
+    def _check_default_limit(self) -> None:
+        endpoint = request.endpoint
+        if endpoint is None or not self.enabled:
+            return
+        view = current_app.view_functions.get(endpoint)
+        if view is None or getattr(view, _EXEMPT_ATTRIBUTE, False) or endpoint.endswith("static"):
+            return
+        limit = _parsed_limit(str(current_app.config["DEFAULT_RATE_LIMIT"]))
+        address = client_address()
+        if self._local_strategy.hit(limit, "default", address):
+            return
+        reset_at, remaining = self._local_strategy.get_window_stats(limit, "default", address)
+        from binjai_api.errors import STATUS_DETAILS, Problem
+
+        raise Problem(
+            429,
+            "rate_limited",
+            STATUS_DETAILS[429],
+            headers={
+                "Retry-After": str(max(1, math.ceil(reset_at - time.time()))),
+                "X-RateLimit-Limit": str(limit.amount),
+                "X-RateLimit-Remaining": str(max(0, remaining)),
+                "X-RateLimit-Reset": str(int(reset_at)),
+            },
+        )
+
+
+@lru_cache(maxsize=16)
+def _parsed_limit(text: str) -> RateLimitItem:
+    return parse(text)

@@ -25,6 +25,7 @@ from jwt import PyJWTError
 
 from binjai_api.agencies import service as agencies_service
 from binjai_api.audit import service as audit_service
+from binjai_api.auth import principals
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Role
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.auth.validation import nik_problem, normalize_phone, password_problem
@@ -393,6 +394,7 @@ def log_out(*, principal: Principal) -> None:
         .where(AuthSession.id == principal.session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason="logout")
     )
+    principals.invalidate_after_commit(principal.id)
     _unbind_devices(user_id=principal.id, session_id=principal.session_id)
     db.session.commit()
 
@@ -410,45 +412,8 @@ def _revoke_all_sessions(user_id: uuid.UUID, *, reason: str) -> None:
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
+    principals.invalidate_after_commit(user_id)
     _unbind_devices(user_id=user_id)
-
-
-def load_principal(jwt_data: dict[str, Any]) -> Principal | None:
-    """The caller behind a verified access token, or None when its session or account has ended."""
-    if jwt_data.get("typ") == "client":
-        client = db.session.scalar(
-            sa.select(ApiClient).where(ApiClient.client_id == jwt_data.get("client_id"))
-        )
-        if client is None or not client.is_active:
-            return None
-        granted = frozenset(jwt_data.get("scopes") or ()) & frozenset(client.scopes)
-        return Principal(kind="client", id=client.id, scopes=granted)
-    try:
-        session_id = uuid.UUID(jwt_data["sid"])
-        user_id = uuid.UUID(jwt_data["sub"])
-    except (KeyError, ValueError, TypeError):
-        return None
-    row = db.session.execute(
-        sa.select(User.role, User.agency_id, AuthSession.expires_at)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id == session_id,
-            User.id == user_id,
-            User.is_active.is_(True),
-            AuthSession.revoked_at.is_(None),
-        )
-    ).one_or_none()
-    if row is None or row.expires_at <= utcnow():
-        return None
-    return Principal(
-        kind="user",
-        id=user_id,
-        role=row.role,  # the current role, so a demotion takes effect at once
-        agency_id=row.agency_id,
-        session_id=session_id,
-        fresh=bool(jwt_data.get("fresh")),
-    )
-
 
 
 # --- staff and accounts (admins) ----------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""The principal kept per session (auth/principals.py): cheaper requests, the same guarantees.
+
+Each test runs two app instances on one database. With REDIS_URL they keep principals and share
+only the database and Redis, as two servers; without it, nothing is kept. A logout, a role change
+or a deactivation through one instance holds at once on the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+
+from tests import factories
+from tests.conftest import make_test_app
+from tests.queries import counting_queries
+from tests.redis_server import UNREACHABLE_URL, redis_test_url
+
+ME = "/api/v1/me"
+BROADCASTS = "/api/v1/broadcasts"  # operators and admins only
+
+
+def _sent(statements: list[str]) -> list[str]:
+    """The queries, without SQLite's BEGIN and the test's savepoints."""
+    return [
+        s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))
+    ]
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def shared_redis() -> str:
+    url = redis_test_url()
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def instances(
+    app: Flask, committed_db: None, database_url: str
+) -> Callable[..., tuple[Flask, Flask]]:
+    """Two instances on the test database, with the Redis given (or none)."""
+
+    def make(redis_url: str | None, other_redis_url: str | None = None) -> tuple[Flask, Flask]:
+        first = make_test_app(database_url, REDIS_URL=redis_url)
+        second = make_test_app(database_url, REDIS_URL=other_redis_url or redis_url)
+        return first, second
+
+    return make
+
+
+def test_a_kept_principal_costs_no_sql(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    """With Redis the session is checked against the account's version, not the database: a
+    warm /me sends one statement, the read of the account it shows."""
+    first, _ = instances(shared_redis)
+    client = first.test_client()
+    tokens = factories.login(client, factories.make_account(app))
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    with counting_queries(first) as statements:
+        assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert len(_sent(statements)) == 1, statements
+    assert "auth_sessions" not in _sent(statements)[0]
+
+
+def test_without_redis_me_reads_the_account_once(app: Flask, client: Any) -> None:
+    """No Redis (the embedded default): the session check loads the account, and /me shows that
+    same row instead of reading it a second time."""
+    tokens = factories.login(client, factories.make_account(app))
+    with counting_queries(app) as statements:
+        assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert len(_sent(statements)) == 1, statements
+
+
+def test_logout_holds_at_once_on_another_instance_sharing_redis(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    first, second = instances(shared_redis)
+    tokens = factories.login(first.test_client(), factories.make_account(app))
+    other = second.test_client()
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200  # now kept by the second
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200
+    logout = first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens))
+    assert logout.status_code == 204
+    response = other.get(ME, headers=bearer(tokens))
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "token_revoked"
+
+
+def test_logout_holds_at_once_on_another_worker_without_redis(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]]
+) -> None:
+    """Two gunicorn workers of the embedded setup share only the database."""
+    first, second = instances(None)
+    tokens = factories.login(first.test_client(), factories.make_account(app))
+    other = second.test_client()
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200
+    assert (
+        first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
+    )
+    assert other.get(ME, headers=bearer(tokens)).status_code == 401
+
+
+def test_a_role_change_holds_at_once_on_another_instance(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    first, second = instances(shared_redis)
+    operator = factories.make_account(app, "operator")
+    admin = factories.login_headers(first.test_client(), factories.make_account(app, "admin"))
+    tokens = factories.login(first.test_client(), operator)
+    other = second.test_client()
+    assert other.get(BROADCASTS, headers=bearer(tokens)).status_code == 200
+    demoted = first.test_client().patch(
+        f"/api/v1/admin/accounts/{operator.id}",
+        headers=admin,
+        json={"role": "officer", "agency_id": factories.agency_id(app, "PUPR")},
+    )
+    assert demoted.status_code == 200, demoted.get_json()
+    assert other.get(BROADCASTS, headers=bearer(tokens)).status_code == 403
+    assert other.get(ME, headers=bearer(tokens)).get_json()["role"] == "officer"
+
+
+def test_deactivation_holds_at_once_on_another_instance(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    first, second = instances(shared_redis)
+    account = factories.make_account(app)
+    admin = factories.login_headers(first.test_client(), factories.make_account(app, "admin"))
+    tokens = factories.login(first.test_client(), account)
+    other = second.test_client()
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200
+    deactivate = first.test_client().post(
+        f"/api/v1/admin/accounts/{account.id}/deactivate", headers=admin
+    )
+    assert deactivate.status_code == 200
+    assert other.get(ME, headers=bearer(tokens)).status_code == 401
+
+
+def test_a_redis_that_lost_its_keys_keeps_nothing_stale(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    """Redis restarted empty: versions are gone, so the kept principals are read afresh (a new
+    epoch) instead of being trusted because nothing contradicts them."""
+    first, second = instances(shared_redis)
+    tokens = factories.login(first.test_client(), factories.make_account(app))
+    other = second.test_client()
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200
+    redis.Redis.from_url(shared_redis).flushdb()
+    with first.app_context():
+        first.config["REDIS_URL"] = None  # its logout publishes nothing: only the database knows
+        assert (
+            first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens)).status_code
+            == 204
+        )
+    assert other.get(ME, headers=bearer(tokens)).status_code == 401
+
+
+def test_an_instance_that_cannot_reach_redis_reads_the_database(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+) -> None:
+    first, second = instances(shared_redis, UNREACHABLE_URL)
+    tokens = factories.login(first.test_client(), factories.make_account(app))
+    other = second.test_client()
+    assert other.get(ME, headers=bearer(tokens)).status_code == 200
+    assert (
+        first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
+    )
+    assert other.get(ME, headers=bearer(tokens)).status_code == 401
