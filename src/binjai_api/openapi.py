@@ -28,9 +28,19 @@ notifications, and the Binjai Command Center.
 
 * Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
 * `Accept-Language: id` (default) or `en` chooses the language of human-readable texts.
-* Lists are paginated with `page` and `page_size` (1-100); metadata is in `X-Pagination`.
+* Lists are paginated with `page` and `page_size` (1-100); metadata is in `X-Pagination`, and
+  RFC 8288 `Link` headers (`first`, `prev`, `next`, `last`) give the pages as absolute URLs.
+* The lists the app polls (`/notifications`, `/complaints/mine`, `/queue-bookings/mine`,
+  `/permit-applications/mine`) send a weak `ETag`: send it back in `If-None-Match` to get `304`
+  while nothing on the page changed. Lists the app syncs take `updated_after`.
 * Every POST that creates something accepts an `Idempotency-Key` header (kept 24 hours).
 * `X-Request-ID` is echoed on every response and included in every error body.
+* Push notifications (FCM): each push carries the data keys `kind`, `notification_id`,
+  `resource_type`, `resource_id` and `link` (a deep link, `binjai://complaints/<id>`,
+  `binjai://notifications/<notification_id>` ...); it is shown under the kind's Android channel
+  (`android.notification.channel_id`) and iOS category (`aps.category`). The app de-duplicates
+  on `notification_id`, which is also the Android `tag` and the `apns-collapse-id`. Every kind's
+  channel, category and deep link: `docs/push-notifications.md` in the repository.
 """
 
 _RESPONSE_HEADERS: dict[int, dict[str, Any]] = {

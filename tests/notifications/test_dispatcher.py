@@ -55,9 +55,7 @@ def test_pushes_are_the_exact_fcm_v1_requests(
     account = factories.make_account(app, "citizen")
     token = DEVICE_TOKEN + "exact"
     register_device(app, account.id, token, language="en")
-    [notification_id] = notify_and_commit(
-        app, [account.id], PASSWORD_CHANGED, link=service.Link("accounts", account.id)
-    )
+    [notification_id] = notify_and_commit(app, [account.id], PASSWORD_CHANGED)
     report = drain(app, sender)
     assert (report.claimed, report.sent) == (1, 1)
 
@@ -75,14 +73,23 @@ def test_pushes_are_the_exact_fcm_v1_requests(
             "data": {
                 "kind": "password_changed",
                 "notification_id": notification_id,
-                "resource_type": "accounts",
-                "resource_id": account.id,
-                "link": f"binjai://accounts/{account.id}",
+                "resource_type": "",
+                "resource_id": "",
+                "link": f"binjai://notifications/{notification_id}",
             },
-            "android": {"priority": "high", "notification": {"channel_id": "akun"}},
+            "android": {
+                "priority": "high",
+                "notification": {"channel_id": "akun", "tag": notification_id},
+            },
             "apns": {
-                "headers": {"apns-priority": "10"},
-                "payload": {"aps": {"sound": "default", "thread-id": "password_changed"}},
+                "headers": {"apns-priority": "10", "apns-collapse-id": notification_id},
+                "payload": {
+                    "aps": {
+                        "sound": "default",
+                        "thread-id": "password_changed",
+                        "category": "ACCOUNT",
+                    }
+                },
             },
         }
     }

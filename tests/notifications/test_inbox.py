@@ -37,9 +37,7 @@ def test_a_committed_notify_writes_inbox_and_outbox_rows(
     account, headers = resident
     register_device(app, account.id, DEVICE_TOKEN + "a")
     register_device(app, account.id, DEVICE_TOKEN + "b")
-    [notification_id] = notify_and_commit(
-        app, [account.id], PASSWORD_CHANGED, link=service.Link("accounts", account.id)
-    )
+    [notification_id] = notify_and_commit(app, [account.id], PASSWORD_CHANGED)
     inbox = client.get("/api/v1/notifications", headers=headers)
     assert inbox.status_code == 200
     assert [n["id"] for n in inbox.json] == [notification_id]
@@ -47,9 +45,9 @@ def test_a_committed_notify_writes_inbox_and_outbox_rows(
     assert entry["kind"] == "password_changed"
     assert entry["title"] == "Kata sandi Anda telah diubah"
     assert entry["link"] == {
-        "resource_type": "accounts",
-        "resource_id": account.id,
-        "url": f"binjai://accounts/{account.id}",
+        "resource_type": None,
+        "resource_id": None,
+        "url": f"binjai://notifications/{notification_id}",
     }
     assert entry["read"] is False
     assert count(app, Delivery, Delivery.notification_id == uuid.UUID(notification_id)) == 2

@@ -180,6 +180,7 @@ def _prepare(
                     "link": deep_link(notification),
                 },
                 android_channel=kind.android_channel,
+                ios_category=kind.ios_category,
                 high_priority=kind.high_priority,
             )
         )

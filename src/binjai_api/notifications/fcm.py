@@ -48,6 +48,7 @@ class OutgoingPush:
     body: str
     data: dict[str, str]
     android_channel: str
+    ios_category: str
     high_priority: bool
 
 
@@ -164,18 +165,29 @@ def _message(push: OutgoingPush) -> messaging.Message:
 
 
 def _build_message(push: OutgoingPush) -> messaging.Message:
+    """The push as docs/push-notifications.md describes it. The inbox entry's id is the Android
+    notification's tag and the APNs collapse id, so that a push delivered twice (the outbox
+    retries after a lost answer) replaces itself on screen instead of showing twice."""
+    notification_id = push.data["notification_id"]
     return messaging.Message(
         token=push.token,
         notification=messaging.Notification(title=push.title, body=push.body),
         data=push.data,
         android=messaging.AndroidConfig(
             priority="high" if push.high_priority else "normal",
-            notification=messaging.AndroidNotification(channel_id=push.android_channel),
+            notification=messaging.AndroidNotification(
+                channel_id=push.android_channel, tag=notification_id
+            ),
         ),
         apns=messaging.APNSConfig(
-            headers={"apns-priority": "10" if push.high_priority else "5"},
+            headers={
+                "apns-priority": "10" if push.high_priority else "5",
+                "apns-collapse-id": notification_id,
+            },
             payload=messaging.APNSPayload(
-                aps=messaging.Aps(sound="default", thread_id=push.data.get("kind"))
+                aps=messaging.Aps(
+                    sound="default", thread_id=push.data.get("kind"), category=push.ios_category
+                )
             ),
         ),
     )

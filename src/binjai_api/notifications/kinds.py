@@ -1,7 +1,11 @@
-"""What a notification can be about: its texts in every language, and whether it may be muted.
+"""What a notification can be about: its texts in every language, whether it may be muted, and
+its push contract with the app: the Android channel and iOS category it is shown under and the
+screen its deep link opens.
 
-Every domain adds its kinds here, so the app, the preferences and the catalogs share one list.
-Texts are gettext templates with `%(name)s` parameters, rendered in the reader's language.
+Every domain adds its kinds here, so the app, the preferences, the catalogs and the push contract
+(docs/push-notifications.md, generated from these tables by notifications/push_contract.py) share
+one list. Texts are gettext templates with `%(name)s` parameters, rendered in the reader's
+language.
 """
 
 from __future__ import annotations
@@ -35,6 +39,36 @@ TOPIC_LABELS: Mapping[str, LazyString] = {
 
 
 @dataclass(frozen=True)
+class PushChannel:
+    """A group of kinds the app shows together: the Android notification channel it creates at
+    start-up (with this id, name and importance) and the iOS notification category it registers."""
+
+    android_channel_id: str
+    ios_category: str
+    name: LazyString
+    # Android IMPORTANCE_HIGH (shown as a heads-up) rather than IMPORTANCE_DEFAULT.
+    high_importance: bool
+
+
+CHANNELS: Mapping[str, PushChannel] = {
+    channel.android_channel_id: channel
+    for channel in (
+        PushChannel("akun", "ACCOUNT", lazy_gettext("Account security"), True),
+        PushChannel("pengumuman", "ANNOUNCEMENT", lazy_gettext("City announcements"), False),
+        PushChannel("pengaduan", "COMPLAINT", lazy_gettext("My reports"), False),
+        PushChannel("perizinan", "PERMIT", lazy_gettext("Permit applications"), False),
+        PushChannel("antrean", "QUEUE", lazy_gettext("Queue bookings"), True),
+        PushChannel("eskalasi", "ESCALATION", lazy_gettext("Missed deadlines"), True),
+    )
+}
+
+DEEP_LINK_SCHEME = "binjai"
+# `link_to` of a kind whose entry links to whatever item it is about (the screen named by the
+# notification's `resource_type`).
+ANY_RESOURCE = "*"
+
+
+@dataclass(frozen=True)
 class NotificationKind:
     code: str
     label: LazyString
@@ -43,9 +77,24 @@ class NotificationKind:
     # A resident may mute optional kinds (city announcements), never updates about their own
     # cases or account.
     optional: bool
-    # Android notification channel the app creates for this group of kinds.
+    # Android notification channel the app creates for this group of kinds (CHANNELS).
     android_channel: str
     high_priority: bool
+    # The screen the deep link opens: a resource type (`binjai://complaints/<id>`), None for the
+    # inbox entry itself (`binjai://notifications/<notification id>`), or ANY_RESOURCE.
+    link_to: str | None
+
+    @property
+    def ios_category(self) -> str:
+        return CHANNELS[self.android_channel].ios_category
+
+    @property
+    def deep_link_template(self) -> str:
+        if self.link_to is None:
+            return f"{DEEP_LINK_SCHEME}://notifications/{{notification_id}}"
+        if self.link_to == ANY_RESOURCE:
+            return f"{DEEP_LINK_SCHEME}://{{resource_type}}/{{resource_id}}"
+        return f"{DEEP_LINK_SCHEME}://{self.link_to}/{{resource_id}}"
 
 
 ANNOUNCEMENT = "announcement"
@@ -61,6 +110,7 @@ _ACCOUNT_KINDS: tuple[NotificationKind, ...] = (
         optional=True,
         android_channel="pengumuman",
         high_priority=False,
+        link_to=None,  # the announcement is its inbox entry
     ),
     NotificationKind(
         code=PASSWORD_CHANGED,
@@ -73,6 +123,7 @@ _ACCOUNT_KINDS: tuple[NotificationKind, ...] = (
         optional=False,
         android_channel="akun",
         high_priority=True,
+        link_to=None,
     ),
 )
 
@@ -98,6 +149,7 @@ def _complaint_kind(code: str, title: LazyString, body: LazyString) -> Notificat
         optional=False,
         android_channel="pengaduan",
         high_priority=False,
+        link_to="complaints",
     )
 
 
@@ -187,6 +239,7 @@ def _permit_kind(code: str, title: LazyString, body: LazyString) -> Notification
         optional=False,
         android_channel="perizinan",
         high_priority=False,
+        link_to="permit-applications",
     )
 
 
@@ -275,6 +328,7 @@ QUEUE_KINDS: tuple[NotificationKind, ...] = (
         optional=False,
         android_channel="antrean",
         high_priority=False,
+        link_to="queue-bookings",
     ),
     NotificationKind(
         code=QUEUE_THREE_AHEAD,
@@ -286,6 +340,7 @@ QUEUE_KINDS: tuple[NotificationKind, ...] = (
         optional=False,
         android_channel="antrean",
         high_priority=True,
+        link_to="queue-bookings",
     ),
     NotificationKind(
         code=QUEUE_CALLED,
@@ -295,6 +350,7 @@ QUEUE_KINDS: tuple[NotificationKind, ...] = (
         optional=False,
         android_channel="antrean",
         high_priority=True,
+        link_to="queue-bookings",
     ),
     NotificationKind(
         code=QUEUE_CANCELLED_BY_FACILITY,
@@ -307,6 +363,7 @@ QUEUE_KINDS: tuple[NotificationKind, ...] = (
         optional=False,
         android_channel="antrean",
         high_priority=True,
+        link_to="queue-bookings",
     ),
 )
 # --- end health ---
@@ -322,7 +379,9 @@ ESCALATION_QUEUE_SESSION = "escalation_queue_session"
 ESCALATION_OTHER = "escalation_other"  # a step added to a domain before it has its own texts
 
 
-def _escalation_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
+def _escalation_kind(
+    code: str, link_to: str, title: LazyString, body: LazyString
+) -> NotificationKind:
     """A missed deadline, told to the staff who must act and to the BCC. One kind per step, so
     that the step is named in the reader's language. Parameters: `reference`, `title`, `due`
     (local time, WIB)."""
@@ -334,12 +393,14 @@ def _escalation_kind(code: str, title: LazyString, body: LazyString) -> Notifica
         optional=False,
         android_channel="eskalasi",
         high_priority=True,
+        link_to=link_to,
     )
 
 
 ESCALATION_KINDS: tuple[NotificationKind, ...] = (
     _escalation_kind(
         ESCALATION_COMPLAINT_VERIFICATION,
+        "complaints",
         lazy_gettext("Report %(reference)s not verified in time"),
         lazy_gettext(
             "“%(title)s” was due for verification by %(due)s WIB. Verify it and send it to an "
@@ -348,31 +409,37 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
     ),
     _escalation_kind(
         ESCALATION_COMPLAINT_FOLLOW_UP,
+        "complaints",
         lazy_gettext("Report %(reference)s not followed up in time"),
         lazy_gettext("The follow-up of “%(title)s” was due by %(due)s WIB."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_VERIFICATION,
+        "permit-applications",
         lazy_gettext("Application %(reference)s not verified in time"),
         lazy_gettext("The %(title)s application was due for verification by %(due)s WIB."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_TECHNICAL_REVIEW,
+        "permit-applications",
         lazy_gettext("Technical review of %(reference)s overdue"),
         lazy_gettext("The technical review of the %(title)s application was due by %(due)s WIB."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_DECISION,
+        "permit-applications",
         lazy_gettext("Decision on %(reference)s overdue"),
         lazy_gettext("The decision on the %(title)s application was due by %(due)s WIB."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_ISSUANCE,
+        "permit-applications",
         lazy_gettext("Issuance of %(reference)s overdue"),
         lazy_gettext("The %(title)s permit was due to be signed and issued by %(due)s WIB."),
     ),
     _escalation_kind(
         ESCALATION_QUEUE_SESSION,
+        "facilities",
         lazy_gettext("Patients still waiting: %(title)s"),
         lazy_gettext(
             "The session of %(reference)s ended at %(due)s WIB with patients still in the "
@@ -381,6 +448,7 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
     ),
     _escalation_kind(
         ESCALATION_OTHER,
+        ANY_RESOURCE,
         lazy_gettext("%(reference)s is overdue"),
         lazy_gettext("“%(title)s” was due by %(due)s WIB."),
     ),
@@ -399,6 +467,17 @@ KINDS: Mapping[str, NotificationKind] = {
 }
 
 OPTIONAL_KINDS = tuple(code for code, kind in KINDS.items() if kind.optional)
+
+
+def check_link(kind_code: str, resource_type: str | None) -> None:
+    """Refuse a notification whose link is not the screen its kind's table row names (the app
+    routes deep links by that table)."""
+    link_to = KINDS[kind_code].link_to
+    if link_to != ANY_RESOURCE and resource_type != link_to:
+        raise ValueError(
+            f"{kind_code} links to {link_to or 'its inbox entry'}, not {resource_type!r}; "
+            "see notifications/kinds.py"
+        )
 
 
 def language_or_default(language: str | None) -> str:

@@ -32,7 +32,7 @@ from binjai_api.notifications.models import (
 from binjai_api.pagination import apply_sort
 from binjai_api.regions import service as regions_service
 
-DEEP_LINK_SCHEME = "binjai"
+DEEP_LINK_SCHEME = kinds.DEEP_LINK_SCHEME
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def notify(
     in the caller's transaction (the caller commits). Returns the inbox entries' ids."""
     if kind not in kinds.KINDS:
         raise ValueError(f"unknown notification kind {kind!r}; add it to notifications/kinds.py")
+    kinds.check_link(kind, link.resource_type if link else None)
     params = dict(params or {})
     kinds.render(kind, params, None)  # a missing template parameter fails here, not in a worker
     user_ids = list(dict.fromkeys(recipients))
