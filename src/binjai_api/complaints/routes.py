@@ -16,6 +16,7 @@ from binjai_api.complaints.schemas import (
     COMMENT_EXAMPLE,
     COMPLAINT_CATEGORY_EXAMPLE,
     COMPLAINT_EXAMPLE,
+    CONTACT_REVEAL_EXAMPLE,
     TRANSITION_EXAMPLE,
     ComplaintCategoryCreateSchema,
     ComplaintCategoryPatchSchema,
@@ -32,6 +33,8 @@ from binjai_api.complaints.schemas import (
     ComplaintPhotoUploadSchema,
     ComplaintSchema,
     ComplaintTransitionSchema,
+    ContactRevealCreateSchema,
+    ContactRevealSchema,
     MyComplaintsQueryArgsSchema,
     NearbyComplaintsQueryArgsSchema,
     PublicComplaintDetailSchema,
@@ -228,6 +231,30 @@ class ComplaintTransitionsView(MethodView):
         principal = access.current_principal()
         complaint = service.transition(principal=principal, complaint_id=complaint_id, **payload)
         return service.detail_view(complaint, principal)
+
+
+@blp.route("/complaints/<uuid:complaint_id>/contact-reveals")
+class ComplaintContactRevealsView(MethodView):
+    @access.roles(Role.OFFICER, Role.OPERATOR, Role.ADMIN)
+    @blp.arguments(ContactRevealCreateSchema, example=CONTACT_REVEAL_EXAMPLE)
+    @blp.response(200, ContactRevealSchema)
+    @blp.alt_response(403, response="FORBIDDEN")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.doc(operationId="revealComplaintContact")
+    def post(self, payload: dict[str, Any], complaint_id: uuid.UUID) -> Any:
+        """Reveal the reporter's phone and email, with a reason kept in the audit trail
+
+        Staff see a reporter's phone number and email masked. The officer the report is
+        assigned to, or an operator, sees them in full here; the audit trail records who, when
+        and why (`reveal_contact`). Other officers get 403 `not_handling_officer`; an anonymous
+        report answers 403 `anonymous_report`. The answer is `Cache-Control: no-store`. Not
+        replayed by `Idempotency-Key`: a stored answer would keep the contact for 24 hours;
+        asking again reveals, and records, again.
+        """
+        revealed = service.reveal_contact(
+            principal=access.current_principal(), complaint_id=complaint_id, **payload
+        )
+        return revealed, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @blp.route("/complaints/<uuid:complaint_id>/comments")

@@ -216,7 +216,20 @@ class ComplaintListItemSchema(PublicComplaintSchema):
 class ComplaintReporterSchema(ma.Schema):
     id = ma.fields.UUID()
     full_name = ma.fields.String(metadata={"example": "Siti Aminah"})
-    phone = ma.fields.String(allow_none=True, metadata={"example": "+6281234567890"})
+    phone = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Masked for staff until revealed (POST …/contact-reveals)",
+            "example": "**********7890",
+        },
+    )
+    email = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Masked for staff until revealed (POST …/contact-reveals)",
+            "example": "s****@example.com",
+        },
+    )
 
 
 class ComplaintContactSchema(ma.Schema):
@@ -258,7 +271,17 @@ class ComplaintSchema(ComplaintListItemSchema):
     contact = ma.fields.Nested(
         ComplaintContactSchema,
         allow_none=True,
-        metadata={"description": "Contact given through an integrator; hidden when anonymous"},
+        metadata={
+            "description": "Contact given through an integrator; hidden when anonymous; phone "
+            "and email masked for staff until revealed"
+        },
+    )
+    contact_masked = ma.fields.Boolean(
+        metadata={
+            "description": "Whether the reporter's phone and email in this answer are masked: "
+            "the officer handling the report, or an operator, reveals them with "
+            "`POST /api/v1/complaints/{id}/contact-reveals`"
+        }
     )
     source = enum_field(Source)
     rating = ma.fields.Integer(allow_none=True)
@@ -469,3 +492,32 @@ class ComplaintPhotoUploadSchema(ma.Schema):
         required=True,
         metadata={"description": "JPEG, PNG or WebP, at most 5 MB; EXIF and GPS are removed"},
     )
+
+
+class ContactRevealCreateSchema(StrictSchema):
+    reason = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=10, max=500),
+        metadata={
+            "description": "Why the contact is needed (10 to 500 characters), kept in the audit "
+            "trail"
+        },
+    )
+
+
+CONTACT_REVEAL_EXAMPLE = {"reason": "Menelepon pelapor untuk memastikan lokasi lubang jalan"}
+
+
+class ContactRevealSchema(ma.Schema):
+    """The reporter's contact details unmasked, for the officer handling the report or an
+    operator; the reveal is in the audit trail."""
+
+    complaint_id = ma.fields.UUID()
+    reporter = ma.fields.Nested(
+        ComplaintReporterSchema,
+        allow_none=True,
+        metadata={"description": "Null when the report came without an account (an integrator)"},
+    )
+    contact = ma.fields.Nested(ComplaintContactSchema, allow_none=True)
+    reason = ma.fields.String()
+    revealed_at = UTCDateTime()

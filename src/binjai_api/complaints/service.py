@@ -58,6 +58,7 @@ from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
 from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
+from binjai_api.privacy import mask_email, mask_tail
 from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar import service as workcalendar
 
@@ -694,24 +695,17 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
     staff = _is_staff(actor)
     hide_reporter = complaint.privacy == Privacy.ANONYMOUS and actor != Actor.REPORTER
     view = list_view(complaint, principal)
-    reporter = None
-    if complaint.reporter_id is not None and staff and not hide_reporter:
-        user = auth_service.get_user(complaint.reporter_id)
-        reporter = {"id": user.id, "full_name": user.full_name, "phone": user.phone}
-    view["reporter"] = reporter
+    # Staff see phone numbers and emails masked: they reveal them with a reason when they need
+    # to call back (reveal_contact), and the trail records it.
+    reporter = _reporter_details(complaint) if staff and not hide_reporter else None
     show_contact = not hide_reporter and (staff or actor == Actor.REPORTER)
-    view["contact"] = (
-        {
-            "name": complaint.contact_name,
-            "email": complaint.contact_email,
-            "phone": complaint.contact_phone,
-        }
-        if show_contact and (complaint.contact_name or complaint.contact_email)
-        else None
-    )
-    if staff and (reporter is not None or view["contact"] is not None):
-        shown = (["reporter.full_name", "reporter.phone"] if reporter is not None else []) + (
-            ["contact_name", "contact_email", "contact_phone"] if view["contact"] else []
+    contact = _contact_details(complaint) if show_contact else None
+    view["reporter"] = _masked(reporter)
+    view["contact"] = _masked(contact) if staff else contact
+    view["contact_masked"] = staff and (reporter is not None or contact is not None)
+    if staff and (reporter is not None or contact is not None):
+        shown = (["reporter.full_name"] if reporter is not None else []) + (
+            ["contact_name"] if contact is not None else []
         )
         audit_service.record_access(
             object_type=Complaint.__tablename__, object_ids=[complaint.id], fields=shown
@@ -744,6 +738,74 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
         for event in _events(complaint.id)
     ]
     return view
+
+
+def _reporter_details(complaint: Complaint) -> dict[str, Any] | None:
+    if complaint.reporter_id is None:
+        return None
+    user = auth_service.get_user(complaint.reporter_id)
+    return {"id": user.id, "full_name": user.full_name, "phone": user.phone, "email": user.email}
+
+
+def _contact_details(complaint: Complaint) -> dict[str, Any] | None:
+    """The contact an integrator passed on with the report, if any."""
+    if not (complaint.contact_name or complaint.contact_email or complaint.contact_phone):
+        return None
+    return {
+        "name": complaint.contact_name,
+        "email": complaint.contact_email,
+        "phone": complaint.contact_phone,
+    }
+
+
+def _masked(details: dict[str, Any] | None) -> dict[str, Any] | None:
+    if details is None:
+        return None
+    return {
+        **details,
+        "phone": mask_tail(details["phone"]),
+        "email": mask_email(details["email"]),
+    }
+
+
+def reveal_contact(*, principal: Principal, complaint_id: uuid.UUID, reason: str) -> dict[str, Any]:
+    """Show the reporter's phone and email unmasked to the officer handling the report or an
+    operator, recording who, when and why in the audit trail (UU 27/2022: need to know)."""
+    complaint = _get_for(principal, complaint_id)
+    actor = _actor(principal, complaint)
+    if actor == Actor.OFFICER and complaint.assignee_id != principal.id:
+        raise Problem(
+            403,
+            "not_handling_officer",
+            gettext("Only the officer handling this report, or an operator, may see the contact."),
+        )
+    if actor not in (Actor.OPERATOR, Actor.OFFICER):
+        raise forbidden(gettext("Only staff reveal a reporter's contact details."))
+    if complaint.privacy == Privacy.ANONYMOUS:
+        raise Problem(
+            403,
+            "anonymous_report",
+            gettext("The reporter chose to stay anonymous: their contact is never revealed."),
+        )
+    reporter, contact = _reporter_details(complaint), _contact_details(complaint)
+    fields = (
+        ["reporter.full_name", "reporter.phone", "reporter.email"] if reporter is not None else []
+    ) + (["contact_name", "contact_email", "contact_phone"] if contact is not None else [])
+    revealed_at = utcnow()
+    audit_service.record_access(
+        object_type=Complaint.__tablename__,
+        object_ids=[complaint.id],
+        fields=fields,
+        action=audit_service.REVEAL_ACTION,
+        reason=reason.strip(),
+    )
+    return {
+        "complaint_id": complaint.id,
+        "reporter": reporter,
+        "contact": contact,
+        "reason": reason.strip(),
+        "revealed_at": revealed_at,
+    }
 
 
 def _events(complaint_id: uuid.UUID) -> Sequence[ComplaintEvent]:
