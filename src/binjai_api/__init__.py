@@ -68,6 +68,7 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
     from binjai_api.complaints.routes import blp as complaints_blp
+    from binjai_api.complaints.desk_routes import blp as complaint_desk_blp
     from binjai_api.health.routes import blp as health_blp
     from binjai_api.licensing.routes import blp as licensing_blp
     from binjai_api.notifications.routes import blp as notifications_blp
@@ -81,6 +82,7 @@ def _blueprints() -> tuple[Any, ...]:
         auth_blp,
         complaints_blp,
         licensing_blp,
+        complaint_desk_blp,
         health_blp,
         notifications_blp,
         agencies_blp,

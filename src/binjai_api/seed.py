@@ -13,6 +13,7 @@ from binjai_api.agencies.models import Agency
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.models import User
+from binjai_api.complaints import reply_templates as complaint_reply_templates
 from binjai_api.complaints import service as complaints_service
 from binjai_api.extensions import db
 from binjai_api.health import service as health_service
@@ -102,5 +103,6 @@ def seed_demo() -> dict[str, int]:
         "accounts": seed_demo_accounts(),
         "permit_types": licensing_service.seed_demo_permit_types(),
         "complaint_categories": complaints_service.seed_categories(),
+        "complaint_reply_templates": complaint_reply_templates.seed_demo_templates(),
         "health_facilities": health_service.seed_demo_facilities(),
     }

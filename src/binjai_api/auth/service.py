@@ -668,3 +668,20 @@ def issue_client_token(*, client_id: str, client_secret: str, scope: str | None)
     expires: timedelta = current_app.config["JWT_ACCESS_TOKEN_EXPIRES"]
     return ClientToken(token, int(expires.total_seconds()), " ".join(granted))
 
+
+def phone_as_e164(raw: str) -> str | None:
+    """An Indonesian mobile number as E.164 (`+628…`), or None when it is not one."""
+    return normalize_phone(raw)
+
+
+def find_resident(*, phone: str | None = None, nik: str | None = None) -> User | None:
+    """The active resident's account with this phone number (E.164) or NIK, or None: staff
+    filing a report on a resident's behalf link it to the resident's own account."""
+    pairs = ((User.phone, phone), (User.nik, nik))
+    conditions = [column == value for column, value in pairs if value]
+    if not conditions:
+        return None
+    query = sa.select(User).where(
+        sa.or_(*conditions), User.role == Role.CITIZEN, User.is_active.is_(True)
+    )
+    return db.session.scalars(query.order_by(User.created_at).limit(1)).first()

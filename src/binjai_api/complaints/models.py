@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,6 +31,14 @@ class ComplaintCategory(UUIDPrimaryKey, Timestamps, Base):
     follow_up_days: Mapped[int] = mapped_column(default=5)
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # The category's intake form (complaints/questions.py): typed extra questions kept with the
+    # category, so that a submission reads them with the category itself (no extra query); a
+    # notice shown before submitting; a stop message that blocks every submission.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    notice: Mapped[str | None] = mapped_column(sa.String(1000))
+    notice_en: Mapped[str | None] = mapped_column(sa.String(1000))
+    stop_message: Mapped[str | None] = mapped_column(sa.String(500))
+    stop_message_en: Mapped[str | None] = mapped_column(sa.String(500))
 
     agency: Mapped[Agency] = relationship(lazy="selectin")
 
@@ -51,6 +60,7 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
             "contact_email",
             "contact_phone",
             "rating_feedback",
+            "answers",
         ),
         ignore=("supporter_count",),
         # An anonymous report's reporter appears in the trail only as a keyed pseudonym.
@@ -65,6 +75,10 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
             "privacy IN ('public', 'anonymous', 'confidential')", name="privacy_known"
         ),
         sa.CheckConstraint("source IN ('app', 'open311')", name="source_known"),
+        sa.CheckConstraint(
+            "channel IN ('app', 'open311', 'walk_in', 'phone', 'whatsapp', 'sms', 'email')",
+            name="channel_known",
+        ),
         sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         # The public feed: newest first, optionally narrowed by one of these filters.
         sa.Index("ix_complaints_created_at_id", "created_at", "id"),
@@ -96,6 +110,11 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
     privacy: Mapped[str] = mapped_column(sa.String(12))
     status: Mapped[str] = mapped_column(sa.String(16), default="submitted")
     source: Mapped[str] = mapped_column(sa.String(10), default="app")
+    # How the report reached the city (states.Channel); staff-filed reports keep source `app`.
+    channel: Mapped[str] = mapped_column(sa.String(12), default="app")
+    # The answers to the category's questions, with each question as it was asked
+    # (complaints/questions.py); None when the category asked nothing.
+    answers: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     reporter_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -220,3 +239,49 @@ class ComplaintSupporter(Base):
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+REPLY_TEMPLATE_ACTIONS = (
+    "dispatch",
+    "reject",
+    "mark_duplicate",
+    "transfer",
+    "start",
+    "resolve",
+    "close",
+    "comment",
+)
+
+
+class ComplaintReplyTemplate(UUIDPrimaryKey, Timestamps, Base):
+    """A staff reply kept for reuse, per category and/or action, in Indonesian and English
+    (complaints/reply_templates.py)."""
+
+    __tablename__ = "complaint_reply_templates"
+    __audit__ = AuditPolicy()
+    __table_args__ = (
+        sa.CheckConstraint(
+            "action IS NULL OR action IN ("
+            + ", ".join(f"'{action}'" for action in REPLY_TEMPLATE_ACTIONS)
+            + ")",
+            name="action_known",
+        ),
+        sa.CheckConstraint("auto_key IS NULL OR auto_apply", name="auto_key_only_when_auto"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(120))
+    action: Mapped[str | None] = mapped_column(sa.String(24))
+    category_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("complaint_categories.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    body_en: Mapped[str] = mapped_column(sa.Text)
+    auto_apply: Mapped[bool] = mapped_column(default=False)
+    # `action:category` (or `action:*`) of an active automatic template: at most one applies to
+    # an action on a category, enforced by this unique column even under concurrent writers.
+    auto_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )

@@ -7,9 +7,11 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from binjai_api.complaints.questions import MAX_QUESTIONS, QuestionKind
 from binjai_api.complaints.states import (
     Action,
     Actor,
+    Channel,
     ComplaintType,
     Privacy,
     Source,
@@ -26,7 +28,119 @@ KELURAHAN_CODE = ma.validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 KECAMATAN_CODE = ma.validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}$")
 
 
-# --- categories --------------------------------------------------------------------------------
+# --- categories and their questions ------------------------------------------------------------
+
+_QUESTION_CODE = [
+    ma.validate.Length(min=1, max=40),
+    # Also an Open311 attribute code, posted as `attribute[code]`.
+    ma.validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and underscores."),
+]
+_LABEL = ma.validate.Length(min=1, max=200)
+_STOP_MESSAGE = ma.validate.Length(min=1, max=500)
+
+
+class QuestionChoiceSchema(StrictSchema):
+    value = ma.fields.String(required=True, validate=_QUESTION_CODE)
+    label = ma.fields.String(required=True, validate=_LABEL)
+    label_en = ma.fields.String(required=True, validate=_LABEL)
+
+
+class CategoryQuestionSchema(StrictSchema):
+    """A typed extra question of a category; a stop blocks the submission on some answers."""
+
+    code = ma.fields.String(required=True, validate=_QUESTION_CODE, metadata={"example": "depth"})
+    kind = enum_field(QuestionKind, required=True)
+    label = ma.fields.String(
+        required=True, validate=_LABEL, metadata={"example": "Kedalaman air (cm)"}
+    )
+    label_en = ma.fields.String(
+        required=True, validate=_LABEL, metadata={"example": "Water depth (cm)"}
+    )
+    help = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=500)
+    )
+    help_en = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=500)
+    )
+    required = ma.fields.Boolean(load_default=False)
+    private = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "The answer is shown to staff (and its author) only"},
+    )
+    choices = ma.fields.List(
+        ma.fields.Nested(QuestionChoiceSchema),
+        load_default=list,
+        validate=ma.validate.Length(max=30),
+        metadata={"description": "`choice` only: 2 to 30 choices"},
+    )
+    min = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-1e9, 1e9),
+        metadata={"description": "`number` only"},
+    )
+    max = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-1e9, 1e9),
+        metadata={"description": "`number` only"},
+    )
+    unit = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=20),
+        metadata={"example": "cm"},
+    )
+    stop_values = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=40)),
+        load_default=list,
+        validate=ma.validate.Length(max=30),
+        metadata={
+            "description": "Answers that stop the submission (choice values, or `true`/`false` "
+            "for yes/no): 422 `emergency_stop` with `stop_message`",
+            "example": ["true"],
+        },
+    )
+    stop_message = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_STOP_MESSAGE,
+        metadata={"example": "Darurat? Hubungi 112 sekarang."},
+    )
+    stop_message_en = ma.fields.String(
+        load_default=None, allow_none=True, validate=_STOP_MESSAGE
+    )
+
+
+class CategoryFormSchema(StrictSchema):
+    """A category's intake form: its questions, a notice shown before submitting, and a stop
+    message that blocks every submission under the category."""
+
+    questions = ma.fields.List(
+        ma.fields.Nested(CategoryQuestionSchema),
+        required=True,
+        validate=ma.validate.Length(max=MAX_QUESTIONS),
+    )
+    notice = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=1000),
+        metadata={"example": "Foto lubang dari dekat membantu petugas."},
+    )
+    notice_en = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=1000)
+    )
+    stop_message = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_STOP_MESSAGE,
+        metadata={"description": "When set, every submission under the category is refused"},
+    )
+    stop_message_en = ma.fields.String(
+        load_default=None, allow_none=True, validate=_STOP_MESSAGE
+    )
 
 
 class ComplaintCategorySchema(ma.Schema):
@@ -41,6 +155,19 @@ class ComplaintCategorySchema(ma.Schema):
     )
     is_active = ma.fields.Boolean()
     is_demo = ma.fields.Boolean(metadata={"description": "Demo data, not verified facts"})
+    questions = ma.fields.List(
+        ma.fields.Nested(CategoryQuestionSchema),
+        metadata={"description": "Extra questions to answer in `answers` when submitting"},
+    )
+    notice = ma.fields.String(
+        allow_none=True, metadata={"description": "Shown before submitting (Indonesian)"}
+    )
+    notice_en = ma.fields.String(allow_none=True)
+    stop_message = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "When set, submissions under this category are refused"},
+    )
+    stop_message_en = ma.fields.String(allow_none=True)
     updated_at = UTCDateTime()
 
 
@@ -118,6 +245,20 @@ class ComplaintCreateSchema(StrictSchema):
             "description": "`public`: shown in the public feed without the reporter's name; "
             "`anonymous`: the reporter's identity is also hidden from the agency; "
             "`confidential`: the whole report is hidden from the public."
+        },
+    )
+    answers = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(max=40)),
+        values=ma.fields.Raw(allow_none=True),
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=MAX_QUESTIONS),
+        metadata={
+            "description": "Answers to the category's `questions`, by question code: text, "
+            "number, choice value, true/false, or a date YYYY-MM-DD. An answer listed in a "
+            "question's `stop_values` (or a category with a `stop_message`) refuses the report "
+            "with 422 `emergency_stop`.",
+            "example": {"hole_size": "large"},
         },
     )
 
@@ -204,8 +345,24 @@ class PublicComplaintEventSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
+class ComplaintAnswerSchema(ma.Schema):
+    code = ma.fields.String(metadata={"example": "hole_size"})
+    kind = enum_field(QuestionKind)
+    question = ma.fields.String(metadata={"example": "Ukuran lubang"})
+    value = ma.fields.Raw(
+        metadata={"description": "string, number or boolean by `kind`", "example": "large"}
+    )
+    value_label = ma.fields.String(allow_none=True, metadata={"example": "Besar (> 50 cm)"})
+    unit = ma.fields.String(allow_none=True)
+    private = ma.fields.Boolean()
+
+
 class PublicComplaintDetailSchema(PublicComplaintSchema):
     history = ma.fields.List(ma.fields.Nested(PublicComplaintEventSchema))
+    answers = ma.fields.List(
+        ma.fields.Nested(ComplaintAnswerSchema),
+        metadata={"description": "Answers to the category's questions, private ones left out"},
+    )
 
 
 class ComplaintListItemSchema(PublicComplaintSchema):
@@ -284,6 +441,17 @@ class ComplaintSchema(ComplaintListItemSchema):
         }
     )
     source = enum_field(Source)
+    channel = enum_field(
+        Channel,
+        metadata={
+            "description": "How the report reached the city: `app`, `open311`, or filed by "
+            "staff for a resident (`walk_in`, `phone`, `whatsapp`, `sms`, `email`)"
+        },
+    )
+    answers = ma.fields.List(
+        ma.fields.Nested(ComplaintAnswerSchema),
+        metadata={"description": "Private answers only for staff and the reporter"},
+    )
     rating = ma.fields.Integer(allow_none=True)
     rating_feedback = ma.fields.String(allow_none=True)
     reopen_until = UTCDateTime(
@@ -433,6 +601,33 @@ class ComplaintGeoJsonFeatureCollectionSchema(ma.Schema):
 # --- actions -----------------------------------------------------------------------------------
 
 
+def _template_id() -> ma.fields.UUID:
+    return ma.fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Staff: answer with this reply template, rendered in the resident's "
+            "language; a `note` (or comment `body`) beside it follows the template's text. "
+            "Without a note, the action's automatic template applies if there is one."
+        },
+    )
+
+
+def _template_overrides() -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(max=40)),
+        values=ma.fields.String(validate=ma.validate.Length(max=200)),
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=5),
+        metadata={
+            "description": "Placeholder values replacing the computed ones: tracking_number, "
+            "category, agency, deadline, officer_role",
+            "example": {"deadline": "Jumat, 11 Desember 2026"},
+        },
+    )
+
+
 class ComplaintTransitionSchema(StrictSchema):
     action = enum_field(Action, required=True)
     note = ma.fields.String(
@@ -453,6 +648,8 @@ class ComplaintTransitionSchema(StrictSchema):
         validate=ma.validate.Range(1, 5),
         metadata={"description": "rate: 1 to 5"},
     )
+    template_id = _template_id()
+    template_overrides = _template_overrides()
 
 
 TRANSITION_EXAMPLE = {
@@ -463,11 +660,17 @@ TRANSITION_EXAMPLE = {
 
 
 class ComplaintCommentCreateSchema(StrictSchema):
-    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4000))
+    body = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=4000),
+        metadata={"description": "Required unless `template_id` is given"},
+    )
     internal = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "An internal note, for staff only; the resident never sees it"},
     )
+    template_id = _template_id()
+    template_overrides = _template_overrides()
 
 
 COMMENT_EXAMPLE = {"body": "Tim kami akan meninjau lokasi besok pagi.", "internal": False}

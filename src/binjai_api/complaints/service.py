@@ -26,12 +26,14 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
+from binjai_api.complaints import questions, reply_templates
 from binjai_api.complaints.models import (
     Complaint,
     ComplaintCategory,
     ComplaintComment,
     ComplaintEvent,
     ComplaintPhoto,
+    ComplaintReplyTemplate,
     ComplaintSupporter,
 )
 from binjai_api.complaints.states import (
@@ -193,9 +195,12 @@ def seed_categories() -> int:
     added = 0
     for entry in json.loads(text)["categories"]:
         exists = db.session.scalar(
-            sa.select(ComplaintCategory.id).where(ComplaintCategory.code == entry["code"])
+            sa.select(ComplaintCategory).where(ComplaintCategory.code == entry["code"])
         )
         if exists is not None:
+            if exists.is_demo and not exists.questions and entry.get("questions"):
+                exists.questions = entry["questions"]  # demo forms, added after the category
+                exists.notice, exists.notice_en = entry.get("notice"), entry.get("notice_en")
             continue
         agency_id = agencies.get(entry["agency_code"])
         if agency_id is None:
@@ -208,6 +213,9 @@ def seed_categories() -> int:
                 description=entry.get("description"),
                 agency_id=agency_id,
                 follow_up_days=entry.get("follow_up_days", 5),
+                questions=entry.get("questions", []),
+                notice=entry.get("notice"),
+                notice_en=entry.get("notice_en"),
                 is_demo=True,
             )
         )
@@ -293,9 +301,18 @@ def submit_complaint(
     address: str | None,
     kelurahan_code: str | None,
     privacy: str,
+    answers: Mapping[str, Any] | None = None,
+    channel: str | None = None,
+    filed_by_id: uuid.UUID | None = None,
+    filed_by_role: str | None = None,
 ) -> Complaint:
-    """File a report: a tracking number, status `submitted`, the verification deadline."""
+    """File a report: a tracking number, status `submitted`, the verification deadline.
+    `filed_by_*`: the staff member filing it on the resident's behalf (complaints/intake.py)."""
     category = find_category(category_id)
+    # The category's stop and questions first: an emergency message beats every other error.
+    stored_answers, answer_errors = (
+        questions.check_answers(category, answers) if category is not None else (None, {})
+    )
     errors = _check_submission(
         type=type,
         privacy=privacy,
@@ -308,6 +325,7 @@ def submit_complaint(
         address=address,
         kelurahan_code=kelurahan_code,
     )
+    errors.update(answer_errors)
     if errors:
         raise field_errors(errors)
     assert category is not None
@@ -329,6 +347,8 @@ def submit_complaint(
         privacy=privacy,
         status=Status.SUBMITTED,
         source=source,
+        channel=channel or source,
+        answers=stored_answers,
         reporter_id=reporter_id,
         api_client_id=api_client_id,
         contact_name=_clean(contact.get("name"), 120),
@@ -349,8 +369,8 @@ def submit_complaint(
             action="submit",
             from_status=None,
             to_status=Status.SUBMITTED,
-            actor_id=reporter_id,
-            actor_role=Actor.REPORTER,
+            actor_id=filed_by_id or reporter_id,
+            actor_role=filed_by_role or Actor.REPORTER,
             to_agency_id=category.agency_id,
             created_at=now,
         )
@@ -668,6 +688,7 @@ def public_view(complaint: Complaint) -> dict[str, Any]:
 def public_detail_view(complaint: Complaint) -> dict[str, Any]:
     """A public report with its steps: what happened when, never who or why."""
     view = public_view(complaint)
+    view["answers"] = questions.answers_view(complaint.answers, staff=False)
     view["history"] = [
         {
             "action": event.action,
@@ -711,6 +732,11 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
             object_type=Complaint.__tablename__, object_ids=[complaint.id], fields=shown
         )
     view["source"] = complaint.source
+    view["channel"] = complaint.channel
+    # Private answers: the staff's and their author's, never the public's.
+    view["answers"] = questions.answers_view(
+        complaint.answers, staff=staff or actor == Actor.REPORTER
+    )
     view["rating"] = complaint.rating
     view["rating_feedback"] = complaint.rating_feedback
     view["reopen_until"] = (
@@ -846,11 +872,12 @@ def _notify(
     note: str | None,
     exclude: uuid.UUID | None,
     recipients: Iterable[uuid.UUID],
+    extra: Mapping[str, str] | None = None,
 ) -> None:
     targets = [user_id for user_id in recipients if user_id != exclude]
     if not targets:
         return
-    params = _notification_params(complaint, note=(note or "-")[:200])
+    params = _notification_params(complaint, note=(note or "-")[:200], **(extra or {}))
     if kind == kinds.COMPLAINT_DUPLICATE and complaint.duplicate_of_id:
         original = _load(complaint.duplicate_of_id)
         params["original"] = original.tracking_number if original else "-"
@@ -898,8 +925,12 @@ def transition(
     agency_id: uuid.UUID | None = None,
     duplicate_of_id: uuid.UUID | None = None,
     rating: int | None = None,
+    template_id: uuid.UUID | None = None,
+    template_overrides: Mapping[str, str] | None = None,
 ) -> Complaint:
-    """Apply one action of the transitions table, with its history entry and notifications."""
+    """Apply one action of the transitions table, with its history entry and notifications.
+    A reply template (named, or the action's automatic one when staff write no note) gives the
+    note the resident reads in the timeline and the push (complaints/reply_templates.py)."""
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise field_errors({"action": [gettext("Unknown action.")]})
@@ -917,7 +948,10 @@ def transition(
             ),
         )
     note = _clean(note, 2000)
-    if rule.note_required and not note:
+    template = _reply_template(
+        action, complaint, actor, template_id, template_overrides, automatic=not note
+    )
+    if rule.note_required and not note and template is None:
         raise field_errors({"note": [gettext("Give a reason or note for this action.")]})
     now = utcnow()
     from_status, from_agency, from_due = complaint.status, complaint.agency_id, complaint.due_at
@@ -964,6 +998,13 @@ def transition(
         complaint.due_at = workcalendar.add_working_days(now, complaint.category.follow_up_days)
     elif rule.deadline == Deadline.NONE:
         complaint.due_at = None
+    reply = None
+    if template is not None:  # rendered now: `{deadline}` is the deadline this action set
+        assert actor is not None
+        reply = _render_reply(template, complaint, principal, actor, template_overrides, note)
+        note = reply.text
+        if action == Action.RESOLVE:
+            complaint.resolution_note = note
     complaint.updated_at = now
     db.session.add(
         ComplaintEvent(
@@ -981,9 +1022,66 @@ def transition(
         )
     )
     if rule.notify_kind is not None:
-        _notify(complaint, rule.notify_kind, note=note, exclude=principal.id, recipients=recipients)
+        _notify(
+            complaint,
+            rule.notify_kind if reply is None else kinds.COMPLAINT_REPLY,
+            note=note,
+            exclude=principal.id,
+            recipients=recipients,
+            extra=_reply_params(reply),
+        )
     db.session.commit()
     return complaint
+
+
+def _reply_template(
+    action: str,
+    complaint: Complaint,
+    actor: str | None,
+    template_id: uuid.UUID | None,
+    overrides: Mapping[str, str] | None,
+    *,
+    automatic: bool,
+) -> ComplaintReplyTemplate | None:
+    """The reply template this action uses, if any: templates are the staff's."""
+    if not _is_staff(actor):
+        if template_id is not None:
+            raise forbidden(gettext("Reply templates are for staff."))
+        return None
+    if errors := reply_templates.override_errors(overrides):
+        raise field_errors(errors)
+    return reply_templates.choose(
+        action=action, complaint=complaint, template_id=template_id, automatic=automatic
+    )
+
+
+def _render_reply(
+    template: ComplaintReplyTemplate,
+    complaint: Complaint,
+    principal: Principal,
+    actor: str,
+    overrides: Mapping[str, str] | None,
+    note: str | None,
+) -> reply_templates.Reply:
+    """The template in the resident's language (the timeline's text) and in every language (the
+    push's)."""
+    reader = auth_service.get_user(complaint.reporter_id) if complaint.reporter_id else None
+    return reply_templates.render(
+        template,
+        complaint=complaint,
+        principal=principal,
+        actor=actor,
+        reader_language=reader.language if reader else None,
+        overrides=overrides,
+        note=note,
+    )
+
+
+def _reply_params(reply: reply_templates.Reply | None) -> dict[str, str] | None:
+    """The push of a templated reply carries its text in each reader's language."""
+    if reply is None:
+        return None
+    return {f"reply@{language}": text[:500] for language, text in reply.texts.items()}
 
 
 def record_escalation(*, complaint_id: uuid.UUID, deadline: datetime, at: datetime) -> bool:
@@ -1088,15 +1186,36 @@ def comments_query(
 
 
 def add_comment(
-    *, principal: Principal, complaint_id: uuid.UUID, body: str, internal: bool = False
+    *,
+    principal: Principal,
+    complaint_id: uuid.UUID,
+    body: str | None = None,
+    internal: bool = False,
+    template_id: uuid.UUID | None = None,
+    template_overrides: Mapping[str, str] | None = None,
 ) -> ComplaintComment:
-    """Post to a report's thread: the reporter and staff publicly, staff also internal notes."""
+    """Post to a report's thread: the reporter and staff publicly, staff also internal notes.
+    Staff may answer with a reply template (`template_id`); a `body` beside it follows the
+    template's text."""
     complaint = _get_for(principal, complaint_id, lock=True)
     actor = _actor(principal, complaint)
     assert actor is not None
     if internal and not _is_staff(actor):
         raise forbidden(gettext("Only staff write internal notes."))
-    body = body.strip()
+    body = (body or "").strip()
+    reply = None
+    if template_id is not None:
+        template = _reply_template(
+            reply_templates.COMMENT_ACTION,
+            complaint,
+            actor,
+            template_id,
+            template_overrides,
+            automatic=False,
+        )
+        assert template is not None
+        reply = _render_reply(template, complaint, principal, actor, template_overrides, body)
+        body = reply.text
     if not body:
         raise field_errors({"body": [gettext("Write a message.")]})
     now = utcnow()
@@ -1115,8 +1234,8 @@ def add_comment(
         if _is_staff(actor) and complaint.reporter_id is not None:
             notifications_service.notify(
                 recipients=[complaint.reporter_id],
-                kind=kinds.COMPLAINT_RESPONSE,
-                params=_notification_params(complaint),
+                kind=kinds.COMPLAINT_RESPONSE if reply is None else kinds.COMPLAINT_REPLY,
+                params=_notification_params(complaint, **(_reply_params(reply) or {})),
                 link=notifications_service.Link("complaints", str(complaint.id)),
             )
     db.session.commit()

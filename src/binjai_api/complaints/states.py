@@ -35,6 +35,24 @@ class Source(StrEnum):
     OPEN311 = "open311"
 
 
+class Channel(StrEnum):
+    """How a report reached the city: the resident's app, an Open311 integrator, or staff filing
+    it on a resident's behalf (assisted intake: complaints/intake.py)."""
+
+    APP = "app"
+    OPEN311 = "open311"
+    WALK_IN = "walk_in"
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+ASSISTED_CHANNELS = tuple(
+    channel for channel in Channel if channel not in (Channel.APP, Channel.OPEN311)
+)
+
+
 class Status(StrEnum):
     SUBMITTED = "submitted"
     DISPATCHED = "dispatched"

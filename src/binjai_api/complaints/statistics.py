@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from binjai_api.complaints.models import Complaint, ComplaintEvent
-from binjai_api.complaints.states import OPEN_STATUSES, STATUSES, Action, Status
+from binjai_api.complaints.states import OPEN_STATUSES, STATUSES, Action, Channel, Status
 from binjai_api.config import API_V1_STR
 from binjai_api.deadlines import ItemType, OverdueItem, WaitingOn
 from binjai_api.extensions import db
@@ -135,6 +135,22 @@ def status_counts(
     counts = dict.fromkeys((str(code) for code in STATUSES), 0)
     for status, count in db.session.execute(query):
         counts[status] = int(count)
+    return counts
+
+
+def channel_counts(
+    *, start: datetime, end: datetime, agency_id: uuid.UUID | None = None
+) -> dict[str, int]:
+    """Reports opened in [start, end) by how they reached the city, every channel listed."""
+    query = _scoped(
+        sa.select(Complaint.channel, sa.func.count())
+        .where(Complaint.created_at >= start, Complaint.created_at < end)
+        .group_by(Complaint.channel),
+        agency_id,
+    )
+    counts = dict.fromkeys((str(channel) for channel in Channel), 0)
+    for channel, count in db.session.execute(query):
+        counts[channel] = int(count)
     return counts
 
 

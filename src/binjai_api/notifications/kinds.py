@@ -138,6 +138,7 @@ COMPLAINT_RESOLVED = "complaint_resolved"
 COMPLAINT_CLOSED = "complaint_closed"
 COMPLAINT_REOPENED = "complaint_reopened"
 COMPLAINT_RESPONSE = "complaint_response"
+COMPLAINT_REPLY = "complaint_reply"
 
 
 def _complaint_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
@@ -210,6 +211,13 @@ COMPLAINT_KINDS: tuple[NotificationKind, ...] = (
         COMPLAINT_RESPONSE,
         lazy_gettext("New response on report %(tracking_number)s"),
         lazy_gettext("%(agency)s responded on “%(title)s”."),
+    ),
+    # Staff answered with a reply template (complaints/reply_templates.py): the push carries the
+    # rendered text in the reader's language (`reply@id`, `reply@en`).
+    _complaint_kind(
+        COMPLAINT_REPLY,
+        lazy_gettext("Update on report %(tracking_number)s"),
+        lazy_gettext("%(reply)s"),
     ),
 )
 # --- end complaints ---
@@ -485,7 +493,15 @@ def language_or_default(language: str | None) -> str:
 
 
 def render(kind_code: str, params: Mapping[str, str], language: str | None) -> tuple[str, str]:
-    """The title and body of a notification in `language` (Indonesian when unknown)."""
+    """The title and body of a notification in `language` (Indonesian when unknown). A
+    parameter written per language, `name@id` and `name@en`, gives `name` in each reader's
+    language (a staff reply written in both, for instance)."""
     kind = KINDS[kind_code]
-    with force_locale(language_or_default(language)):
-        return str(kind.title) % params, str(kind.body) % params
+    language = language_or_default(language)
+    suffix = f"@{language}"
+    localized = {
+        key.removesuffix(suffix): value for key, value in params.items() if key.endswith(suffix)
+    }
+    values = {**params, **localized}
+    with force_locale(language):
+        return str(kind.title) % values, str(kind.body) % values

@@ -270,8 +270,13 @@ class RequestsView(MethodView):
     @blp.doc(responses={201: _success_doc("service_requests", [EXAMPLE_CREATED])})
     def post(self, form: dict[str, Any], response_format: str) -> Response:
         """Open311 POST service request: file a report as an integrator"""
+        attributes = {
+            key[len("attribute[") : -1]: value
+            for key, value in request.form.items()
+            if key.startswith("attribute[") and key.endswith("]")
+        }
         return formats.respond(
-            service.submit_request(form=form),
+            service.submit_request(form=form, attributes=attributes),
             root="service_requests",
             response_format=response_format,
             status=201,

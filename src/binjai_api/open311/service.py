@@ -18,6 +18,7 @@ from typing import Any
 
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import ApiScope
+from binjai_api.complaints import questions as complaints_questions
 from binjai_api.complaints import service as complaints_service
 from binjai_api.complaints import states
 from binjai_api.db import utcnow
@@ -116,7 +117,7 @@ _PRIVACY_NAMES: Mapping[str, Any] = {
 def service_definition(*, service_code: str, jurisdiction_id: str | None = None) -> dict[str, Any]:
     """The attributes a request for this service may carry."""
     _check_jurisdiction(jurisdiction_id)
-    _category_by_code(service_code)
+    category = _category_by_code(service_code)
     kelurahan_values = [
         {"key": kelurahan.code, "name": kelurahan.name}
         for kecamatan in regions_service.list_kecamatan()
@@ -153,6 +154,8 @@ def service_definition(*, service_code: str, jurisdiction_id: str | None = None)
                 gettext("The kelurahan; default: derived from lat/long"),
                 kelurahan_values,
             ),
+            # The category's own questions (complaints/questions.py), after the built-in ones.
+            *complaints_questions.open311_attributes(category, first_order=5),
         ],
     }
 
@@ -190,8 +193,12 @@ def _choice(value: str | None, allowed: type[states.StrEnum], default: str, name
     return value
 
 
-def submit_request(*, form: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """POST requests: a report from an integrator, submitted through the complaints service."""
+def submit_request(
+    *, form: Mapping[str, Any], attributes: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """POST requests: a report from an integrator, submitted through the complaints service.
+    `attributes`: every `attribute[code]` posted; those of the category's questions are its
+    answers (the built-in ones are read from `form`)."""
     client = auth_service.client_for_api_key(
         api_key=form["api_key"], scope=ApiScope.COMPLAINTS_WRITE
     )
@@ -235,6 +242,11 @@ def submit_request(*, form: Mapping[str, Any]) -> list[dict[str, Any]]:
         address=form.get("address_string") or form.get("address_id"),
         kelurahan_code=form.get("attribute_kelurahan_code") or None,
         privacy=_choice(form.get("attribute_privacy"), states.Privacy, "public", "privacy"),
+        answers={
+            code: value
+            for code, value in (attributes or {}).items()
+            if code not in complaints_questions.RESERVED_CODES
+        },
     )
     return [
         {

@@ -264,6 +264,10 @@ def compute_overview(
     for name, figures in domains.items():
         counts = counters[name](now=now, agency_id=agency_id)
         figures["overdue_by_agency"] = _overdue_by_agency(counts, agencies)
+    # How reports reached the city: the app, Open311, or staff filing for residents.
+    domains["complaints"]["by_channel"] = complaints_stats.channel_counts(
+        start=period.start, end=period.end, agency_id=agency_id
+    )
     return {
         "generated_at": now,
         "first_day": period.first_day,
@@ -472,6 +476,8 @@ def overview_csv_rows(overview: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         figures = overview[domain]
         for status, count in figures["by_status"].items():
             yield domain, "by_status", status, count
+        for channel, count in figures.get("by_channel", {}).items():
+            yield domain, "by_channel", channel, count
         yield domain, "opened", "", figures["opened"]
         yield domain, "closed", "", figures["closed"]
         for key, value in figures["closed_within_deadline"].items():
