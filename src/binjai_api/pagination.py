@@ -32,20 +32,25 @@ _shared_counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
 _shared_counts_lock = threading.Lock()
 
 
-def count_rows(statement: sa.Select[Any], *, shared_for_seconds: int = 0) -> int:
+def count_rows(
+    statement: sa.Select[Any], *, shared_for_seconds: int = 0, key: str | None = None
+) -> int:
     """How many rows a select returns.
 
     With `shared_for_seconds`, for public lists that read alike for everyone: the total is kept
     that long in this process, keyed by the exact query. Counting a feed over a few hundred
     thousand reports is a scan of the table on every page otherwise; a total that lags a few
-    seconds behind new reports is the price, the items themselves are always fresh."""
+    seconds behind new reports is the price, the items themselves are always fresh. `key`, when
+    the caller knows what determines the query (its parsed arguments), spares compiling it."""
     from binjai_api.extensions import db
 
     count = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     if shared_for_seconds <= 0:
         return int(db.session.scalar(count) or 0)
-    compiled = count.compile(db.engine)
-    key = f"{db.engine.url}|{compiled}|{sorted(compiled.params.items())!r}"
+    if key is None:
+        compiled = count.compile(db.engine)
+        key = f"{compiled}|{sorted(compiled.params.items())!r}"
+    key = f"{db.engine.url}|{key}"
     now = time.monotonic()
     with _shared_counts_lock:
         cached = _shared_counts.get(key)
@@ -108,7 +113,23 @@ class PublicSelectPage(SelectPage):
 
     @property
     def item_count(self) -> int:
-        return count_rows(self.collection, shared_for_seconds=public_count_seconds())
+        return count_rows(
+            self.collection, shared_for_seconds=public_count_seconds(), key=_list_arguments_key()
+        )
+
+
+_PAGING_ARGUMENTS = frozenset({"page", "page_size"})
+
+
+def _list_arguments_key() -> str:
+    """What a public list's query is made of: its endpoint and its query arguments but the page
+    (the view's parsed arguments are a function of these)."""
+    arguments = sorted(
+        (name, value)
+        for name, value in request.args.items(multi=True)
+        if name not in _PAGING_ARGUMENTS
+    )
+    return f"{request.endpoint}|{arguments!r}"
 
 
 # --- paging links (RFC 8288) and polled lists ---------------------------------------------------

@@ -7,6 +7,7 @@ default limit is counted per process (`BinjaiLimiter`).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -15,8 +16,6 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
 
@@ -117,6 +116,28 @@ def breached_limit_headers() -> dict[str, str]:
 _EXEMPT_ATTRIBUTE = "binjai_rate_limit_exempt"
 
 
+class _LocalWindows:
+    """Fixed windows counted in this process's memory: one dict, no thread, no round trip."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._window_start = 0
+        self._lock = threading.Lock()
+
+    def hit(self, limit: RateLimitItem, key: str) -> tuple[bool, float, int]:
+        """Count one request against `limit` for `key`: (allowed, window reset time, remaining)."""
+        seconds = limit.get_expiry()
+        now = time.time()
+        start = int(now // seconds * seconds)
+        with self._lock:
+            if start != self._window_start:  # a new window: every older count is spent
+                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start}
+                self._window_start = start
+            count = self._counts.get((key, start), 0) + 1
+            self._counts[(key, start)] = count
+        return count <= limit.amount, start + seconds, limit.amount - count
+
+
 class BinjaiLimiter(Limiter):
     """Flask-Limiter for the specific limits (login, registration, tokens, submissions ...):
     exact and shared by every instance through Redis. The default limit on every other request
@@ -126,7 +147,7 @@ class BinjaiLimiter(Limiter):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._local_strategy = FixedWindowRateLimiter(MemoryStorage())
+        self._local = _LocalWindows()
 
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
@@ -140,7 +161,7 @@ class BinjaiLimiter(Limiter):
 
     def reset(self) -> None:
         super().reset()
-        self._local_strategy = FixedWindowRateLimiter(MemoryStorage())
+        self._local = _LocalWindows()
 
     def _check_default_limit(self) -> None:
         endpoint = request.endpoint
@@ -150,10 +171,9 @@ class BinjaiLimiter(Limiter):
         if view is None or getattr(view, _EXEMPT_ATTRIBUTE, False) or endpoint.endswith("static"):
             return
         limit = _parsed_limit(str(current_app.config["DEFAULT_RATE_LIMIT"]))
-        address = client_address()
-        if self._local_strategy.hit(limit, "default", address):
+        allowed, reset_at, remaining = self._local.hit(limit, client_address())
+        if allowed:
             return
-        reset_at, remaining = self._local_strategy.get_window_stats(limit, "default", address)
         from binjai_api.errors import STATUS_DETAILS, Problem
 
         raise Problem(

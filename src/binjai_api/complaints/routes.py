@@ -346,7 +346,7 @@ class PublicComplaintsView(MethodView):
     @blp.paginate(PublicPage)
     def get(self, args: dict[str, Any]) -> Any:
         """The public feed: non-confidential reports, never the reporter's identity"""
-        return service.public_complaints_query(**args)
+        return service.public_feed_query(**args)
 
 
 @blp.route("/public/complaints.geojson")

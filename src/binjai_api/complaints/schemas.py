@@ -17,6 +17,7 @@ from binjai_api.complaints.states import (
     Source,
     Status,
 )
+from binjai_api.fastdump import FastDump
 from binjai_api.i18n import gettext
 from binjai_api.page_bounds import MAX_PAGE
 from binjai_api.pagination import sort_field
@@ -292,7 +293,7 @@ class ComplaintPhotoSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class PublicComplaintSchema(ma.Schema):
+class PublicComplaintSchema(FastDump):
     """A report as anyone may see it: never the reporter's identity."""
 
     id = ma.fields.UUID()

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import joinedload, lazyload, raiseload, selectinload
 from werkzeug.datastructures import FileStorage
 
 from binjai_api import geo, uploads
@@ -500,6 +500,15 @@ def queue_query(
 # --- the public face ---------------------------------------------------------------------------
 
 
+# What a page of the feed shows beside each report, in two statements whatever the page size:
+# its category and agency joined to the page, its photos in one more (not the category's agency).
+_PUBLIC_VIEW_LOADS = (
+    joinedload(Complaint.category).options(lazyload(ComplaintCategory.agency)),
+    joinedload(Complaint.agency),
+    selectinload(Complaint.photos),
+)
+
+
 def _public() -> sa.Select[Complaint]:
     return sa.select(Complaint).where(Complaint.privacy != Privacy.CONFIDENTIAL)
 
@@ -538,6 +547,11 @@ def public_complaints_query(
     if submitted_to is not None:
         query = query.where(Complaint.created_at <= submitted_to)
     return apply_sort(query, sort, PUBLIC_SORTABLE, tiebreaker=Complaint.id)
+
+
+def public_feed_query(**filters: Any) -> sa.Select[Complaint]:
+    """The public feed's page query: `public_complaints_query` with what each item shows."""
+    return public_complaints_query(**filters).options(*_PUBLIC_VIEW_LOADS)
 
 
 def find_public_complaint(complaint_id: uuid.UUID) -> Complaint | None:

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from binjai_api.auth import service as auth_service
+from binjai_api.fastdump import FastDump
 from binjai_api.health.service import (
     BED_CLASSES,
     BOOKING_STATUSES,
@@ -109,7 +110,7 @@ class BedSchema(StrictSchema):
     updated_at = UTCDateTime(dump_only=True)
 
 
-class FacilitySchema(ma.Schema):
+class FacilitySchema(FastDump):
     id = ma.fields.UUID()
     name = ma.fields.String(metadata={"example": "RSUD Dr. R.M. Djoelham"})
     type = enum_field(FACILITY_TYPES, metadata={"example": "hospital"})
