@@ -126,12 +126,15 @@ class SqliteServer:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
     category_id: str = ""
+    # Settings to change from SERVER_SETTINGS and `make run`'s defaults.
+    env_overrides: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> SqliteServer:
         self.port = base.free_port()
         self.env = base.server_env(f"sqlite:///{self.workdir / 'binjai.db'}")
         self.env.update(SERVER_SETTINGS)
         self.env.update(UPLOAD_DIR=str(self.workdir / "uploads"), BIND=f"{base.HOST}:{self.port}")
+        self.env.update(self.env_overrides)
         for name in ("PORT", "GUNICORN_THREADS", "WEB_CONCURRENCY"):
             self.env.pop(name, None)
         base.run_flask(["db", "upgrade"], self.env)

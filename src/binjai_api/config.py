@@ -82,6 +82,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DEFAULT_RATE_LIMIT": os.environ.get("DEFAULT_RATE_LIMIT", "300 per minute"),
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 26 * 1024 * 1024),
+        # Uploaded images declaring more pixels than this are refused (413) before decoding.
+        "MAX_IMAGE_PIXELS": _env_int("MAX_IMAGE_PIXELS", 40_000_000),
         # Uploaded photos and documents, outside any served folder: files are only read back
         # through authorised endpoints (CONVENTIONS: files).
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
