@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Page
 from flask_smorest.pagination import PaginationParameters
-from flask_smorest.utils import get_appcontext
+from flask_smorest.utils import get_appcontext, unpack_tuple_response
 from werkzeug.http import quote_etag
 
 from binjai_api.db import utcnow
@@ -86,11 +86,24 @@ class SelectPage(Page):
         statement = self.collection.offset(self.page_params.first_item).limit(
             self.page_params.page_size
         )
-        rows = list(db.session.scalars(statement))
         polled = get_appcontext().get(POLLED_LIST)
+        if polled is not None and request.if_none_match:
+            # A poll: first the page's versions alone (ids, updated_at), and 304 if they are
+            # what the client has, before any row, relation or view is loaded.
+            versions_only = statement.with_only_columns(*self._version_columns())
+            versions = [self.row_version(row) for row in db.session.execute(versions_only)]
+            polled["blueprint"].not_modified_if_unchanged(self.page_params, versions)
+        rows = list(db.session.scalars(statement))
         if polled is not None:
             polled["rows"] = [self.row_version(row) for row in rows]
         return rows
+
+    def _version_columns(self) -> list[Any]:
+        entity = self.collection.column_descriptions[0]["entity"]
+        names = ["id", "updated_at"] + (
+            [self.deadline_attribute] if self.deadline_attribute else []
+        )
+        return [getattr(entity, name) for name in names]
 
     def row_version(self, row: Any) -> list[Any]:
         """What a polled list's ETag takes from a row: its id and `updated_at` (which every change
@@ -179,6 +192,14 @@ LINK_HEADER_DOC = {
 POLLED_CACHE_CONTROL = "private, no-cache"
 
 
+class _PageNotModified(Exception):
+    """The polled page is what the client has: answered 304 with these headers."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("not modified")
+        self.headers = headers
+
+
 class PagingLinksMixin:
     """Blueprint side of lists: a `Link` header beside flask-smorest's `X-Pagination`, and
     `paginate(..., polled=True)` for the lists the app polls (a weak ETag, 304 on
@@ -194,12 +215,21 @@ class PagingLinksMixin:
             raise TypeError("a polled list pages with a SelectPage, which records its rows")
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
-            view = paginated(func)
+            @wraps(func)
+            def recording_headers(*args: Any, **view_kwargs: Any) -> Any:
+                result, status, headers = unpack_tuple_response(func(*args, **view_kwargs))
+                get_appcontext()[POLLED_LIST]["view_headers"] = dict(headers or {})
+                return result, status, headers
+
+            view = paginated(recording_headers)
 
             @wraps(view)
             def wrapper(*args: Any, **view_kwargs: Any) -> Any:
-                get_appcontext()[POLLED_LIST] = {}
-                return view(*args, **view_kwargs)
+                get_appcontext()[POLLED_LIST] = {"blueprint": self}
+                try:
+                    return view(*args, **view_kwargs)
+                except _PageNotModified as unchanged:
+                    return current_app.response_class(status=304, headers=unchanged.headers)
 
             # Documented as flask-smorest documents `@blp.etag` on a GET: If-None-Match, the
             # ETag header and 304.
@@ -217,6 +247,20 @@ class PagingLinksMixin:
             "Link": page_links(page, page_size, total),
         }
 
+    def not_modified_if_unchanged(
+        self, page_params: PaginationParameters, versions: list[Any]
+    ) -> None:
+        """Raise _PageNotModified when a polled page's ETag, from its rows' `versions`, the
+        view's headers and the page's X-Pagination, is in If-None-Match."""
+        headers = dict(get_appcontext()[POLLED_LIST]["view_headers"])
+        metadata = self._make_pagination_metadata(  # type: ignore[attr-defined]
+            page_params.page, page_params.page_size, page_params.item_count
+        )
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)  # type: ignore[attr-defined]
+        tag = polled_list_etag(versions, headers)
+        if request.if_none_match.contains_weak(tag):
+            raise _PageNotModified(_with_polled_headers(headers, page_params, tag))
+
     def _set_pagination_metadata(
         self, page_params: PaginationParameters, result: Any, headers: Any
     ) -> tuple[Any, Any]:
@@ -224,24 +268,32 @@ class PagingLinksMixin:
             page_params, result, headers
         )
         polled = get_appcontext().get(POLLED_LIST)
-        tag = polled_list_etag(polled["rows"], dict(headers)) if polled is not None else None
-        headers["Link"] = page_links(
-            page_params.page, page_params.page_size, page_params.item_count or 0
-        )
-        if tag is None:
+        if polled is None:
+            headers["Link"] = page_links(
+                page_params.page, page_params.page_size, page_params.item_count or 0
+            )
             return result, headers
-        headers["ETag"] = quote_etag(tag, weak=True)
-        # Revalidated on every poll, kept only by the app (the rows are the caller's own).
-        headers["Cache-Control"] = POLLED_CACHE_CONTROL
-        if request.if_none_match.contains_weak(tag):
-            return current_app.response_class(status=304), headers
-        return result, headers
+        tag = polled_list_etag(polled["rows"], dict(headers))
+        return result, _with_polled_headers(dict(headers), page_params, tag)
 
     def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
         super()._document_pagination_metadata(spec, resp_doc)  # type: ignore[misc]
         if "LINK" not in spec.components.headers:
             spec.components.header("LINK", LINK_HEADER_DOC)
         resp_doc["headers"]["Link"] = "LINK"
+
+
+def _with_polled_headers(
+    headers: dict[str, str], page_params: PaginationParameters, tag: str
+) -> dict[str, str]:
+    """A polled page's headers: its Link, its weak ETag, and revalidation on every poll (kept
+    only by the app: the rows are the caller's own)."""
+    return {
+        **headers,
+        "Link": page_links(page_params.page, page_params.page_size, page_params.item_count or 0),
+        "ETag": quote_etag(tag, weak=True),
+        "Cache-Control": POLLED_CACHE_CONTROL,
+    }
 
 
 def sort_field(*allowed: str, default: str) -> ma.fields.String:
