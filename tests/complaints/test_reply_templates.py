@@ -18,13 +18,24 @@ from binjai_api.notifications import service as notifications_service
 from binjai_api.notifications.models import Notification
 from binjai_api.workcalendar import service as workcalendar
 from tests.complaints.conftest import Person, make_person
-from tests.complaints.helpers import act, kinds_for, submit
 from tests.complaints.desk_helpers import problem
+from tests.complaints.helpers import act, kinds_for, submit
 
 TEMPLATES = "/api/v1/complaint-reply-templates"
-INDONESIAN_MONTHS = (
-    "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember"
-).split()
+INDONESIAN_MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 DISPATCHED = (
     "Laporan {tracking_number} ({category}) diteruskan ke {agency}, paling lambat {deadline}. "
     "Salam, {officer_role}."

@@ -76,7 +76,7 @@ def test_the_questions_are_attributes_of_the_service_definition(
         "code": "depth",
         "datatype": "number",
         "required": True,
-        "datatype_description": "A number from 0.0 to 500.0 (cm)",
+        "datatype_description": "A number from 0 to 500 (cm)",
         "order": 5,
         "description": "Water depth",
         "values": [],

@@ -141,8 +141,8 @@ def _stored_question(question: Mapping[str, Any]) -> dict[str, Any]:
         "required": bool(question.get("required", False)),
         "private": bool(question.get("private", False)),
         "choices": [dict(choice) for choice in question.get("choices") or []],
-        "min": question.get("min"),
-        "max": question.get("max"),
+        "min": _whole(question.get("min")),
+        "max": _whole(question.get("max")),
         "unit": question.get("unit"),
         "stop_values": list(question.get("stop_values") or []),
         "stop_message": question.get("stop_message"),
@@ -150,15 +150,9 @@ def _stored_question(question: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def category_form_view(category: ComplaintCategory) -> dict[str, Any]:
-    """The form as the app renders it before a submission (labels in both languages)."""
-    return {
-        "questions": list(category.questions or []),
-        "notice": category.notice,
-        "notice_en": category.notice_en,
-        "stop_message": category.stop_message,
-        "stop_message_en": category.stop_message_en,
-    }
+def _whole(number: float | None) -> int | float | None:
+    """A bound as the admin meant it: 500, not 500.0."""
+    return int(number) if number is not None and float(number).is_integer() else number
 
 
 # --- answers, at submission ---------------------------------------------------------------------

@@ -261,7 +261,10 @@ class RequestsView(MethodView):
         location="form",
         example=SERVICE_REQUEST_EXAMPLE,
         description="Form-encoded, as the specification requires. The `api_key` is checked "
-        "against the API clients an admin issued; it needs the `complaints:write` scope.",
+        "against the API clients an admin issued; it needs the `complaints:write` scope. "
+        "Answers to the category's own questions (the service definition's attributes after "
+        "`kelurahan_code`) are posted as `attribute[code]=value`; an answer that stops the "
+        "report (an emergency) is a 400 whose description is the message to show.",
     )
     @blp.response(201, ServiceRequestCreatedSchema(many=True))
     @blp.alt_response(403, response="FORBIDDEN")
