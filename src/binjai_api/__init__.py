@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     probes.init_app(app)
+    _add_security_headers(app)
     _mark_framework_views_public(app)
 
     from binjai_api import cli
@@ -115,6 +116,12 @@ def _start_audit_trail(app: Flask) -> None:
     from binjai_api.audit import service as audit_service
 
     audit_service.init_app(app)
+
+
+def _add_security_headers(app: Flask) -> None:
+    from binjai_api import security_headers
+
+    security_headers.init_app(app)
 
 
 def _register_principal_loader(app: Flask) -> None:
