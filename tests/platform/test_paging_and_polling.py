@@ -91,10 +91,13 @@ def test_links_start_with_the_public_base_url_not_the_request_host(
     )
 
 
-def test_a_public_list_links_too(client: FlaskClient) -> None:
+def test_a_public_list_and_the_geojson_feed_link_too(client: FlaskClient) -> None:
     response = client.get("/api/v1/agencies?page_size=1")
     assert response.status_code == 200
-    assert {"first", "last"} <= set(links(response))
+    assert {"first", "next", "last"} <= set(links(response))
+    geojson = client.get("/api/v1/public/complaints.geojson?page_size=1")
+    assert geojson.status_code == 200
+    assert links(geojson)["first"].endswith("/api/v1/public/complaints.geojson?page_size=1&page=1")
 
 
 def test_the_inbox_answers_304_until_it_changes(
