@@ -3,14 +3,16 @@ stored with the question as asked, shown by who may see them, and spoken by Open
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.complaints.conftest import Person
-from tests.complaints.helpers import report, submit
 from tests.complaints.desk_helpers import problem
+from tests.complaints.helpers import report, submit
 from tests.queries import counting_queries
 
 STOP = "Darurat? Hubungi 112 sekarang."
@@ -249,3 +251,31 @@ def test_the_demo_forms_ask_the_hole_size_and_the_water_depth(
         json=report(categories["drainage"], answers={"lives_at_risk": True}),
     )
     assert "112" in problem(stopped, 422, "emergency_stop")["stop_message"]
+
+
+def test_the_staff_csv_carries_every_answer(
+    client: FlaskClient, categories: dict[str, str], operator: Person, resident: Person
+) -> None:
+    drainage = categories["drainage"]
+    set_form(client, operator.headers, drainage, FLOOD_FORM)
+    created = submit(
+        client,
+        resident.headers,
+        drainage,
+        answers={"depth": 30, "lives_at_risk": False, "landmark": "=Dekat masjid"},
+    )
+    submit(client, resident.headers, categories["waste"])
+    response = client.get(
+        "/api/v1/complaints",
+        headers={**operator.headers, "Accept": "text/csv"},
+        query_string={"category_id": drainage},
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [row["tracking_number"] for row in rows] == [created["tracking_number"]]
+    assert rows[0]["channel"] == "app"
+    # Private answers too (staff only), and a formula-looking answer made harmless.
+    assert rows[0]["answers"] == "depth=30; lives_at_risk=false; landmark==Dekat masjid"
+    problem(
+        client.get("/api/v1/complaints", headers={**resident.headers, "Accept": "text/csv"}), 403
+    )

@@ -318,7 +318,7 @@ def answers_view(stored: Sequence[Mapping[str, Any]] | None, *, staff: bool) -> 
 
 def answers_text(stored: Sequence[Mapping[str, Any]] | None) -> str:
     """The answers in one spreadsheet cell: `code=value; ...` (staff's CSV, private included)."""
-    return "; ".join(f"{answer['code']}={answer['value']}" for answer in stored or [])
+    return "; ".join(f"{answer['code']}={_stop_key(answer['value'])}" for answer in stored or [])
 
 
 # --- Open311 ------------------------------------------------------------------------------------

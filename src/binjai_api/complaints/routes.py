@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from binjai_api import access, idempotency
 from binjai_api.auth.enums import Role
-from binjai_api.complaints import service
+from binjai_api.complaints import exports, service
 from binjai_api.complaints.schemas import (
     COMMENT_EXAMPLE,
     COMPLAINT_CATEGORY_EXAMPLE,
@@ -44,6 +44,7 @@ from binjai_api.complaints.schemas import (
 )
 from binjai_api.complaints.states import transitions_table_markdown
 from binjai_api.config import API_V1_STR
+from binjai_api.csv_export import csv_doc, send_csv, wants_csv
 from binjai_api.openapi import Blueprint
 from binjai_api.pagination import LINK_HEADER_DOC, PublicSelectPage, SelectPage
 from binjai_api.ratelimit import limit_by
@@ -161,9 +162,13 @@ class ComplaintsView(MethodView):
     @blp.arguments(QueueQueryArgsSchema, location="query")
     @blp.response(200, ComplaintListItemSchema(many=True))
     @blp.paginate(ListPage)
+    @blp.doc(**csv_doc(exports.QUEUE_CSV_COLUMNS, exports.QUEUE_CSV_EXAMPLE))
     def get(self, args: dict[str, Any]) -> Any:
         """The work queue: my agency's reports (officers) or all reports (operators)"""
-        return service.queue_query(principal=access.current_principal(), **args)
+        query = service.queue_query(principal=access.current_principal(), **args)
+        if wants_csv():  # the whole filtered queue, with the answers to the category questions
+            send_csv(exports.QUEUE_CSV_COLUMNS, exports.queue_csv_rows(query), "complaints.csv")
+        return query
 
     @access.authenticated
     @limit_by("COMPLAINT_SUBMIT_RATE_LIMIT", submitter_key)
