@@ -16,7 +16,8 @@ from flask import Flask, Response, current_app, g, json, request
 from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from binjai_api.i18n import gettext, lazy_gettext
+from binjai_api import validation_messages
+from binjai_api.i18n import lazy_gettext
 from binjai_api.ratelimit import breached_limit_headers
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -63,28 +64,6 @@ STATUS_DETAILS: dict[int, LazyString] = {
     500: lazy_gettext("Something went wrong on our side. It has been logged."),
     503: lazy_gettext("The service is temporarily unavailable. Please try again shortly."),
 }
-
-# Marshmallow's and webargs' own messages, listed so that the extractor puts them in the catalog.
-FRAMEWORK_MESSAGES = (
-    lazy_gettext("Missing data for required field."),
-    lazy_gettext("Unknown field."),
-    lazy_gettext("Field may not be null."),
-    lazy_gettext("Not a valid string."),
-    lazy_gettext("Not a valid integer."),
-    lazy_gettext("Not a valid number."),
-    lazy_gettext("Not a valid boolean."),
-    lazy_gettext("Not a valid UUID."),
-    lazy_gettext("Not a valid email address."),
-    lazy_gettext("Not a valid datetime."),
-    lazy_gettext("Not a valid aware datetime."),
-    lazy_gettext("Not a valid date."),
-    lazy_gettext("Not a valid list."),
-    lazy_gettext("Not a valid mapping type."),
-    lazy_gettext("Invalid input type."),
-    lazy_gettext("Invalid value."),
-    lazy_gettext("Shorter than minimum length 1."),
-    lazy_gettext("Invalid JSON body."),
-)
 
 
 class Problem(Exception):
@@ -170,11 +149,12 @@ class ProblemSchema(ma.Schema):
 
 
 def _translate(value: Any) -> Any:
-    """Translate framework messages that the catalog knows; leave the others as they are."""
+    """Translate framework messages (validation_messages.py); the app's own are translated
+    where they are raised."""
     if isinstance(value, LazyString):
         return str(value)
     if isinstance(value, str):
-        return gettext(value) if value else value
+        return validation_messages.translate(value) if value else value
     if isinstance(value, Mapping):
         return {str(k): _translate(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -137,7 +137,9 @@ def test_the_command_center_reads_with_personal_data_masked_and_cannot_act(
     assert own["form_data"] == {"nama_praktik": "Bidan Sehati"}
 
 
-def test_only_the_holder_downloads_the_permit(app: Flask, client: FlaskClient) -> None:
+def test_the_holder_and_the_issuing_officers_download_the_permit(
+    app: Flask, client: FlaskClient
+) -> None:
     permit_type = make_permit_type(
         app,
         technical=None,
@@ -154,8 +156,21 @@ def test_only_the_holder_downloads_the_permit(app: Flask, client: FlaskClient) -
     assert_problem(
         client.get(f"/api/v1/permits/{permit['id']}/pdf", headers=other.headers), 404, "not_found"
     )
+    assert (
+        client.get(f"/api/v1/permits/{permit['id']}/pdf", headers=dpmptsp.headers).status_code
+        == 200
+    )
     assert_problem(
-        client.get(f"/api/v1/permits/{permit['id']}/pdf", headers=dpmptsp.headers),
+        client.get(
+            f"/api/v1/permits/{permit['id']}/pdf", headers=officer(app, client, "PUPR").headers
+        ),
+        404,
+        "not_found",
+    )
+    assert_problem(
+        client.get(
+            f"/api/v1/permits/{permit['id']}/pdf", headers=person(app, client, "operator").headers
+        ),
         403,
         "forbidden",
     )

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.auth.models import User
 from binjai_api.extensions import db
 from binjai_api.licensing import signing
 from binjai_api.licensing.models import Permit
@@ -41,6 +42,10 @@ def permit(app: Flask, client: FlaskClient) -> dict[str, Any]:
     dpmptsp = officer(app, client, "DPMPTSP")
     issued = issued_permit(client, applicant, dpmptsp, permit_type)
     issued["holder_id"] = applicant.id
+    with app.app_context():
+        holder = db.session.get(User, uuid.UUID(applicant.id))
+        assert holder is not None and holder.nik
+        issued["holder_name"], issued["holder_nik"] = holder.full_name, holder.nik
     return issued
 
 
@@ -65,17 +70,23 @@ def test_a_valid_permit_shows_only_non_personal_fields(
     )
     assert set(answer) == {
         "result",
+        "checked_at",
         "permit_number",
         "permit_type_code",
         "permit_type_name",
+        "permit_type_name_en",
+        "holder_name",
         "issuing_agency_code",
         "issuing_agency_name",
+        "issuing_agency_name_en",
         "valid_from",
         "valid_until",
         "revoked_on",
         "replaced_by_permit_number",
     }
-    assert permit["holder_id"] not in str(answer)
+    # The holder is named, so that whoever checks can compare; nothing else of theirs is shown.
+    assert answer["holder_name"] == permit["holder_name"]
+    assert permit["holder_id"] not in str(answer) and permit["holder_nik"] not in str(answer)
 
 
 def _flip(code: str, index: int) -> str:

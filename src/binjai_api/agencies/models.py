@@ -17,5 +17,10 @@ class Agency(UUIDPrimaryKey, Timestamps, Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     name_en: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str | None] = mapped_column(sa.Text)
+    # The official who signs the permits this agency issues, printed on each permit (kept by
+    # admins; a permit shows whoever holds the post when it is downloaded).
+    official_name: Mapped[str | None] = mapped_column(sa.String(120))
+    official_nip: Mapped[str | None] = mapped_column(sa.String(18))
+    official_position: Mapped[str | None] = mapped_column(sa.String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)

@@ -55,7 +55,15 @@ def _check_code_free(code: str, exclude: uuid.UUID | None = None) -> None:
 
 
 def create_agency(
-    *, code: str, name: str, name_en: str, description: str | None = None, is_demo: bool = False
+    *,
+    code: str,
+    name: str,
+    name_en: str,
+    description: str | None = None,
+    official_name: str | None = None,
+    official_nip: str | None = None,
+    official_position: str | None = None,
+    is_demo: bool = False,
 ) -> Agency:
     """Add an agency to the catalog."""
     code = code.strip().upper()
@@ -65,6 +73,9 @@ def create_agency(
         name=name.strip(),
         name_en=name_en.strip(),
         description=description,
+        official_name=official_name,
+        official_nip=official_nip,
+        official_position=official_position,
         is_demo=is_demo,
     )
     db.session.add(agency)
@@ -73,7 +84,7 @@ def create_agency(
 
 
 def update_agency(*, agency_id: uuid.UUID, changes: dict[str, Any]) -> Agency:
-    """Rename, describe, or (de)activate an agency."""
+    """Rename, describe, or (de)activate an agency, or name the official who signs its permits."""
     agency = get_agency(agency_id)
     if "code" in changes:
         changes["code"] = changes["code"].strip().upper()

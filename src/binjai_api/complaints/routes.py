@@ -15,7 +15,8 @@ from binjai_api.complaints import exports, service
 from binjai_api.complaints.schemas import (
     COMMENT_EXAMPLE,
     COMPLAINT_CATEGORY_EXAMPLE,
-    COMPLAINT_EXAMPLE,
+    COMPLAINT_EXAMPLES,
+    COMPLAINT_LOCATION_RULE,
     CONTACT_REVEAL_EXAMPLE,
     TRANSITION_EXAMPLE,
     ComplaintCategoryCreateSchema,
@@ -173,7 +174,9 @@ class ComplaintsView(MethodView):
     @access.authenticated
     @limit_by("COMPLAINT_SUBMIT_RATE_LIMIT", submitter_key)
     @idempotency.idempotent
-    @blp.arguments(ComplaintCreateSchema, example=COMPLAINT_EXAMPLE)
+    @blp.arguments(
+        ComplaintCreateSchema, examples=COMPLAINT_EXAMPLES, description=COMPLAINT_LOCATION_RULE
+    )
     @blp.response(201, ComplaintSchema)
     def post(self, payload: dict[str, Any]) -> Any:
         """Submit a complaint, aspiration or information request"""

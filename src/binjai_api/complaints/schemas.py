@@ -18,7 +18,7 @@ from binjai_api.complaints.states import (
     Status,
 )
 from binjai_api.fastdump import FastDump
-from binjai_api.i18n import gettext
+from binjai_api.i18n import gettext, lazy_gettext
 from binjai_api.page_bounds import MAX_PAGE
 from binjai_api.pagination import sort_field
 from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
@@ -34,7 +34,9 @@ KECAMATAN_CODE = ma.validate.Regexp(r"^\d{2}\.\d{2}\.\d{2}$")
 _QUESTION_CODE = [
     ma.validate.Length(min=1, max=40),
     # Also an Open311 attribute code, posted as `attribute[code]`.
-    ma.validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and underscores."),
+    ma.validate.Regexp(
+        r"^[a-z0-9_]+$", error=lazy_gettext("Use lower-case letters, digits and underscores.")
+    ),
 ]
 _LABEL = ma.validate.Length(min=1, max=200)
 _STOP_MESSAGE = ma.validate.Length(min=1, max=500)
@@ -175,7 +177,9 @@ class ComplaintCategorySchema(ma.Schema):
 _CATEGORY_CODE = [
     ma.validate.Length(min=2, max=40),
     # Also Open311's service_code, which sits in a URL path.
-    ma.validate.Regexp(r"^[a-z0-9_]+$", error="Use lower-case letters, digits and underscores."),
+    ma.validate.Regexp(
+        r"^[a-z0-9_]+$", error=lazy_gettext("Use lower-case letters, digits and underscores.")
+    ),
 ]
 
 
@@ -228,11 +232,27 @@ class ComplaintCreateSchema(StrictSchema):
         load_default=None,
         allow_none=True,
         validate=ma.validate.Range(-90, 90),
-        metadata={"description": "WGS84; must be inside Kota Binjai"},
+        metadata={
+            "description": "WGS84, with `lon`; must be inside Kota Binjai. A location is "
+            "required: `lat` and `lon` together, or an `address`, or both.",
+            "example": 3.6001,
+        },
     )
-    lon = ma.fields.Float(load_default=None, allow_none=True, validate=ma.validate.Range(-180, 180))
+    lon = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(-180, 180),
+        metadata={"description": "WGS84, with `lat`.", "example": 98.4853},
+    )
     address = ma.fields.String(
-        load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=300),
+        metadata={
+            "description": "Required when there is no point (`lat` and `lon`): where to find "
+            "the problem, in words.",
+            "example": "Jl. Soekarno-Hatta No. 12, depan Toko Sejahtera",
+        },
     )
     kelurahan_code = ma.fields.String(
         required=True,
@@ -264,16 +284,40 @@ class ComplaintCreateSchema(StrictSchema):
     )
 
 
-COMPLAINT_EXAMPLE = {
-    "type": "complaint",
-    "category_id": EXAMPLE_ID,
-    "title": "Jalan berlubang di Jl. Soekarno-Hatta",
-    "description": "Lubang besar di depan toko nomor 12, berbahaya bagi pengendara motor.",
-    "lat": 3.6001,
-    "lon": 98.4853,
-    "address": "Jl. Soekarno-Hatta No. 12",
-    "kelurahan_code": "12.75.02.1001",
-    "privacy": "public",
+# What the schema alone cannot say (OpenAPI has no "one of these groups" for optional fields).
+COMPLAINT_LOCATION_RULE = (
+    "A report needs a location: a point (`lat` and `lon` together, inside Kota Binjai) or an "
+    "`address`, or both. Without either, or with only one of `lat` and `lon`, the answer is "
+    "422 naming the field."
+)
+
+# The two ways to say where: a point from the phone's map, or an address typed in.
+COMPLAINT_EXAMPLES = {
+    "point": {
+        "summary": "Located by a point on the map",
+        "value": {
+            "type": "complaint",
+            "category_id": EXAMPLE_ID,
+            "title": "Jalan berlubang di Jl. Soekarno-Hatta",
+            "description": "Lubang besar di depan toko nomor 12, berbahaya bagi pengendara motor.",
+            "lat": 3.6001,
+            "lon": 98.4853,
+            "kelurahan_code": "12.75.02.1001",
+            "privacy": "public",
+        },
+    },
+    "address": {
+        "summary": "Located by an address",
+        "value": {
+            "type": "complaint",
+            "category_id": EXAMPLE_ID,
+            "title": "Lampu jalan padam",
+            "description": "Tiga lampu jalan padam sejak Senin, jalan gelap pada malam hari.",
+            "address": "Jl. Gatot Subroto, depan Masjid Raya",
+            "kelurahan_code": "12.75.02.1001",
+            "privacy": "public",
+        },
+    },
 }
 
 

@@ -55,6 +55,7 @@ from binjai_api.config import API_V1_STR
 from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, forbidden, not_found
 from binjai_api.extensions import db
+from binjai_api.formatting import in_each_language
 from binjai_api.i18n import gettext
 from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
@@ -859,12 +860,19 @@ def _events(complaint_id: uuid.UUID) -> Sequence[ComplaintEvent]:
 # --- transitions -------------------------------------------------------------------------------
 
 
+def _agency_name(agency: Any, language: str) -> str:
+    if agency is None:
+        return ""
+    return agency.name_en if language == "en" else agency.name
+
+
 def _notification_params(complaint: Complaint, **extra: str) -> dict[str, str]:
     agency = agencies_service.find_agency(complaint.agency_id)
     return {
         "tracking_number": complaint.tracking_number,
         "title": complaint.title[:80],
-        "agency": agency.name if agency else "",
+        # The agency's name in each reader's language.
+        **in_each_language("agency", lambda language: _agency_name(agency, language)),
         **extra,
     }
 
@@ -892,14 +900,17 @@ def _notify(
     if not targets:
         return
     params = _notification_params(complaint, note=(note or "-")[:200], **(extra or {}))
+    about = complaint
     if kind == kinds.COMPLAINT_DUPLICATE and complaint.duplicate_of_id:
         original = _load(complaint.duplicate_of_id)
         params["original"] = original.tracking_number if original else "-"
+        # "You now follow that report": the notification opens the report followed.
+        about = original or complaint
     notifications_service.notify(
         recipients=targets,
         kind=kind,
         params=params,
-        link=notifications_service.Link("complaints", str(complaint.id)),
+        link=notifications_service.Link("complaints", str(about.id)),
     )
 
 

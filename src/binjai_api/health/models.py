@@ -83,6 +83,8 @@ class HealthService(UUIDPrimaryKey, Timestamps, Base):
     )
     code: Mapped[str] = mapped_column(sa.String(30), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    # The name in English texts (notifications); the Indonesian name when not given.
+    name_en: Mapped[str | None] = mapped_column(sa.String(120))
     is_active: Mapped[bool] = mapped_column(default=True)
 
     sessions: Mapped[list[QueueSession]] = relationship(

@@ -30,6 +30,7 @@ from binjai_api.auth.service import Principal
 from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, forbidden, not_found
 from binjai_api.extensions import db
+from binjai_api.formatting import in_each_language, long_date
 from binjai_api.health.models import (
     ACTIVE_STATUSES,
     BedAvailability,
@@ -321,7 +322,12 @@ def _service_row(entry: Mapping[str, Any]) -> HealthService:
             walk_in_quota=session["walk_in_quota"],
             minutes_per_patient=session["minutes_per_patient"],
         )
-    return HealthService(code=entry["code"], name=entry["name"], sessions=list(sessions.values()))
+    return HealthService(
+        code=entry["code"],
+        name=entry["name"],
+        name_en=entry.get("name_en"),
+        sessions=list(sessions.values()),
+    )
 
 
 def create_facility(
@@ -761,9 +767,9 @@ def book(
         params={
             "number": str(booking.queue_number),
             "code": booking.booking_code,
-            "service": service.name,
+            **_service_name_param(service),
             "facility": facility.name,
-            "date": day.isoformat(),
+            **in_each_language("date", lambda language: long_date(day, language)),
         },
         link=Link("queue-bookings", str(booking.id)),
     )
@@ -961,7 +967,7 @@ def cancel_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingVie
     _move(booking, "cancel")
     booking.cancelled_at = current_time()
     day.online_booked -= 1
-    _queue_moved_up(day, booking.service.name)
+    _queue_moved_up(day, booking.service)
     db.session.commit()
     return booking_view(booking, principal)
 
@@ -987,7 +993,14 @@ def check_in(*, principal: Principal, facility_id: uuid.UUID, booking_code: str)
     return booking_view(booking, principal)
 
 
-def _notify_three_ahead(day_id: uuid.UUID, service_name: str) -> None:
+def _service_name_param(service: HealthService) -> dict[str, str]:
+    """The poli's name in each reader's language, for notification texts."""
+    return in_each_language(
+        "service", lambda language: (service.name_en if language == "en" else None) or service.name
+    )
+
+
+def _notify_three_ahead(day_id: uuid.UUID, service: HealthService) -> None:
     """Tell the patient who now has exactly three people ahead to come close."""
     waiting = db.session.scalars(
         sa.select(QueueBooking)
@@ -1002,18 +1015,18 @@ def _notify_three_ahead(day_id: uuid.UUID, service_name: str) -> None:
     notifications.notify(
         recipients=[waiting.account_id],
         kind=kinds.QUEUE_THREE_AHEAD,
-        params={"number": str(waiting.queue_number), "service": service_name},
+        params={"number": str(waiting.queue_number), **_service_name_param(service)},
         link=Link("queue-bookings", str(waiting.id)),
     )
 
 
-def _queue_moved_up(day: QueueDay, service_name: str) -> None:
+def _queue_moved_up(day: QueueDay, service: HealthService) -> None:
     """Tell whoever now has three ahead, once a waiting patient left a queue being called."""
     # Each departure moves those behind up by one, so checking the fourth place after every
     # departure (calls included) reaches everyone once; before the first call, nobody is told.
     if day.now_calling is not None:
         db.session.flush()
-        _notify_three_ahead(day.id, service_name)
+        _notify_three_ahead(day.id, service)
 
 
 def call_next(
@@ -1044,11 +1057,11 @@ def call_next(
         notifications.notify(
             recipients=[booking.account_id],
             kind=kinds.QUEUE_CALLED,
-            params={"number": str(booking.queue_number), "service": service.name},
+            params={"number": str(booking.queue_number), **_service_name_param(service)},
             link=Link("queue-bookings", str(booking.id)),
         )
     db.session.flush()
-    _notify_three_ahead(day.id, service.name)
+    _notify_three_ahead(day.id, service)
     db.session.commit()
     return booking_view(booking, principal)
 
@@ -1073,7 +1086,7 @@ def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) 
         day.served_count += 1
         day.service_seconds += max(0, int((now - booking.called_at).total_seconds()))
     if not was_called:  # a waiting patient left the queue: those behind move up
-        _queue_moved_up(day, booking.service.name)
+        _queue_moved_up(day, booking.service)
     db.session.commit()
     return _view(booking, principal, staff_of)
 
@@ -1127,9 +1140,9 @@ def cancel_session_day(
                 recipients=[booking.account_id],
                 kind=kinds.QUEUE_CANCELLED_BY_FACILITY,
                 params={
-                    "service": service.name,
+                    **_service_name_param(service),
                     "facility": facility.name,
-                    "date": day.isoformat(),
+                    **in_each_language("date", lambda language: long_date(day, language)),
                     "reason": reason,
                 },
                 link=Link("queue-bookings", str(booking.id)),
@@ -1189,6 +1202,7 @@ def seed_demo_facilities() -> int:
                 {
                     "code": code,
                     "name": data["poli"][code],
+                    "name_en": data["poli_en"].get(code),
                     "sessions": [
                         {**s, "starts_at": _clock(s["starts_at"]), "ends_at": _clock(s["ends_at"])}
                         for s in sessions

@@ -33,7 +33,8 @@ class PermitType(UUIDPrimaryKey, Timestamps, Base):
     technical_agency_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
     )
-    # [{code, label, label_en, type, required, choices}]
+    # [{code, label, label_en, type, required, choices, on_permit}]; `on_permit` fields are
+    # printed on the permit as its object (pdf.py), in this order.
     form_fields: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     # [{code, name, name_en, required, accepted_types, max_size_bytes}]
     document_requirements: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
@@ -41,6 +42,8 @@ class PermitType(UUIDPrimaryKey, Timestamps, Base):
     step_deadlines: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
     levy_idr: Mapped[int | None] = mapped_column(sa.BigInteger)
     validity_months: Mapped[int]
+    # The conditions printed on every permit of this type (Indonesian, as the permit is).
+    conditions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
 

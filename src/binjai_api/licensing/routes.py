@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
@@ -15,7 +16,8 @@ from werkzeug.datastructures import CombinedMultiDict
 from binjai_api import access, idempotency
 from binjai_api.auth.enums import Role
 from binjai_api.config import API_V1_STR
-from binjai_api.licensing import service, workflow
+from binjai_api.i18n import negotiated_language
+from binjai_api.licensing import pages, permits, service, workflow
 from binjai_api.licensing.schemas import (
     APPLICATION_EXAMPLE,
     DOCUMENT_UPLOAD_EXAMPLE,
@@ -40,6 +42,7 @@ from binjai_api.licensing.schemas import (
     PermitTypeCreateSchema,
     PermitTypeQueryArgsSchema,
     PermitTypeSchema,
+    PermitVerificationQueryArgsSchema,
     PermitVerificationSchema,
     PermitWorkQueueQueryArgsSchema,
 )
@@ -364,13 +367,20 @@ class MyPermitsView(MethodView):
 
 @blp.route("/permits/<uuid:permit_id>/pdf")
 class PermitPdfView(MethodView):
-    @access.roles(Role.CITIZEN)
+    @access.roles(Role.CITIZEN, Role.OFFICER)
     @blp.response(200)
     @blp.alt_response(404, response="NOT_FOUND")
-    @blp.doc(responses=_binary_doc("The permit, with its QR code", ("application/pdf",)))
+    @blp.doc(
+        description="The permit on A4, in Indonesian: the holder (name, masked NIK), the object "
+        "of the permit from the application, conditions, validity, the signing official, and "
+        "the QR code of its verification page. A revoked or replaced permit says so. For its "
+        "holder and for the officers of the agencies that issue or review its type; 404 for "
+        "anyone else.",
+        responses=_binary_doc("The permit, with its QR code", ("application/pdf",)),
+    )
     def get(self, permit_id: uuid.UUID) -> Response:
-        """Download my permit as a PDF"""
-        permit, content = service.permit_pdf(
+        """Download a permit as a PDF"""
+        permit, content = permits.permit_pdf(
             principal=access.current_principal(), permit_id=permit_id
         )
         response = current_app.response_class(content, mimetype="application/pdf")
@@ -380,16 +390,66 @@ class PermitPdfView(MethodView):
         return response
 
 
+VERIFICATION_PAGE_EXAMPLE = (
+    '<!doctype html><html lang="id"><head><meta name="robots" content="noindex, nofollow">'
+    "<title>Izin berlaku · Verifikasi izin · Pemerintah Kota Binjai</title>...</head><body>"
+    '<main><section class="state valid"><h2>✓ Izin berlaku</h2>...</section><dl>...</dl>'
+    "</main></body></html>"
+)
+
+
+def _wants_html() -> bool:
+    """A browser (a phone camera's scan) asks for HTML first; apps ask for JSON or anything."""
+    best = request.accept_mimetypes.best_match(("application/json", "text/html"))
+    return best == "text/html"
+
+
 @blp.route("/permits/verify/<string:code>")
 class VerifyPermitView(MethodView):
     @access.public
     @blp.etag
+    @blp.arguments(PermitVerificationQueryArgsSchema, location="query")
     @blp.response(
         200,
         PermitVerificationSchema,
         description="Always 200: `result` says valid, replaced, revoked, expired or not_found "
-        "(also for a forged or altered code). Nothing personal is shown.",
+        "(also for a forged or altered code). The holder's name is shown, never the NIK. "
+        "`Accept: text/html` (a browser) gets the same check as a page.",
     )
-    def get(self, code: str) -> Any:
+    @blp.doc(
+        operationId="verifyPermit",
+        description="What a permit's QR code opens (`PUBLIC_BASE_URL` + this path). A browser "
+        "gets a page in Indonesian (English on `Accept-Language: en` or `?lang=en`) that says "
+        "the state in words; apps get JSON. The page needs no JavaScript, loads nothing from "
+        "elsewhere, and is not indexed (`X-Robots-Tag: noindex`).",
+        responses={
+            200: {
+                "content": {
+                    "text/html": {
+                        "schema": {"type": "string"},
+                        "example": VERIFICATION_PAGE_EXAMPLE,
+                    },
+                }
+            }
+        },
+    )
+    def get(self, args: dict[str, Any], code: str) -> Any:
         """Verify a permit from its QR code"""
-        return service.verify_permit(code)
+        if args.get("lang"):
+            g.language = args["lang"]
+        verification = permits.verify_permit(code)
+        state = {**dataclasses.asdict(verification), "checked_at": None}
+        if not _wants_html():
+            # Unchanged unless the permit's state is: `checked_at` aside, a 304 says as much.
+            blp.set_etag(state, PermitVerificationSchema)
+            return verification, 200, {"Vary": "Accept"}
+        # A page always says when this check was made: never answered from a cache.
+        blp.set_etag({**state, "page": negotiated_language(), "at": str(verification.checked_at)})
+        page = pages.verification_page(verification, negotiated_language())
+        response = current_app.response_class(page, mimetype="text/html")
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Content-Security-Policy"] = pages.CONTENT_SECURITY_POLICY
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Vary"] = "Accept"
+        return response

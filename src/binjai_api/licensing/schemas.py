@@ -9,7 +9,7 @@ from flask_smorest.fields import Upload
 
 from binjai_api import uploads
 from binjai_api.i18n import gettext
-from binjai_api.licensing import service
+from binjai_api.licensing import permits, service
 from binjai_api.licensing.workflow import STATUSES, USER_ACTIONS, Actor, Clock, Status, Step
 from binjai_api.pagination import sort_field
 from binjai_api.schemas import (
@@ -42,6 +42,13 @@ class PermitFormFieldSchema(StrictSchema):
         allow_none=True,
         validate=ma.validate.Length(max=50),
         metadata={"description": "The allowed values of a `choice` field."},
+    )
+    on_permit = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Printed on the permit as the object of the permit, in this order. "
+            "A `kelurahan` field's value is a Kemendagri code (`12.75.01.1001`)."
+        },
     )
 
     @ma.validates_schema
@@ -125,6 +132,15 @@ class PermitTypeCreateSchema(StrictSchema):
         metadata={"description": "The retribusi in rupiah; null when there is none."},
     )
     validity_months = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=240))
+    conditions = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=500)),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+        metadata={
+            "description": "Conditions printed on every permit of this type, in Indonesian.",
+            "example": ["Reklame wajib dipasang sesuai desain dan lokasi yang disetujui."],
+        },
+    )
 
     @ma.validates_schema
     def _check_codes(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -199,6 +215,7 @@ class PermitTypeSchema(ma.Schema):
     step_deadlines = ma.fields.Nested(PermitStepDeadlinesSchema)
     levy_idr = ma.fields.Integer(allow_none=True, metadata={"example": 150000})
     validity_months = ma.fields.Integer(metadata={"example": 60})
+    conditions = ma.fields.List(ma.fields.String())
     is_active = ma.fields.Boolean()
     is_demo = ma.fields.Boolean(metadata={"description": "Demo data, not verified facts"})
     updated_at = UTCDateTime()
@@ -375,7 +392,7 @@ class PermitSchema(ma.Schema):
         metadata={"example": "q83vEjRWeJASNFZ4kBI0VnQ2v8yC3Tn1aX0c1FZ4kBI"}
     )
     verification_url = ma.fields.Function(
-        lambda permit: service.verification_url(permit.verification_code),
+        lambda permit: permits.verification_url(permit.verification_code),
         metadata={"description": "What the permit's QR code points at."},
     )
 
@@ -556,15 +573,43 @@ class PermitPaymentResultSchema(ma.Schema):
 
 class PermitVerificationSchema(ma.Schema):
     result = enum_field(
-        service.VERIFICATION_RESULTS,
+        permits.VERIFICATION_RESULTS,
         metadata={"description": "`not_found` also for a forged or altered code."},
     )
-    permit_number = ma.fields.String(allow_none=True)
-    permit_type_code = ma.fields.String(allow_none=True, metadata={"example": "SIP"})
-    permit_type_name = ma.fields.String(allow_none=True)
+    checked_at = UTCDateTime(metadata={"description": "When this check was made."})
+    permit_number = ma.fields.String(
+        allow_none=True, metadata={"example": "REKLAME/00012/DPMPTSP/2026"}
+    )
+    permit_type_code = ma.fields.String(allow_none=True, metadata={"example": "REKLAME"})
+    permit_type_name = ma.fields.String(allow_none=True, metadata={"example": "Izin Reklame"})
+    permit_type_name_en = ma.fields.String(
+        allow_none=True, metadata={"example": "Advertising permit"}
+    )
+    holder_name = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "So that whoever checks can compare it with the person or business "
+            "showing the permit. Never the NIK.",
+            "example": "Siti Rahmawati",
+        },
+    )
     issuing_agency_code = ma.fields.String(allow_none=True, metadata={"example": "DPMPTSP"})
     issuing_agency_name = ma.fields.String(allow_none=True)
+    issuing_agency_name_en = ma.fields.String(allow_none=True)
     valid_from = ma.fields.Date(allow_none=True)
     valid_until = ma.fields.Date(allow_none=True)
     revoked_on = ma.fields.Date(allow_none=True)
     replaced_by_permit_number = ma.fields.String(allow_none=True)
+
+
+class PermitVerificationQueryArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # a scanned link may carry tracking parameters
+
+    lang = enum_field(
+        ("id", "en"),
+        metadata={
+            "description": "Language of the HTML page, over `Accept-Language` (a link a person "
+            "can follow on a phone whose language is set otherwise)."
+        },
+    )

@@ -4,7 +4,6 @@ permits and their public verification. Every function owns its transaction."""
 from __future__ import annotations
 
 import calendar
-import hmac
 import json
 import logging
 import math
@@ -25,12 +24,12 @@ from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
-from binjai_api.config import API_V1_STR
 from binjai_api.db import for_update, utcnow
 from binjai_api.errors import STATUS_DETAILS, Problem, conflict, field_errors, not_found
 from binjai_api.extensions import db
+from binjai_api.formatting import in_each_language, long_date, number
 from binjai_api.i18n import gettext, lazy_gettext
-from binjai_api.licensing import pdf, signing
+from binjai_api.licensing import permits, signing
 from binjai_api.licensing.models import (
     Permit,
     PermitApplication,
@@ -52,11 +51,11 @@ from binjai_api.licensing.workflow import (
     find_transition,
     statuses_waiting_on,
 )
-from binjai_api.links import public_url
 from binjai_api.notifications import service as notifications_service
 from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort
 from binjai_api.privacy import mask_tail
+from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar import service as workcalendar
 
 if TYPE_CHECKING:
@@ -73,9 +72,8 @@ REVIEW_RESULTS = ("recommended", "not_recommended")
 # A missed deadline reported by the command center: a timeline entry, not a workflow step.
 ESCALATE_ACTION = "escalate"
 SYSTEM_ACTOR = "system"
-FIELD_TYPES = ("text", "number", "date", "boolean", "choice")
+FIELD_TYPES = ("text", "number", "date", "boolean", "choice", "kelurahan")
 DOCUMENT_REVIEW_STATUSES = ("pending", "accepted", "rejected")
-VERIFICATION_RESULTS = ("valid", "replaced", "revoked", "expired", "not_found")
 MISSING_VALUE = lazy_gettext("Missing data for required field.")
 MISSING_DOCUMENT = lazy_gettext("This document is required.")
 NEW_VERSION_NEEDED = lazy_gettext("Upload a corrected version of this document.")
@@ -556,6 +554,8 @@ def _valid_value(kind: str, value: Any, choices: list[str]) -> bool:
         return isinstance(value, bool)
     if kind == "date":
         return _is_iso_date(value)
+    if kind == "kelurahan":
+        return isinstance(value, str) and regions_service.find_kelurahan(value) is not None
     return isinstance(value, str) and value in choices
 
 
@@ -968,16 +968,35 @@ def _notification_params(
     bill: PermitBill | None = None,
     permit: Permit | None = None,
 ) -> dict[str, str]:
+    """The texts' parameters; names, dates and amounts written in each reader's language."""
+    permit_type = application.permit_type
     due = application.action_due_at
+    due_day = workcalendar.local_date(due) if due else None
     return {
         "number": application.number,
-        "permit_type": application.permit_type.name,
+        **in_each_language(
+            "permit_type",
+            lambda language: permit_type.name_en if language == "en" else permit_type.name,
+        ),
         "reason": reason or "",
-        "due_date": workcalendar.local_date(due).isoformat() if due else "",
-        "amount": f"{bill.amount_idr:,}".replace(",", ".") if bill else "",
+        **in_each_language(
+            "due_date", lambda language: long_date(due_day, language) if due_day else ""
+        ),
+        **in_each_language(
+            "amount", lambda language: number(bill.amount_idr, language) if bill else ""
+        ),
         "payment_code": bill.payment_code if bill else "",
         "permit_number": permit.permit_number if permit else "",
     }
+
+
+def _notification_link(
+    application: PermitApplication, permit: Permit | None
+) -> notifications_service.Link:
+    """What the notification opens: the permit once there is one, else the application."""
+    if permit is not None:
+        return notifications_service.Link("permits", str(permit.id))
+    return notifications_service.Link("permit-applications", str(application.id))
 
 
 def _apply(
@@ -1017,7 +1036,7 @@ def _apply(
         recipients=[application.applicant_id],
         kind=transition.notification,
         params=_notification_params(application, reason=note, bill=bill, permit=permit),
-        link=notifications_service.Link("permit-applications", str(application.id)),
+        link=_notification_link(application, permit),
     )
 
 
@@ -1268,7 +1287,7 @@ def _issue_permit(application: PermitApplication, now: datetime) -> Permit:
         status="active",
     )
     permit.permit_type = permit_type
-    permit.verification_code = _code_of(permit)
+    permit.verification_code = permits.code_of(permit)
     db.session.add(permit)
     if application.replaces_permit_id is not None:
         earlier = db.session.get(Permit, application.replaces_permit_id)
@@ -1276,17 +1295,6 @@ def _issue_permit(application: PermitApplication, now: datetime) -> Permit:
             db.session.flush()
             earlier.replaced_by_id = permit.id
     return permit
-
-
-def _code_of(permit: Permit) -> str:
-    return signing.permit_code(
-        permit_id=permit.id,
-        permit_number=permit.permit_number,
-        permit_type_code=permit.permit_type.code,
-        holder_id=permit.holder_id,
-        valid_from=permit.valid_from,
-        valid_until=permit.valid_until,
-    )
 
 
 def _revoke_permit(application: PermitApplication, reason: str, now: datetime) -> Permit:
@@ -1313,88 +1321,6 @@ def my_permits_query(
     if updated_after is not None:
         query = query.where(Permit.updated_at > updated_after)
     return apply_sort(query, sort, PERMIT_SORTABLE, tiebreaker=Permit.id)
-
-
-def verification_url(code: str) -> str:
-    """The public URL a permit's QR code points at."""
-    return public_url(f"{API_V1_STR}/permits/verify/{code}")
-
-
-def permit_pdf(*, principal: Principal, permit_id: uuid.UUID) -> tuple[Permit, bytes]:
-    """The permit as a PDF, for its holder only."""
-    permit = db.session.get(Permit, permit_id)
-    if permit is None or permit.holder_id != principal.id:
-        raise not_found(gettext("Permit not found."))
-    agency = agencies_service.get_agency(permit.permit_type.issuing_agency_id)
-    holder = auth_service.get_user(permit.holder_id)
-    content = pdf.render(
-        pdf.PermitSheet(
-            permit_number=permit.permit_number,
-            permit_type_name=permit.permit_type.name,
-            issuing_agency_name=agency.name,
-            holder_name=holder.full_name,
-            valid_from=permit.valid_from,
-            valid_until=permit.valid_until,
-            verification_url=verification_url(permit.verification_code),
-            verification_code=permit.verification_code,
-        )
-    )
-    return permit, content
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What anyone may learn from a permit's code: nothing personal."""
-
-    result: str
-    permit_number: str | None = None
-    permit_type_code: str | None = None
-    permit_type_name: str | None = None
-    issuing_agency_code: str | None = None
-    issuing_agency_name: str | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
-    revoked_on: date | None = None
-    replaced_by_permit_number: str | None = None
-
-
-def verify_permit(code: str) -> Verification:
-    """Check a code from a permit's QR code. A forged code, or a permit whose fields no longer
-    match their signature, answers not_found like an unknown one."""
-    permit_id = signing.permit_id_in(code)
-    permit = db.session.get(Permit, permit_id) if permit_id else None
-    if permit is None:
-        return Verification(result="not_found")
-    if not _codes_equal(_code_of(permit), code):
-        if code == permit.verification_code:
-            log.warning("permit %s no longer matches its signature", permit.id)
-        return Verification(result="not_found")
-    agency = agencies_service.get_agency(permit.permit_type.issuing_agency_id)
-    replacement = db.session.get(Permit, permit.replaced_by_id) if permit.replaced_by_id else None
-    if permit.status == "revoked":
-        result = "revoked"
-    elif replacement is not None:
-        result = "replaced"
-    elif permit.valid_until < workcalendar.local_date(utcnow()):
-        result = "expired"
-    else:
-        result = "valid"
-    return Verification(
-        result=result,
-        permit_number=permit.permit_number,
-        permit_type_code=permit.permit_type.code,
-        permit_type_name=permit.permit_type.name,
-        issuing_agency_code=agency.code,
-        issuing_agency_name=agency.name,
-        valid_from=permit.valid_from,
-        valid_until=permit.valid_until,
-        revoked_on=workcalendar.local_date(permit.revoked_at) if permit.revoked_at else None,
-        replaced_by_permit_number=replacement.permit_number if replacement else None,
-    )
-
-
-def _codes_equal(expected: str, given: str) -> bool:
-    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 # --- demo data ---------------------------------------------------------------------------------

@@ -10,9 +10,11 @@ language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import LazyString, force_locale
 
@@ -237,8 +239,11 @@ PERMIT_WITHDRAWN = "permit_withdrawn"
 PERMIT_REVOKED = "permit_revoked"
 
 
-def _permit_kind(code: str, title: LazyString, body: LazyString) -> NotificationKind:
-    """An update on the applicant's own permit case: never muted."""
+def _permit_kind(
+    code: str, title: LazyString, body: LazyString, link_to: str = "permit-applications"
+) -> NotificationKind:
+    """An update on the applicant's own permit case: never muted. It opens the application, or
+    the permit itself once there is one (`link_to="permits"`)."""
     return NotificationKind(
         code=code,
         label=lazy_gettext("Permit applications"),
@@ -247,7 +252,7 @@ def _permit_kind(code: str, title: LazyString, body: LazyString) -> Notification
         optional=False,
         android_channel="perizinan",
         high_priority=False,
-        link_to="permit-applications",
+        link_to=link_to,
     )
 
 
@@ -299,6 +304,7 @@ PERMIT_KINDS: tuple[NotificationKind, ...] = (
         PERMIT_ISSUED,
         lazy_gettext("Your permit %(permit_number)s is issued"),
         lazy_gettext("Your %(permit_type)s is ready to download in the app."),
+        link_to="permits",
     ),
     _permit_kind(
         PERMIT_REJECTED,
@@ -314,6 +320,7 @@ PERMIT_KINDS: tuple[NotificationKind, ...] = (
         PERMIT_REVOKED,
         lazy_gettext("Permit %(permit_number)s revoked"),
         lazy_gettext("Reason: %(reason)s"),
+        link_to="permits",
     ),
 )
 # --- end licensing ---
@@ -392,7 +399,8 @@ def _escalation_kind(
 ) -> NotificationKind:
     """A missed deadline, told to the staff who must act and to the BCC. One kind per step, so
     that the step is named in the reader's language. Parameters: `reference`, `title`, `due`
-    (local time, WIB)."""
+    (the local date and time with its zone, in each language: "4 Desember 2026 pukul 09.30
+    WIB")."""
     return NotificationKind(
         code=code,
         label=lazy_gettext("Missed deadlines"),
@@ -411,7 +419,7 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
         "complaints",
         lazy_gettext("Report %(reference)s not verified in time"),
         lazy_gettext(
-            "“%(title)s” was due for verification by %(due)s WIB. Verify it and send it to an "
+            "“%(title)s” was due for verification by %(due)s. Verify it and send it to an "
             "agency, or reject it."
         ),
     ),
@@ -419,38 +427,38 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
         ESCALATION_COMPLAINT_FOLLOW_UP,
         "complaints",
         lazy_gettext("Report %(reference)s not followed up in time"),
-        lazy_gettext("The follow-up of “%(title)s” was due by %(due)s WIB."),
+        lazy_gettext("The follow-up of “%(title)s” was due by %(due)s."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_VERIFICATION,
         "permit-applications",
         lazy_gettext("Application %(reference)s not verified in time"),
-        lazy_gettext("The %(title)s application was due for verification by %(due)s WIB."),
+        lazy_gettext("The %(title)s application was due for verification by %(due)s."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_TECHNICAL_REVIEW,
         "permit-applications",
         lazy_gettext("Technical review of %(reference)s overdue"),
-        lazy_gettext("The technical review of the %(title)s application was due by %(due)s WIB."),
+        lazy_gettext("The technical review of the %(title)s application was due by %(due)s."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_DECISION,
         "permit-applications",
         lazy_gettext("Decision on %(reference)s overdue"),
-        lazy_gettext("The decision on the %(title)s application was due by %(due)s WIB."),
+        lazy_gettext("The decision on the %(title)s application was due by %(due)s."),
     ),
     _escalation_kind(
         ESCALATION_PERMIT_ISSUANCE,
         "permit-applications",
         lazy_gettext("Issuance of %(reference)s overdue"),
-        lazy_gettext("The %(title)s permit was due to be signed and issued by %(due)s WIB."),
+        lazy_gettext("The %(title)s permit was due to be signed and issued by %(due)s."),
     ),
     _escalation_kind(
         ESCALATION_QUEUE_SESSION,
         "facilities",
         lazy_gettext("Patients still waiting: %(title)s"),
         lazy_gettext(
-            "The session of %(reference)s ended at %(due)s WIB with patients still in the "
+            "The session of %(reference)s ended on %(due)s with patients still in the "
             "queue. Call, serve or mark them."
         ),
     ),
@@ -458,7 +466,7 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
         ESCALATION_OTHER,
         ANY_RESOURCE,
         lazy_gettext("%(reference)s is overdue"),
-        lazy_gettext("“%(title)s” was due by %(due)s WIB."),
+        lazy_gettext("“%(title)s” was due by %(due)s."),
     ),
 )
 # --- end command center ---
@@ -504,4 +512,20 @@ def render(kind_code: str, params: Mapping[str, str], language: str | None) -> t
     }
     values = {**params, **localized}
     with force_locale(language):
-        return str(kind.title) % values, str(kind.body) % values
+        return _fill(str(kind.title), values), _fill(str(kind.body), values)
+
+
+# A parameter followed by a full stop (or ! ?) in the template.
+_STOP_AFTER_PARAMETER = re.compile(r"%\((\w+)\)s([.!?])")
+_STOPS = (".", "!", "?", "…")
+
+
+def _fill(template: str, values: Mapping[str, Any]) -> str:
+    """`template % values`, without doubling the stop a value (a user's text) already ends with:
+    "…diperbaiki dengan hotmix." + "." reads "hotmix.", not "hotmix.."."""
+
+    def one_stop(match: re.Match[str]) -> str:
+        value = str(values.get(match.group(1), "")).rstrip()
+        return f"%({match.group(1)})s" if value.endswith(_STOPS) else match.group(0)
+
+    return _STOP_AFTER_PARAMETER.sub(one_stop, template) % values
