@@ -58,6 +58,18 @@ def test_a_request_without_description_is_filed_under_its_title(
     assert request["description"] == "Jalan amblas"
 
 
+def test_an_optional_argument_sent_empty_is_one_not_sent(
+    client: FlaskClient, categories: dict[str, str], api_key: str
+) -> None:
+    created = post_request(client, api_key, email="", phone="", address_id="", media_url="")
+    assert created.status_code == 201, created.data
+    listed = client.get(f"{BASE}/requests.json?start_date=&end_date=&status=&service_code=")
+    assert listed.status_code == 200
+    assert [r["service_request_id"] for r in listed.get_json()] == [
+        created.get_json()[0]["service_request_id"]
+    ]
+
+
 def test_dates_alone_and_datetimes_with_a_zone_are_accepted(
     client: FlaskClient, categories: dict[str, str], resident: Person
 ) -> None:

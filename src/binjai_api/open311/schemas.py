@@ -44,7 +44,15 @@ class DateOrDateTime(ma.fields.Field):
         return moment
 
 
-class JurisdictionQueryArgsSchema(ma.Schema):
+class Open311ArgsSchema(ma.Schema):
+    """GeoReport v2, "Optional Arguments": a parameter sent empty is the same as one not sent."""
+
+    @ma.pre_load
+    def _empty_is_absent(self, data: Any, **_kwargs: Any) -> Any:
+        return {key: value for key, value in data.items() if value != ""}
+
+
+class JurisdictionQueryArgsSchema(Open311ArgsSchema):
     jurisdiction_id = ma.fields.String(
         metadata={
             "description": "Optional: this endpoint serves one jurisdiction, `binjaikota.go.id`.",
@@ -105,7 +113,7 @@ class RequestsQueryArgsSchema(JurisdictionQueryArgsSchema):
     )
 
 
-class ServiceRequestFormSchema(ma.Schema):
+class ServiceRequestFormSchema(Open311ArgsSchema):
     """POST requests: form-encoded, as the specification requires."""
 
     class Meta:
