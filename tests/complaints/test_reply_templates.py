@@ -295,3 +295,30 @@ def test_the_placeholder_check_names_the_known_placeholders(app: Flask) -> None:
         problems = reply_templates.placeholder_errors("{tracking_number} {unknown}")
     assert problems and "{unknown}" in problems[0] and "{officer_role}" in problems[0]
     assert reply_templates.placeholder_errors("{tracking_number} {deadline}") == []
+
+
+def test_the_demo_templates_load_once_and_answer_a_road_report(
+    app: Flask,
+    client: FlaskClient,
+    categories: dict[str, str],
+    resident: Person,
+    operator: Person,
+) -> None:
+    with app.app_context():
+        assert reply_templates.seed_demo_templates() == 6
+        assert reply_templates.seed_demo_templates() == 0  # seed-demo runs on every start
+    listed = client.get(TEMPLATES, headers=operator.headers, query_string={"page_size": 100})
+    assert {t["action"] for t in listed.get_json()} >= {"dispatch", "reject", "resolve", "comment"}
+    assert all(t["is_demo"] for t in listed.get_json())
+    road = submit(client, resident.headers, categories["road_damage"])
+    waste = submit(client, resident.headers, categories["waste"])
+    for created in (road, waste):
+        assert act(client, operator.headers, created["id"], "dispatch").status_code == 200
+    road_note = client.get(f"/api/v1/complaints/{road['id']}", headers=resident.headers)
+    waste_note = client.get(f"/api/v1/complaints/{waste['id']}", headers=resident.headers)
+    assert road_note.get_json()["history"][-1]["note"].startswith(
+        f"Laporan jalan rusak {road['tracking_number']} telah diteruskan"
+    )
+    assert waste_note.get_json()["history"][-1]["note"].startswith(
+        f"Terima kasih. Laporan {waste['tracking_number']} (Sampah) telah diverifikasi"
+    )
