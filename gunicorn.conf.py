@@ -40,3 +40,19 @@ errorlog = "-"
 # No control socket: several gunicorns (web instances, benchmarks) may run side by side.
 control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Prometheus metrics (binjai_api/metrics.py): every worker writes its values to files in
+# PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. Set it (and run the outbox worker with
+# the same directory) to have the outbox's pushes and escalations counted too, and empty it
+# before the services start; unset, each start uses a fresh directory of its own.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="binjai-metrics-")
+
+
+def child_exit(server, worker):  # gunicorn's hook signature
+    """Forget the live gauges (pool use) of a worker that exited; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
 
-    from binjai_api import access, errors, i18n, logs, media_types, probes, text_input
+    from binjai_api import access, errors, i18n, logs, media_types, metrics, probes, text_input
     from binjai_api.extensions import api, db, jwt, limiter, migrate
 
     logs.init_app(app)  # first, so every later hook and error has a request id
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
     probes.init_app(app)
+    metrics.init_app(app)
     _add_security_headers(app)
     _mark_framework_views_public(app)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -119,6 +120,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The agency answerable for the online queues of every facility (the command center counts
         # their overdue sessions under it and escalates to its officers).
         "HEALTH_AGENCY_CODE": os.environ.get("HEALTH_AGENCY_CODE", "DINKES"),
+        # /metrics answers these addresses or networks (comma-separated) and callers bearing
+        # METRICS_TOKEN ("Authorization: Bearer <token>"); everyone else gets 403.
+        "METRICS_TRUSTED_ADDRESSES": os.environ.get("METRICS_TRUSTED_ADDRESSES", "127.0.0.1,::1"),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # The outbox worker seals new audit records into the hash chain this often (seconds; also
         # `flask audit-seal`). Until then they are listed as pending by `flask audit-verify`.
         "AUDIT_SEAL_INTERVAL_SECONDS": _env_int("AUDIT_SEAL_INTERVAL_SECONDS", 1),
@@ -200,6 +205,13 @@ def check_settings(settings: dict[str, Any]) -> None:
         )
     if settings.get("OPS_CACHE_SECONDS", 0) < 0:
         raise UnsafeConfigurationError("OPS_CACHE_SECONDS must be 0 (no caching) or more")
+    for part in filter(None, (p.strip() for p in settings["METRICS_TRUSTED_ADDRESSES"].split(","))):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError as exc:
+            raise UnsafeConfigurationError(
+                f"METRICS_TRUSTED_ADDRESSES: {part!r} is not an address or network"
+            ) from exc
     if settings["AUDIT_SEAL_INTERVAL_SECONDS"] <= 0:
         raise UnsafeConfigurationError("AUDIT_SEAL_INTERVAL_SECONDS must be more than 0")
     if settings["ESCALATION_INTERVAL_SECONDS"] < 0:

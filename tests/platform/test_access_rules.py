@@ -60,6 +60,7 @@ def test_public_routes_are_exactly_the_intended_ones(app: Flask) -> None:
         "GET /api/v1/public/complaints/<uuid:complaint_id>/photos/<uuid:photo_id>",
         "GET /api/v1/regions",
         "GET /healthz",
+        "GET /metrics",
         "GET /open311/v2/discovery.<any(json,xml):response_format>",
         "GET /open311/v2/requests.<any(json,xml):response_format>",
         "GET /open311/v2/requests/<string:service_request_id>.<any(json,xml):response_format>",

@@ -16,12 +16,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
 
+from binjai_api import metrics
 from binjai_api.auth import service as auth_service
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
@@ -54,6 +55,20 @@ class DispatchReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.db_seconds += other.db_seconds
         self.send_seconds += other.send_seconds
+
+
+def outbox_backlog(*, now: datetime) -> tuple[int, int, datetime | None]:
+    """The outbox's pending deliveries, how many of them are due now, and the oldest due
+    instant (None: none due); for the metrics."""
+    is_due = deliveries.c.next_attempt_at <= now
+    depth, due, oldest = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((is_due, 1), else_=0)), 0),
+            sa.func.min(sa.case((is_due, deliveries.c.next_attempt_at), else_=None)),
+        ).where(deliveries.c.status == "pending")
+    ).one()
+    return int(depth), int(due), oldest
 
 
 def claim_due(*, batch_size: int, lease_seconds: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
@@ -245,6 +260,9 @@ def _record(
     report.sent, report.retried = len(sent), len(retried)
     statuses = [status for status, _ in settled.values()]
     report.failed, report.dropped = statuses.count("failed"), statuses.count("dropped")
+    metrics.count_push_outcomes(
+        sent=report.sent, retried=report.retried, failed=report.failed, dropped=report.dropped
+    )
 
 
 def retry_delay(

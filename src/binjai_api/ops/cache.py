@@ -24,6 +24,8 @@ from typing import Any
 import redis
 from flask import current_app
 
+from binjai_api import metrics
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "binjai:ops:"
@@ -53,7 +55,22 @@ def cache_key(endpoint: str, params: dict[str, Any]) -> str:
 
 
 def cached_json(key: str, compute: Callable[[], Any]) -> Any:
-    """`compute()`'s JSON-serialisable result, reused for OPS_CACHE_SECONDS (0: never)."""
+    """`compute()`'s JSON-serialisable result, reused for OPS_CACHE_SECONDS (0: never); each
+    lookup counted as a hit or a miss in the metrics."""
+    computed = False
+
+    def counted() -> Any:
+        nonlocal computed
+        computed = True
+        return compute()
+
+    try:
+        return _cached_json(key, counted)
+    finally:
+        metrics.count_cache_lookup("ops", hit=not computed)
+
+
+def _cached_json(key: str, compute: Callable[[], Any]) -> Any:
     seconds = int(current_app.config["OPS_CACHE_SECONDS"])
     if seconds <= 0:
         return compute()

@@ -25,6 +25,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from binjai_api import metrics
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.complaints import service as complaints_service
@@ -172,6 +173,7 @@ def _escalate(
         link=link,
     )
     db.session.commit()
+    metrics.ESCALATIONS.labels(item_type=str(item.item_type)).inc()
     report.escalated += 1
     report.notified += len(recipients)
     log.info(
