@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api import formatting
 from binjai_api.complaints import reply_templates
 from binjai_api.extensions import db
 from binjai_api.notifications import service as notifications_service
@@ -64,7 +64,7 @@ def latest_push(app: Flask, user_id: str, language: str) -> tuple[str, str]:
 
 def long_date(due_at: str, language: str) -> str:
     moment = workcalendar.local_date(datetime.fromisoformat(due_at.replace("Z", "+00:00")))
-    return format_date(moment, format="long", locale=language)
+    return formatting.long_date(moment, language)
 
 
 def test_operators_keep_templates_and_officers_only_read_them(

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_date
-
+from binjai_api import formatting
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
@@ -104,7 +103,7 @@ def acknowledgement(complaint: Complaint, *, linked: bool) -> str:
     """What the staff member reads out or pastes back, in the negotiated language."""
     language = negotiated_language()
     due = (
-        format_date(workcalendar.local_date(complaint.due_at), format="long", locale=language)
+        formatting.long_date(workcalendar.local_date(complaint.due_at), language)
         if complaint.due_at
         else "-"
     )

@@ -24,9 +24,9 @@ from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
-from babel.dates import format_date
 from flask_babel import force_locale
 
+from binjai_api import formatting
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
 from binjai_api.complaints.models import (
@@ -245,7 +245,7 @@ def choose(
 def _deadline_text(due_at: datetime | None, language: str) -> str:
     if due_at is None:
         return "-"
-    return format_date(workcalendar.local_date(due_at), format="long", locale=language)
+    return formatting.long_date(workcalendar.local_date(due_at), language)
 
 
 def _role_text(actor: str, principal: Principal, agency_name: str) -> str:
