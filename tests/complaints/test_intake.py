@@ -44,7 +44,8 @@ def test_an_operator_files_a_phone_call_and_reads_back_the_tracking_number(
     assert body["acknowledgement"].startswith("Laporan Anda telah kami terima dengan nomor")
     assert body["contact"]["name"] == "Budi Santoso"
     # Masked like any contact: revealed only with a reason (POST .../contact-reveals).
-    assert body["contact"]["phone"] == "**********7890"  # +6281234567890 and body["contact_masked"] is True
+    assert body["contact"]["phone"] == "**********7890"  # +6281234567890
+    assert body["contact_masked"] is True
     assert body["history"][0]["action"] == "submit"
     assert body["history"][0]["actor_role"] == "operator"
     assert body["history"][0]["actor_id"] == operator.id
