@@ -14,12 +14,20 @@ from binjai_api.db import Base, UUIDPrimaryKey
 class AuditRecord(UUIDPrimaryKey, Base):
     """One audited event: who did what to which object, when, in which request, with the values
     before and after. Written unsealed inside the change's own transaction; sealed into the chain
-    (seq, prev_hash, hash) just before that transaction commits."""
+    (seq, prev_hash, hash) a moment later by the outbox worker, in the order written."""
 
     __tablename__ = "audit_records"
     __table_args__ = (
         sa.Index("ix_audit_records_object_type_object_id", "object_type", "object_id"),
         sa.Index("ix_audit_records_actor_id_occurred_at", "actor_id", "occurred_at"),
+        # What the sealer reads, oldest first: only the records not sealed yet.
+        sa.Index(
+            "ix_audit_records_unsealed",
+            "occurred_at",
+            "id",
+            postgresql_where=sa.text("seq IS NULL"),
+            sqlite_where=sa.text("seq IS NULL"),
+        ),
     )
 
     # Position in the chain: 1, 2, 3 ... without gaps; NULL until sealed.
