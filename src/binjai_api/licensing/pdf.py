@@ -36,6 +36,8 @@ ELECTRONIC_ISSUANCE = (
     "tangan basah dan cap. Keaslian dan status izin ini dapat diperiksa setiap saat dengan "
     "memindai kode QR atau membuka alamat verifikasi di atas."
 )
+# The width of the text: A4 less 25 mm margins and the frame's own 6 pt paddings.
+WIDTH = A4[0] - 50 * mm - 12
 # What the page says across itself when the permit no longer holds.
 STATE_STAMPS = {"revoked": "DICABUT", "replaced": "DIGANTI"}
 
@@ -151,7 +153,8 @@ def _p(text: str, style: str) -> Paragraph:
 def _rows_table(rows: Iterable[tuple[str, str]]) -> Table:
     table = Table(
         [[_p(label, "cell"), _p(":", "cell"), _p(value, "cell")] for label, value in rows],
-        colWidths=[50 * mm, 4 * mm, 106 * mm],
+        colWidths=[48 * mm, 4 * mm, WIDTH - 52 * mm],
+        hAlign="LEFT",
     )
     table.setStyle(
         TableStyle(
@@ -182,7 +185,7 @@ def _signature_block(sheet: PermitSheet) -> Table:
         _qr(sheet.verification_url, 34 * mm),
         _p("Pindai kode QR untuk memeriksa keaslian dan status izin ini.", "small"),
     ]
-    table = Table([[left, right]], colWidths=[80 * mm, 80 * mm])
+    table = Table([[left, right]], colWidths=[WIDTH / 2, WIDTH / 2], hAlign="LEFT")
     table.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
     )
@@ -195,7 +198,7 @@ def _state_banner(sheet: PermitSheet) -> list[Flowable]:
     text = f"IZIN INI TELAH {STATE_STAMPS[sheet.state]}"
     if sheet.state_note:
         text += f". {sheet.state_note}"
-    banner = Table([[_p(text, "banner")]], colWidths=[160 * mm])
+    banner = Table([[_p(text, "banner")]], colWidths=[WIDTH])
     banner.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#8a1c1c"))]))
     return [banner, Spacer(1, 4 * mm)]
 
@@ -243,9 +246,7 @@ def render(sheet: PermitSheet) -> bytes:
         _p(GOVERNMENT, "government"),
         _p(sheet.issuing_agency_name.upper(), "agency"),
         Spacer(1, 2 * mm),
-        Table(
-            [[""]], colWidths=[160 * mm], style=[("LINEABOVE", (0, 0), (-1, 0), 1.5, colors.black)]
-        ),
+        Table([[""]], colWidths=[WIDTH], style=[("LINEABOVE", (0, 0), (-1, 0), 1.5, colors.black)]),
         Spacer(1, 4 * mm),
         *_state_banner(sheet),
         _p(sheet.permit_type_name.upper(), "title"),
