@@ -145,9 +145,16 @@ def nik_error(nik: str) -> str | None:
 
 
 def register_citizen(
-    *, full_name: str, nik: str, phone: str, password: str, email: str | None = None
+    *,
+    full_name: str,
+    nik: str,
+    phone: str,
+    password: str,
+    email: str | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> User:
-    """Create a resident's account after checking NIK, phone and password."""
+    """Create a resident's account after checking NIK, phone and password (`account_id`: a
+    chosen id, for the demo seed; a new random one otherwise)."""
     errors: dict[str, list[str]] = {}
     if problem := nik_problem(nik):
         errors["nik"] = [problem]
@@ -161,6 +168,7 @@ def register_citizen(
         raise field_errors(errors)
     _check_unique(nik=nik, phone=e164, email=email)
     user = User(
+        id=account_id or uuid.uuid4(),
         full_name=full_name.strip(),
         nik=nik,
         phone=e164,
@@ -427,8 +435,10 @@ def create_staff(
     role: str,
     agency_id: uuid.UUID | None = None,
     phone: str | None = None,
+    account_id: uuid.UUID | None = None,
 ) -> User:
-    """Create an officer, operator or admin account."""
+    """Create an officer, operator or admin account (`account_id`: a chosen id, for the demo
+    seed; a new random one otherwise)."""
     errors: dict[str, list[str]] = {}
     if role not in STAFF_ROLES:
         errors["role"] = [gettext("Staff role must be officer, operator or admin.")]
@@ -448,6 +458,7 @@ def create_staff(
         raise field_errors(errors)
     _check_unique(nik=None, phone=e164, email=email_norm)
     user = User(
+        id=account_id or uuid.uuid4(),
         full_name=full_name.strip(),
         email=email_norm,
         phone=e164,
