@@ -116,3 +116,22 @@ def test_successful_registrations_do_not_spend_the_conflict_ration(client: Flask
         for _ in range(8)
     ]
     assert statuses == [201] * 8
+
+
+def test_taken_answers_to_a_profile_change_are_rationed_per_account(
+    app: Flask, client: FlaskClient
+) -> None:
+    """PATCH /me also says phone_taken / email_taken (after a fresh login): at most
+    REGISTER_CONFLICT_RATE_LIMIT of them per account, then 429 whatever the change."""
+    taken = [factories.make_account(app, email=f"diambil{i}@example.com") for i in range(5)]
+    prober = factories.make_account(app)
+    headers = factories.login_headers(client, prober)
+    for i, other in enumerate(taken):
+        change = {"phone": other.username} if i % 2 else {"email": f"diambil{i}@example.com"}
+        response = client.patch("/api/v1/me", headers=headers, json=change)
+        assert response.status_code == 409, response.get_json()
+    refused = client.patch("/api/v1/me", headers=headers, json={"full_name": "Nama Baru"})
+    assert_problem(refused, 429, "rate_limited")
+    # Another account changes its profile freely.
+    other = factories.login_headers(client, factories.make_account(app))
+    assert client.patch("/api/v1/me", headers=other, json={"full_name": "Ok"}).status_code == 200

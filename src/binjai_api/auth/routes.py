@@ -63,6 +63,11 @@ def _never_cache(response: Any) -> Any:
     return response
 
 
+def _caller_account() -> str:
+    """The account changing its profile (the view's `access.authenticated` ran first)."""
+    return f"account:{access.current_principal().id}"
+
+
 @blp.route("/auth/register")
 class RegisterView(MethodView):
     @access.public
@@ -168,12 +173,19 @@ class MeView(MethodView):
         return service.get_user(access.current_principal().id)
 
     @access.authenticated
+    @limit_by("REGISTER_CONFLICT_RATE_LIMIT", _caller_account, deduct_when=is_conflict)
     @blp.etag
     @blp.arguments(MePatchSchema, example={"full_name": "Siti Aminah", "language": "en"})
     @blp.response(200, AccountSchema)
     @blp.alt_response(409, response="CONFLICT")
     def patch(self, changes: dict[str, Any]) -> Any:
-        """Update your own profile (phone and email need a fresh login)"""
+        """Update your own profile (phone and email need a fresh login)
+
+        A phone number or email already registered to another account answers 409
+        `phone_taken` or `email_taken`. Like registration's, these answers are rationed against
+        account enumeration: one account gets at most `REGISTER_CONFLICT_RATE_LIMIT` of them
+        (5 per hour), then 429 on every profile change.
+        """
         user = service.get_user(access.current_principal().id, lock=True)
         blp.check_etag(user, AccountSchema)
         return service.update_profile(
