@@ -1,10 +1,13 @@
-"""Render /api/docs (Swagger UI) and /api/redoc (ReDoc) in headless Chromium, offline.
+"""Render /api/docs (Swagger UI), /api/redoc (ReDoc) and the permit verification page in
+headless Chromium, offline.
 
 Run as `.venv/bin/python bench/docs_render_check.py`. It serves the app with gunicorn on a free
 port against a throwaway SQLite database, checks that the served HTML references no external URL,
 renders each page with Chromium (all DNS except 127.0.0.1 fails, as on a machine without
-internet), checks the rendered DOM shows the API's operations, lists any external request the
-page tried, and saves screenshots in bench/results/. Exits non-zero when a check fails.
+internet), checks the rendered DOM shows what it must, lists any external request the page tried,
+and saves screenshots: the docs in bench/results/, the verification page in each of its five
+states (and once in English) at a phone's width in docs/screenshots/, beside a PNG of a sample
+permit's PDF (bench/permit_samples.py). Exits non-zero when a check fails.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import permit_samples
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
+# Pictures the README points at, committed with the code that draws them.
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 HOST = "127.0.0.1"
 
@@ -36,6 +43,7 @@ HTTP_TIMEOUT_S = 10
 CHROMIUM_TIMEOUT_S = 120
 RENDER_BUDGET_MS = 15000
 WINDOW_SIZE = "1280,2000"
+PHONE_WINDOW_SIZE = "412,915"  # a common Android phone's viewport, in CSS pixels
 
 URL_RE = re.compile(r"""https?://[^\s"'<>()\\]+""")
 # Namespace names (SVG, XHTML...) look like URLs but are never fetched.
@@ -66,6 +74,12 @@ class Page:
     path: str
     screenshot: str
     markers: tuple[str, ...]
+    directory: Path = RESULTS
+    window_size: str = WINDOW_SIZE
+    # Texts the rendered DOM must never contain (a NIK on the public page, for one).
+    absent: tuple[str, ...] = ()
+    # The browser's languages (Accept-Language): headless Chromium says en-US unless told.
+    languages: str = "en-US,en"
 
 
 @dataclass
@@ -96,6 +110,45 @@ PAGES = (
         ),
     ),
 )
+
+
+# What each state of the verification page must say in words (Indonesian, and English once).
+VERIFICATION_MARKERS = {
+    "valid": ("Izin berlaku", "Siti Rahmawati Br. Ginting", "Izin Reklame", "Diperiksa pada"),
+    "expired": ("Masa berlaku izin habis", "berakhir pada"),
+    "revoked": ("Izin dicabut", "tidak berlaku lagi"),
+    "replaced": ("Izin telah diganti", "REKLAME/00012/DPMPTSP/"),
+    "not_found": ("Izin tidak ditemukan", "palsu"),
+}
+
+
+def verification_pages(codes: dict[str, str]) -> tuple[Page, ...]:
+    """The verification page of each sample permit, at a phone's width."""
+    pages = [
+        Page(
+            name=f"Permit verification: {state}",
+            path=f"/api/v1/permits/verify/{codes[state]}",
+            screenshot=f"verify-{state.replace('_', '-')}.png",
+            markers=('<html lang="id">', *markers),
+            directory=SCREENSHOTS,
+            window_size=PHONE_WINDOW_SIZE,
+            absent=(permit_samples.SAMPLE_NIK, "<script"),
+            languages="id-ID,id",  # a phone in Binjai
+        )
+        for state, markers in VERIFICATION_MARKERS.items()
+    ]
+    pages.append(
+        Page(
+            name="Permit verification: valid, in English",
+            path=f"/api/v1/permits/verify/{codes['valid']}?lang=en",
+            screenshot="verify-valid-en.png",
+            markers=('<html lang="en">', "Valid permit", "Advertising permit", "Checked on"),
+            directory=SCREENSHOTS,
+            window_size=PHONE_WINDOW_SIZE,
+            absent=(permit_samples.SAMPLE_NIK, "<script"),
+        )
+    )
+    return tuple(pages)
 
 
 def ensure_chromium() -> None:
@@ -230,7 +283,8 @@ def check_page(base_url: str, page: Page, workdir: Path) -> Outcome:
     outcome.problems += [f"served HTML references {ext}" for ext in external_urls(html)]
 
     net_log = workdir / f"{page.screenshot}.netlog.json"
-    dump = run_chromium(url, workdir, "--dump-dom", f"--log-net-log={net_log}")
+    lang = f"--accept-lang={page.languages}"
+    dump = run_chromium(url, workdir, lang, "--dump-dom", f"--log-net-log={net_log}")
     dom = dump.stdout
     if dump.returncode != 0 or not dom.strip():
         outcome.problems.append(
@@ -239,6 +293,7 @@ def check_page(base_url: str, page: Page, workdir: Path) -> Outcome:
         return outcome
     missing = [marker for marker in page.markers if marker not in dom]
     outcome.problems += [f"rendered DOM lacks {marker!r}" for marker in missing]
+    outcome.problems += [f"rendered DOM shows {text!r}" for text in page.absent if text in dom]
     outcome.notes.append(f"rendered DOM {len(dom) // 1024} KiB")
 
     if net_log.exists():
@@ -249,9 +304,11 @@ def check_page(base_url: str, page: Page, workdir: Path) -> Outcome:
     else:
         outcome.problems.append("chromium wrote no net log")
 
-    screenshot = RESULTS / page.screenshot
+    screenshot = page.directory / page.screenshot
     screenshot.unlink(missing_ok=True)
-    shot = run_chromium(url, workdir, f"--screenshot={screenshot}", f"--window-size={WINDOW_SIZE}")
+    shot = run_chromium(
+        url, workdir, lang, f"--screenshot={screenshot}", f"--window-size={page.window_size}"
+    )
     if shot.returncode != 0 or not screenshot.exists():
         outcome.problems.append(f"no screenshot (chromium exited {shot.returncode})")
     else:
@@ -263,20 +320,26 @@ def main() -> int:
     """Run every check and print a PASS/FAIL report."""
     ensure_chromium()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="docs-render-", dir="/tmp") as tmp:
         workdir = Path(tmp)
+        port = free_port()
+        base_url = f"http://{HOST}:{port}"
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{workdir}/docs.db",
             "BINJAI_ENV": "development",
             "REDIS_URL": "",
+            "PUBLIC_BASE_URL": base_url,
         }
-        port = free_port()
-        base_url = f"http://{HOST}:{port}"
+        samples = permit_samples.prepare(env["DATABASE_URL"], base_url)
+        permit_png = SCREENSHOTS / "permit-sample.png"
+        permit_samples.pdf_page_png(samples.permit_pdf, permit_png)
         log_path = workdir / "gunicorn.log"
         server = start_server(port, env, log_path)
         try:
-            outcomes = [check_page(base_url, page, workdir) for page in PAGES]
+            pages = PAGES + verification_pages(samples.codes)
+            outcomes = [check_page(base_url, page, workdir) for page in pages]
         finally:
             stop_server(server)
         failed = any(outcome.problems for outcome in outcomes)
@@ -287,6 +350,7 @@ def main() -> int:
         [str(CHROMIUM), "--version"], capture_output=True, text=True, timeout=30, check=False
     ).stdout.strip()
     print(f"{version}, offline, {RENDER_BUDGET_MS} ms virtual time budget")
+    print(f"sample permit PDF page: {permit_png.relative_to(ROOT)}")
     for outcome in outcomes:
         verdict = "FAIL" if outcome.problems else "PASS"
         print(f"{verdict} {outcome.page.name} ({outcome.page.path}): {'; '.join(outcome.notes)}")
