@@ -125,7 +125,7 @@ def test_list_and_item_carry_an_etag_and_answer_304(
     listing = client.get("/api/v1/facilities")
     assert listing.headers.get("ETag")
     # Search results name the poli; their weekly sessions are in the facility itself.
-    assert {"id", "code", "name"} == set(listing.get_json()[0]["services"][0])
+    assert {"id", "code", "name", "name_en"} == set(listing.get_json()[0]["services"][0])
     again = client.get("/api/v1/facilities", headers={"If-None-Match": listing.headers["ETag"]})
     assert again.status_code == 304
     item = client.get(f"/api/v1/facilities/{place.facility_id}")

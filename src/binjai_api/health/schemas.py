@@ -88,6 +88,16 @@ class HealthServiceSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     code = enum_field(SERVICE_CODES, required=True, metadata={"example": "umum"})
     name = _name(120, required=True, metadata={"example": "Poli Umum"})
+    name_en = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=120),
+        metadata={
+            "description": "The name in English texts (notifications); the Indonesian name "
+            "when absent.",
+            "example": "General clinic",
+        },
+    )
     sessions = ma.fields.List(
         ma.fields.Nested(SessionSchema),
         load_default=list,
@@ -157,6 +167,7 @@ class ServiceSummarySchema(ma.Schema):
     id = ma.fields.UUID()
     code = enum_field(SERVICE_CODES, metadata={"example": "umum"})
     name = ma.fields.String(metadata={"example": "Poli Umum"})
+    name_en = ma.fields.String(allow_none=True, metadata={"example": "General clinic"})
 
 
 class FacilitySummarySchema(FacilitySchema):
