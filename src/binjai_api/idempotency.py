@@ -1,8 +1,11 @@
 """Idempotency-Key for every POST that creates something (CONVENTIONS: writes and retries).
 
 A mobile client on a flaky network retries with the same key. The first request claims the key
-in the database (a unique row, so concurrent duplicates on any instance see each other); its
-response is stored and replayed to every retry for `IDEMPOTENCY_TTL_HOURS`.
+in its own transaction with one upsert (a unique row and, on PostgreSQL, the key's advisory
+lock, so that a duplicate arriving on any instance while it runs is answered 409 at once); the
+claim, the work and the response commit together, and the response is replayed to every retry
+for `IDEMPOTENCY_TTL_HOURS`. A request that fails leaves nothing behind: its transaction, claim
+included, rolls back.
 """
 
 from __future__ import annotations
@@ -105,25 +108,85 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Response:
-    """Insert the in-flight row, or explain why this request may not run."""
-    now = utcnow()
-    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
-    for _attempt in range(2):
-        record = IdempotencyRecord(
-            id=uuid.uuid4(),
+def _in_flight() -> Problem:
+    return Problem(
+        409,
+        "idempotency_in_flight",
+        lazy_gettext("A request with this Idempotency-Key is still being processed."),
+        headers={"Retry-After": "1"},
+    )
+
+
+def _lock_id(scope: str, key: str) -> int:
+    """The PostgreSQL advisory lock of one key: a signed 64-bit number from its hash."""
+    digest = hashlib.sha256(f"{scope}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# PostgreSQL: take the key's advisory lock without waiting and, if taken, insert the claim unless
+# the key is already stored: one round trip. The lock is held until the request's transaction
+# ends, so a duplicate arriving meanwhile, on any instance, finds it taken (409) instead of
+# waiting on the unique index for the first request's outcome.
+_CLAIM_POSTGRESQL = sa.text(
+    """
+    WITH lock AS (SELECT pg_try_advisory_xact_lock(:lock_id) AS taken),
+    claim AS (
+        INSERT INTO idempotency_records
+            (id, scope, key, fingerprint, locked_at, created_at, expires_at)
+        SELECT :id, :scope, :key, :fingerprint, :now, :now, :expires_at FROM lock WHERE taken
+        ON CONFLICT (scope, key) DO NOTHING
+        RETURNING id
+    )
+    SELECT (SELECT taken FROM lock) AS taken, (SELECT count(*) FROM claim) AS claimed
+    """
+)
+
+
+def _insert_claim(scope: str, key: str, fingerprint: str, now: datetime) -> tuple[bool, bool]:
+    """Insert the in-flight row in the request's transaction: (key free of other requests in
+    flight, row inserted). On SQLite a write transaction holds the database's only write lock
+    from its start (db.tune_sqlite), so a duplicate waits for the first to end, then replays."""
+    values = {
+        "id": uuid.uuid4(),
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "now": now,
+        "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        row = db.session.execute(
+            _CLAIM_POSTGRESQL, {**values, "lock_id": _lock_id(scope, key)}
+        ).one()
+        return bool(row.taken), bool(row.claimed)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    statement = (
+        sqlite_insert(IdempotencyRecord)
+        .values(
+            id=values["id"],
             scope=scope,
             key=key,
             fingerprint=fingerprint,
             locked_at=now,
-            expires_at=now + ttl,
+            created_at=now,
+            expires_at=values["expires_at"],
         )
-        db.session.add(record)
-        try:
-            db.session.commit()
-            return record
-        except sa.exc.IntegrityError:
-            db.session.rollback()
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+    )
+    return True, bool(db.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
+    """Claim the key in the request's transaction (None: this request runs), or answer for it:
+    the stored response replayed, 422 for another body, 409 while another is in flight."""
+    now = utcnow()
+    for _attempt in range(2):
+        free, inserted = _insert_claim(scope, key, fingerprint, now)
+        if not free:
+            raise _in_flight()
+        if inserted:
+            return None
         existing = db.session.scalar(
             sa.select(IdempotencyRecord).where(
                 IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
@@ -133,7 +196,7 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
             continue
         if existing.expires_at <= now:
             db.session.delete(existing)
-            db.session.commit()
+            db.session.flush()
             continue
         if existing.fingerprint != fingerprint:
             raise Problem(
@@ -145,46 +208,25 @@ def _claim(scope: str, key: str, fingerprint: str) -> IdempotencyRecord | Respon
             return _replay(existing)
         stale_after = timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
         if existing.locked_at is not None and existing.locked_at < now - stale_after:
-            # The first attempt's process died mid-request: let this retry take it over.
-            taken = db.session.execute(
-                sa.update(IdempotencyRecord)
-                .where(
-                    IdempotencyRecord.id == existing.id,
-                    IdempotencyRecord.locked_at == existing.locked_at,
-                )
-                .values(locked_at=now)
-            )
-            db.session.commit()
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return db.session.get(IdempotencyRecord, existing.id) or existing
-        raise Problem(
-            409,
-            "idempotency_in_flight",
-            lazy_gettext("A request with this Idempotency-Key is still being processed."),
-            headers={"Retry-After": "1"},
-        )
-    raise Problem(
-        409,
-        "idempotency_in_flight",
-        lazy_gettext("A request with this Idempotency-Key is still being processed."),
-    )
+            # An in-flight row left committed by an earlier version of this code whose process
+            # died mid-request: this retry takes it over.
+            existing.locked_at = now
+            db.session.flush()
+            return None
+        raise _in_flight()
+    raise _in_flight()
 
 
-def _release(record_id: uuid.UUID) -> None:
-    """Forget a claim whose request failed, so the client may retry with the same key."""
+def _release() -> None:
+    """Forget a claim whose request failed, with its work: the client may retry with the key."""
     try:
         db.session.rollback()
-        db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-        db.session.commit()
     except sa.exc.SQLAlchemyError:
-        # The database itself failed (the original error says so); the claim then expires
-        # through IDEMPOTENCY_IN_FLIGHT_SECONDS instead.
-        db.session.rollback()
-        log.warning("could not release an idempotency claim", exc_info=True)
+        log.warning("could not roll back a failed idempotent request", exc_info=True)
 
 
-def _complete(record_id: uuid.UUID, response: Response) -> None:
-    """Store the response, and commit it together with the view's work."""
+def _complete(claim: tuple[str, str], response: Response) -> None:
+    """Store the response, and commit it together with the view's work and the claim."""
     headers = {
         name: response.headers[name]
         for name in _REPLAYED_RESPONSE_HEADERS
@@ -193,7 +235,7 @@ def _complete(record_id: uuid.UUID, response: Response) -> None:
     headers["Content-Type"] = response.content_type or "application/json"
     db.session.execute(
         sa.update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
+        .where(IdempotencyRecord.scope == claim[0], IdempotencyRecord.key == claim[1])
         .values(
             response_status=response.status_code,
             response_body=response.get_data(as_text=True),
@@ -219,25 +261,28 @@ def idempotent(func: F) -> F:
                 "invalid_idempotency_key",
                 lazy_gettext("Idempotency-Key must be 1 to 255 printable characters."),
             )
-        claimed = _claim(_scope(), key, _request_fingerprint())
-        if isinstance(claimed, Response):
-            return claimed
-        record_id = claimed.id
+        scope = _scope()
+        fingerprint = _request_fingerprint()
         try:
-            # The view's commits only flush: its work commits with the stored response, in
-            # _complete, or not at all. A retry then finds either both or neither.
+            # The claim, the view's work and the stored response commit in one transaction
+            # (the view's commits only flush), or not at all: a retry finds all or nothing.
             with commits_deferred(db.session()):
-                response = current_app.make_response(func(*args, **kwargs))
+                replay = _claim(scope, key, fingerprint)
+                if replay is None:
+                    response = current_app.make_response(func(*args, **kwargs))
+            if replay is not None:
+                db.session.commit()  # ends the read transaction
+                return replay
         except BaseException:
-            _release(record_id)
+            _release()
             raise
         if response.status_code >= 500:
-            _release(record_id)
+            _release()
             return response
         try:
-            _complete(record_id, response)
+            _complete((scope, key), response)
         except BaseException:
-            _release(record_id)  # nothing was committed: the key is free for the retry
+            _release()  # nothing was committed: the key is free for the retry
             raise
         return response
 

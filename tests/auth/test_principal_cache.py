@@ -7,7 +7,7 @@ or a deactivation through one instance holds at once on the other.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -44,7 +44,7 @@ def shared_redis() -> str:
 @pytest.fixture
 def instances(
     app: Flask, committed_db: None, database_url: str
-) -> Callable[..., tuple[Flask, Flask]]:
+) -> Iterator[Callable[..., tuple[Flask, Flask]]]:
     """Two instances on the test database, with the Redis given (or none)."""
 
     def make(redis_url: str | None, other_redis_url: str | None = None) -> tuple[Flask, Flask]:
@@ -52,7 +52,10 @@ def instances(
         second = make_test_app(database_url, REDIS_URL=other_redis_url or redis_url)
         return first, second
 
-    return make
+    yield make
+    # The rate limiter is one object bound to the app initialised last: bind it back to an app
+    # configured as the test app (no Redis), for the tests that follow.
+    make_test_app(database_url)
 
 
 def test_a_kept_principal_costs_no_sql(

@@ -111,7 +111,12 @@ def categories_query(
 
 def find_category(category_id: uuid.UUID, *, lock: bool = False) -> ComplaintCategory | None:
     """A category by id, or None; `lock`: held until the transaction ends (db.for_update)."""
-    return db.session.get(ComplaintCategory, category_id, **for_update(lock, ComplaintCategory))
+    return db.session.get(
+        ComplaintCategory,
+        category_id,
+        options=[joinedload(ComplaintCategory.agency)],
+        **for_update(lock, ComplaintCategory),
+    )
 
 
 def get_category(category_id: uuid.UUID, *, lock: bool = False) -> ComplaintCategory:
@@ -335,6 +340,10 @@ def submit_complaint(
     now = utcnow()
     complaint = Complaint(
         tracking_number=_next_tracking_number(now),
+        # Its category, agency and (no) photos as already loaded: the answer reads them.
+        category=category,
+        agency=category.agency,
+        photos=[],
         type=type,
         category_id=category.id,
         agency_id=category.agency_id,
