@@ -155,3 +155,22 @@ def test_the_outbox_worker_process_pushes_nothing_to_a_logged_out_phone(
     assert sorted(fake_fcm.successful_tokens()) == [TABLET, TABLET]
     # The inbox keeps both: only the phone's pushes are gone.
     assert count(app, Notification, Notification.user_id == uuid.UUID(account.id)) == 2
+
+
+@pytest.mark.usefixtures("rollback_db")
+def test_a_session_ended_by_refresh_token_reuse_unbinds_its_device(
+    app: Flask, client: FlaskClient, fake_fcm: FakeFcm, sender: FirebaseSender
+) -> None:
+    """A leaked refresh token used after the grace ends its session, and its phone's pushes."""
+    from tests.auth.test_refresh_grace import age_last_rotation
+
+    account, phone, _tablet = phone_and_tablet(app, client)
+    refresh = "/api/v1/auth/refresh"
+    client.post(refresh, json={"refresh_token": phone["refresh_token"]})
+    age_last_rotation(app, account.id, 60)
+    reused = client.post(refresh, json={"refresh_token": phone["refresh_token"]})
+    assert reused.status_code == 401
+    notify_and_commit(app, [account.id], ANNOUNCEMENT, params={"title": "1", "body": "after"})
+    drain(app, sender)
+    assert fake_fcm.sent_tokens() == [TABLET]
+    assert not device_exists(app, PHONE)

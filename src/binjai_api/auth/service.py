@@ -366,6 +366,8 @@ def refresh_session(*, refresh_token: str) -> TokenPair:
             return replayed
         session.revoked_at = utcnow()
         session.revoked_reason = "refresh_token_reuse"
+        # The session ended (its token leaked): its devices stop receiving pushes too.
+        _unbind_devices(user_id=session.user_id, session_id=session.id)
         db.session.commit()
         raise unauthorized(
             "refresh_token_reused",
