@@ -40,6 +40,11 @@ errorlog = "-"
 # No control socket: several gunicorns (web instances, benchmarks) may run side by side.
 control_socket_disable = True
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Request line and header limits (gunicorn's defaults, stated): longer lines or more or larger
+# headers are refused by gunicorn itself, with the problem+json answer at the end of this file.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 # Prometheus metrics (binjai_api/metrics.py): every worker writes its values to files in
 # PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. Set it (and run the outbox worker with
@@ -56,3 +61,65 @@ def child_exit(server, worker):  # gunicorn's hook signature
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# --- gunicorn's own refusals, as problem+json ----------------------------------------------------
+# gunicorn answers some requests before the app sees them: a request line over
+# `limit_request_line` (414), too many or too large headers (431), an unreadable request line,
+# method or header (400). Its own answer is an HTML page; this one is problem+json like every
+# other error of the API (CONVENTIONS: errors), in Indonesian, the default language (the
+# request's headers, Accept-Language among them, could not be read). Defined here rather than in
+# the package: the master never imports the app, so SIGHUP still loads new code.
+import json as _json  # noqa: E402
+import uuid as _uuid  # noqa: E402
+
+from gunicorn import util as _gunicorn_util  # noqa: E402
+
+_SERVER_PROBLEMS = {  # status: (code, title, detail)
+    400: ("bad_request", "Permintaan tidak terbaca", "Permintaan tidak dapat dibaca."),
+    403: ("forbidden", "Tidak diizinkan", "Permintaan ini ditolak."),
+    414: (
+        "uri_too_long",
+        "Alamat terlalu panjang",
+        f"Baris permintaan (metode, alamat dan kueri) melebihi {limit_request_line} byte.",
+    ),
+    417: ("expectation_failed", "Permintaan tidak terbaca", "Header Expect tidak didukung."),
+    431: (
+        "headers_too_large",
+        "Header terlalu besar",
+        f"Paling banyak {limit_request_fields} header, masing-masing paling panjang "
+        f"{limit_request_field_size} byte.",
+    ),
+    501: ("not_implemented", "Tidak didukung", "Transfer-Encoding ini tidak didukung."),
+}
+_SERVER_INTERNAL = (
+    "internal_error",
+    "Kesalahan internal",
+    "Terjadi kesalahan di sisi kami. Kesalahan ini sudah dicatat.",
+)
+
+
+def _write_problem(sock, status_int, reason, mesg):
+    """gunicorn's `util.write_error`, answering problem+json; its message (which may repeat what
+    the client sent) is in gunicorn's log, not echoed."""
+    code, title, detail = _SERVER_PROBLEMS.get(status_int, _SERVER_INTERNAL)
+    body = _json.dumps(
+        {
+            "type": f"urn:binjai:problem:{code}",
+            "title": title,
+            "status": status_int,
+            "detail": detail,
+            "instance": None,  # the request's path could not be read
+            "code": code,
+            "request_id": _uuid.uuid4().hex,
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        "Content-Type: application/problem+json\r\nContent-Language: id\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    _gunicorn_util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+_gunicorn_util.write_error = _write_problem
