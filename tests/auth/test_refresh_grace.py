@@ -141,3 +141,20 @@ def test_the_replay_is_answered_by_another_instance(
     assert second_instance.run(database_url, "", [replay]) == [200]
     assert client.get("/api/v1/me", headers=bearer(successor["access_token"])).status_code == 200
     assert refresh(client, successor["refresh_token"]).status_code == 200
+
+
+def test_racing_refreshes_of_one_token_all_get_the_same_pair(
+    app: Flask, committed_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four refreshes of one token at the same instant (an app resuming with requests in flight),
+    each on its own connection: on SQLite they queue for the write lock, on PostgreSQL for the
+    session's row lock; either way one rotates and the others replay its pair."""
+    from tests.concurrency import run_together
+
+    monkeypatch.setitem(app.config, "TOKEN_RATE_LIMIT", "1000 per minute")
+    account = factories.make_account(app)
+    tokens = factories.login(app.test_client(), account)
+    responses = run_together(app, 4, lambda client: refresh(client, tokens["refresh_token"]))
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len({r.get_data() for r in responses}) == 1
+    assert session_of(app, account.id).revoked_at is None
