@@ -279,3 +279,25 @@ def test_the_staff_csv_carries_every_answer(
     problem(
         client.get("/api/v1/complaints", headers={**resident.headers, "Accept": "text/csv"}), 403
     )
+
+
+def test_a_stale_if_match_does_not_overwrite_the_form(
+    client: FlaskClient, categories: dict[str, str], operator: Person
+) -> None:
+    drainage = categories["drainage"]
+    etag = client.get(f"/api/v1/complaint-categories/{drainage}").headers["ETag"]
+    first = client.put(
+        f"/api/v1/complaint-categories/{drainage}/form",
+        headers={**operator.headers, "If-Match": etag},
+        json=FLOOD_FORM,
+    )
+    assert first.status_code == 200, first.get_json()
+    assert first.headers["ETag"] != etag
+    stale = client.put(
+        f"/api/v1/complaint-categories/{drainage}/form",
+        headers={**operator.headers, "If-Match": etag},
+        json={"questions": []},
+    )
+    problem(stale, 412, "precondition_failed")
+    kept = client.get(f"/api/v1/complaint-categories/{drainage}").get_json()
+    assert len(kept["questions"]) == len(FLOOD_FORM["questions"])

@@ -136,6 +136,7 @@ class ReplyTemplateByIdView(MethodView):
 @blp.route("/complaint-categories/<uuid:category_id>/form")
 class CategoryFormView(MethodView):
     @access.roles(Role.OPERATOR, Role.ADMIN)
+    @blp.etag
     @blp.arguments(CategoryFormSchema, example=CATEGORY_FORM_EXAMPLE)
     @blp.response(200, ComplaintCategorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -148,6 +149,8 @@ class CategoryFormView(MethodView):
     )
     def put(self, payload: dict[str, Any], category_id: uuid.UUID) -> Any:
         """Set a category's extra questions, notice and emergency stop"""
+        # The category's ETag (GET /complaint-categories/{id}): a stale If-Match is a 412.
+        blp.check_etag(service.get_category(category_id, lock=True), ComplaintCategorySchema)
         return questions.set_form(category_id=category_id, **payload)
 
 
