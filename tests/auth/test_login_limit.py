@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.auth import service as auth_service
 from tests import factories
 from tests.platform.test_errors import assert_problem
 
@@ -135,3 +136,14 @@ def test_taken_answers_to_a_profile_change_are_rationed_per_account(
     # Another account changes its profile freely.
     other = factories.login_headers(client, factories.make_account(app))
     assert client.patch("/api/v1/me", headers=other, json={"full_name": "Ok"}).status_code == 200
+
+
+def test_an_oversized_name_is_counted_under_a_bounded_key(app: Flask, client: FlaskClient) -> None:
+    """The limiter runs before the schema: a name of 10,000 characters still has one counter,
+    under a key of bounded length (Redis keys stay small), and no lookup is made for it."""
+    name = "a" * 10_000 + "@example.com"
+    with app.app_context():
+        assert len(auth_service.login_limit_key(name)) <= 206
+    statuses = [login_from(client, f"10.6.0.{i}", name).status_code for i in range(LIMIT)]
+    assert set(statuses) <= {401, 422}
+    assert_problem(login_from(client, "10.6.1.1", name), 429, "rate_limited")

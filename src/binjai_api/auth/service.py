@@ -37,6 +37,8 @@ from binjai_api.pagination import apply_sort
 from binjai_api.regions import service as regions_service
 
 CLIENT_ID_PREFIX = "bjc_"
+# Longer than any account's name: its login counter is keyed on a prefix, without a lookup.
+MAX_LOGIN_NAME_LENGTH = 320
 
 
 @dataclass(frozen=True)
@@ -271,8 +273,8 @@ def login_limit_key(username: str) -> str:
     """The one counter of login attempts at an account, however its name is spelled: the
     account's id once resolved (its phone, NIK and email alike), else the normalised name, so
     that `0812…`, `+62812…` and `0812-…` of an unknown number share one counter too."""
-    identity = _login_identity(username)
-    if identity is None:
+    identity = _login_identity(username) if len(username) <= MAX_LOGIN_NAME_LENGTH else None
+    if identity is None:  # no account has this name (an email is at most 254 characters)
         return "login:" + username.strip().lower()[:200]
     column, value = identity
     user_id = db.session.scalar(sa.select(User.id).where(getattr(User, column) == value))
