@@ -39,6 +39,9 @@ class OverdueItem:
     waiting_on: WaitingOn
     due_at: datetime
     link: str  # the item's API path, e.g. /api/v1/complaints/{id}
+    # The title in English texts when it is a catalog name (a permit type, a poli); a resident's
+    # own words (a complaint's title) have none.
+    title_en: str | None = None
 
     def lateness_seconds(self, now: datetime) -> int:
         return max(0, int((now - self.due_at).total_seconds()))

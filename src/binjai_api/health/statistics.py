@@ -58,7 +58,14 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
         .subquery()
     )
     query = (
-        sa.select(QueueDay, QueueSession, HealthService.name, Facility.name, waiting.c.waiting)
+        sa.select(
+            QueueDay,
+            QueueSession,
+            HealthService.name,
+            HealthService.name_en,
+            Facility.name,
+            waiting.c.waiting,
+        )
         .join(waiting, waiting.c.queue_day_id == QueueDay.id)
         .join(QueueSession, QueueSession.id == QueueDay.session_id)
         .join(HealthService, HealthService.id == QueueDay.service_id)
@@ -66,7 +73,14 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
         .where(QueueDay.status == "open")
     )
     items = []
-    for queue_day, session, service_name, facility_name, _waiting in db.session.execute(query):
+    for (
+        queue_day,
+        session,
+        service_name,
+        service_name_en,
+        facility_name,
+        _waiting,
+    ) in db.session.execute(query):
         ends = local_instant(queue_day.day, session.ends_at)
         if ends >= now:
             continue
@@ -76,6 +90,7 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
                 item_id=queue_day.id,
                 reference=queue_day.day.isoformat(),
                 title=f"{facility_name} · {service_name}",
+                title_en=f"{facility_name} · {service_name_en or service_name}",
                 agency_id=responsible,
                 step=SESSION_STEP,
                 waiting_on=WaitingOn.FACILITY_STAFF,

@@ -52,6 +52,7 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
             PermitApplication.status,
             PermitApplication.action_due_at,
             PermitType.name,
+            PermitType.name_en,
             PermitType.issuing_agency_id,
             PermitType.technical_agency_id,
         )
@@ -71,6 +72,7 @@ def overdue_items(*, now: datetime, agency_id: uuid.UUID | None = None) -> list[
                 item_id=row.id,
                 reference=row.number,
                 title=row.name,
+                title_en=row.name_en,
                 agency_id=responsible,
                 step=step,
                 waiting_on=who,

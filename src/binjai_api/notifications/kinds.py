@@ -458,8 +458,8 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
         "facilities",
         lazy_gettext("Patients still waiting: %(title)s"),
         lazy_gettext(
-            "The session of %(reference)s ended on %(due)s with patients still in the "
-            "queue. Call, serve or mark them."
+            "The session of %(title)s ended on %(due)s with patients still in the queue. "
+            "Call, serve or mark them."
         ),
     ),
     _escalation_kind(

@@ -33,6 +33,7 @@ from binjai_api.complaints import statistics as complaints_statistics
 from binjai_api.db import utcnow
 from binjai_api.deadlines import ItemType, OverdueItem, WaitingOn
 from binjai_api.extensions import db
+from binjai_api.formatting import in_each_language, local_date_time
 from binjai_api.health import service as health_service
 from binjai_api.health import statistics as health_statistics
 from binjai_api.licensing import service as licensing_service
@@ -42,7 +43,6 @@ from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops.models import Escalation
 from binjai_api.pagination import apply_sort
-from binjai_api.workcalendar.service import LOCAL_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,11 @@ def _escalated_keys(items: Sequence[OverdueItem]) -> set[tuple[str, uuid.UUID, d
     return keys
 
 
+def _title(item: OverdueItem, language: str) -> str:
+    """The item's title in the reader's language: a catalog name has an English one."""
+    return (item.title_en if language == "en" else None) or item.title
+
+
 def _escalate(
     item: OverdueItem, *, now: datetime, audience: _Audience, report: EscalationReport
 ) -> None:
@@ -167,8 +172,9 @@ def _escalate(
         kind=KIND_BY_STEP.get((item.item_type, item.step), kinds.ESCALATION_OTHER),
         params={
             "reference": item.reference,
-            "title": item.title[:80],
-            "due": item.due_at.astimezone(LOCAL_TIMEZONE).strftime("%Y-%m-%d %H:%M"),
+            **in_each_language("title", lambda language: _title(item, language)[:80]),
+            # The deadline in each reader's language: "4 Desember 2026 pukul 09.30 WIB".
+            **in_each_language("due", lambda language: local_date_time(item.due_at, language)),
         },
         link=link,
     )
