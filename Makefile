@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help install install-dev run migrate seed test test-sqlite test-postgres lint openapi spectral \
-        openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops \
+        openapi-check translations docs-check bench bench-push bench-complaints bench-health bench-ops bench-audit \
         cluster bench-cluster clean
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-complaints  public feed and GeoJSON over 200,000 reports (PostgreSQL)"
 	@echo "make bench-health   facility search and queue polling, 20,000 bookings (PostgreSQL)"
 	@echo "make bench-ops      BCC overview and wall map over 200,000 complaints (PostgreSQL)"
+	@echo "make bench-audit    16 concurrent audited writers, sealed off the request path (PostgreSQL)"
 	@echo "make cluster        2 web instances, 2 outbox workers and a fake FCM on local PostgreSQL"
 	@echo "                    and Redis, as in production; Ctrl-C stops them all"
 	@echo "make bench-cluster  load and faults on that cluster, checked against the database"
@@ -131,6 +132,9 @@ bench-health: install-dev
 
 bench-ops: install-dev
 	$(BIN)/python bench/ops_dashboard.py
+
+bench-audit: install-dev
+	$(BIN)/python bench/audit_writers.py
 
 cluster: install-dev
 	$(BIN)/python bench/cluster.py

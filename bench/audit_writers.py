@@ -3,7 +3,7 @@
 On a throwaway PostgreSQL database (`bench_audit`, dropped and created anew), `--writers`
 processes (default 16) each commit audited writes for `--duration` seconds, as fast as they can:
 one write declares a local day off (one audited row, one audit record, one commit), through the
-service the API calls. When the code seals off the request path (`audit.chain.seal_pending`),
+service the API calls. When the code seals off the request path (`audit.service.seal_pending`),
 one more process seals what is pending the way the outbox worker does, every
 AUDIT_SEAL_INTERVAL_SECONDS, during the run; at the end the rest is sealed and the time it took
 is printed. Either way the chain is verified at the end.
@@ -18,6 +18,7 @@ import argparse
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,23 @@ def sealer(database_url: str, ready: Any, go: Any, results: Any) -> None:
     results.put(sealed)
 
 
+def sample_lock_waits(database_url: str, until: float, found: list[int]) -> None:
+    """Every 100 ms until `until`: how many of this database's backends wait on a lock."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    query = sa.text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as connection:
+        while time.time() < until:
+            found.append(int(connection.execute(query).scalar_one()))
+            connection.rollback()
+            time.sleep(0.1)
+    engine.dispose()
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else 0.0
@@ -107,9 +125,9 @@ def main() -> int:
     env = base.server_env(database_url)
     base.run_flask(["db", "upgrade"], env)
 
-    from binjai_api.audit import chain
+    from binjai_api.audit import service as audit_service
 
-    seals_off_path = hasattr(chain, "seal_pending")
+    seals_off_path = hasattr(audit_service, "seal_pending")
     context = multiprocessing.get_context("spawn")
     results, ready, go = context.Queue(), context.Queue(), context.Queue()
     processes = [
@@ -130,6 +148,9 @@ def main() -> int:
     for _ in processes:
         go.put((measure_from, until))
     time.sleep(args.warmup)
+    lock_waits: list[int] = []
+    sampler = threading.Thread(target=sample_lock_waits, args=(database_url, until, lock_waits))
+    sampler.start()
     busy_before = base.machine_busy_s()
     db_cpu_before = base.database_cpu_s()
     latencies: list[float] = []
@@ -140,6 +161,7 @@ def main() -> int:
     sealed_during = sealer_results.get() if seals_off_path else None
     for process in processes:
         process.join()
+    sampler.join()
 
     app = _app(database_url)
     with app.app_context():
@@ -160,6 +182,9 @@ def main() -> int:
         f"p95 {percentile(latencies, 95) * 1000:.1f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.1f} ms",
         f"- machine CPU busy {busy:.1f} core-s, PostgreSQL {db_cpu:.1f} core-s",
+        f"- writers waiting on a lock in PostgreSQL (sampled every 100 ms): mean "
+        f"{sum(lock_waits) / max(1, len(lock_waits)):.1f}, max {max(lock_waits, default=0)} "
+        f"of {args.writers}",
     ]
     if seals_off_path:
         lines.append(

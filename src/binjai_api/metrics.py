@@ -195,6 +195,8 @@ def _admitted() -> bool:
     presented = request.headers.get("Authorization", "")
     if token and presented.startswith("Bearer "):
         return hmac.compare_digest(presented[len("Bearer ") :].encode(), token.encode())
+    if request.headers.get("X-Forwarded-For") and not current_app.config["TRUSTED_PROXY_COUNT"]:
+        return False  # relayed by a proxy the app does not trust: the address is the proxy's
     try:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:

@@ -87,6 +87,11 @@ def test_metrics_are_refused_from_outside_unless_trusted_or_bearing_the_token(
     wrong = {"Authorization": "Bearer scrape-token-wrong"}
     assert client.get("/metrics", environ_base=OUTSIDER, headers=wrong).status_code == 403
 
+    # Through a reverse proxy on the same host that the app was not told about, the address is
+    # the proxy's own (loopback): not enough.
+    relayed = client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.4"})
+    assert relayed.status_code == 403
+
     monkeypatch.setitem(app.config, "METRICS_TRUSTED_ADDRESSES", "10.0.0.0/8")
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.20.30.40"}).status_code == 200
     assert client.get("/metrics").status_code == 403  # loopback is no longer listed
