@@ -3,8 +3,10 @@
 Closed-loop clients (32 by default) each cycle over what the app loads when it opens: the inbox
 with its unread count, the public feed (a page of 20), facilities near a point, my bookings, my
 complaints and /me, against the API under gunicorn (2 sync workers) on PostgreSQL + Redis. In the
-same run, with the same clients: a bare Flask hello-world under the same gunicorn (the floor),
-then /me alone and the feed alone. Reports req/s, p50, p95 and p99 of each.
+same run, with the same clients: a bare Flask hello-world under the same gunicorn (the floor,
+measured first and last), then /me alone and the feed alone. With `--before-tree DIR` the code
+in DIR (`git archive <commit> | tar -x -C DIR`) is measured the same way first, on the same
+database made afresh, so that before and after share the run. Reports req/s, p50, p95, p99.
 
 The residents share one address (the load generator), so the per-address default limit is raised,
 as a city's NAT would need too; it is still evaluated on every request.
@@ -72,8 +74,8 @@ def prepare_database() -> None:
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def server_env() -> dict[str, str]:
-    """The API's environment: PostgreSQL, Redis, the raised limits, this tree's code."""
+def server_env(tree: Path) -> dict[str, str]:
+    """The API's environment: PostgreSQL, Redis, the raised limits, the code in `tree`."""
     env = hb.server_env(PG_URL)
     env.update(
         REDIS_URL=REDIS_URL,
@@ -81,7 +83,7 @@ def server_env() -> dict[str, str]:
         ARGON2_TIME_COST="1",
         ARGON2_MEMORY_KIB="1024",
         ARGON2_PARALLELISM="1",
-        PYTHONPATH=str(hb.REPO_DIR / "src"),
+        PYTHONPATH=str(tree / "src"),
     )
     return env
 
@@ -259,14 +261,21 @@ def run_mix(
     return total
 
 
-def summarise(name: str, tally: hb.Tally, duration_s: float, cpu: dict[str, int]) -> dict[str, Any]:
+def summarise(
+    name: str, tally: hb.Tally, duration_s: float, warmup_s: float, cpu: dict[str, int]
+) -> dict[str, Any]:
     latencies = sorted(tally.latencies_ns)
 
     def pct(p: float) -> float | None:
         return round(hb.percentile(latencies, p) / 1e6, 2) if latencies else None
 
+    seconds = duration_s + warmup_s
+    requests_in_run = len(latencies) * seconds / duration_s  # the CPU shares cover the warm-up
     return {
         "name": name,
+        "server_cpu_ms_per_request": round(10 * cpu["servers"] * seconds / requests_in_run, 2)
+        if latencies
+        else None,
         "requests": len(latencies),
         "requests_per_s": round(len(latencies) / duration_s, 1),
         "p50_ms": pct(50),
@@ -278,52 +287,93 @@ def summarise(name: str, tally: hb.Tally, duration_s: float, cpu: dict[str, int]
     }
 
 
-def benchmark(args: argparse.Namespace) -> dict[str, Any]:
-    started = datetime.now(UTC)
-    machine = hb.machine_info()
-    workdir = Path(tempfile.mkdtemp(prefix="binjai-burst-"))
-    servers: list[hb.Server] = []
-    rows: list[dict[str, Any]] = []
+def measure(
+    name: str,
+    server: hb.Server,
+    paths: list[str],
+    tokens: list[str | None],
+    args: argparse.Namespace,
+    servers: list[hb.Server],
+) -> dict[str, Any]:
+    """One closed-loop run against `server`, summarised."""
+    print(f"measuring {name} ...", flush=True)
+    before = hb.cpu_snapshot(servers)
+    tally = run_mix(server.port, paths, tokens, args.processes, args.warmup, args.duration)
+    cpu = hb.cpu_shares(before, hb.cpu_snapshot(servers))
+    return summarise(name, tally, args.duration, args.warmup, cpu)
+
+
+def measure_api(
+    label: str, tree: Path, args: argparse.Namespace, workdir: Path, hello: hb.Server
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The API of the code in `tree` on a fresh database: the mix, /me alone, the feed alone."""
+    print(f"{label}: preparing {hb.redact_url(PG_URL)} and {REDIS_URL} ...", flush=True)
+    prepare_database()
+    env = server_env(tree)
+    hb.run_flask(["db", "upgrade"], env)
+    hb.run_flask(["seed-demo"], env)
+    api = hb.start_gunicorn(f"api-{label}", "binjai_api:create_app()", env, workdir, [])
     try:
-        print(f"preparing {hb.redact_url(PG_URL)} and {REDIS_URL} ...", flush=True)
-        prepare_database()
-        env = server_env()
-        hb.run_flask(["db", "upgrade"], env)
-        hb.run_flask(["seed-demo"], env)
-        api = hb.start_gunicorn("api", "binjai_api:create_app()", env, workdir, [])
-        servers.append(api)
-        hello = hb.start_gunicorn(
-            "hello", "hello_app:app", env, workdir, ["--pythonpath", str(BENCH_DIR)]
-        )
-        servers.append(hello)
         hb.wait_until_up(api, "/healthz")
-        hb.wait_until_up(hello, "/hello")
         seed_activity(api.port, hb.log_in(api.port))
         # One session per resident opening the app (the demo resident, logged in on each phone).
         tokens: list[str | None] = [hb.log_in(api.port) for _ in range(args.clients)]
         no_tokens: list[str | None] = [None] * args.clients
-        runs = [
-            ("hello-world floor (GET /hello)", hello, ["/hello"], no_tokens),
-            ("app opening mix (6 screens, cycled)", api, APP_OPENING, tokens),
-            ("GET /api/v1/me", api, ["/api/v1/me"], tokens),
-            (f"GET {FEED}", api, [FEED], no_tokens),
+        servers = [api, hello]
+        rows = [
+            measure(
+                f"{label}: app opening mix (6 screens, cycled)",
+                api,
+                APP_OPENING,
+                tokens,
+                args,
+                servers,
+            ),
+            measure(f"{label}: GET /api/v1/me", api, ["/api/v1/me"], tokens, args, servers),
+            measure(f"{label}: GET {FEED}", api, [FEED], no_tokens, args, servers),
         ]
-        for name, server, paths, run_tokens in runs:
-            print(f"measuring {name} ...", flush=True)
-            before = hb.cpu_snapshot(servers)
-            tally = run_mix(
-                server.port, paths, run_tokens, args.processes, args.warmup, args.duration
-            )
-            rows.append(
-                summarise(
-                    name, tally, args.duration, hb.cpu_shares(before, hb.cpu_snapshot(servers))
-                )
-            )
-        problems = {server.name: hb.server_log_problems(server) for server in servers}
+        return rows, hb.server_log_problems(api)
     finally:
-        hb.stop_servers(servers)
+        hb.stop_servers([api])
+
+
+def benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    machine = hb.machine_info()
+    workdir = Path(tempfile.mkdtemp(prefix="binjai-burst-"))
+    rows: list[dict[str, Any]] = []
+    problems: dict[str, list[str]] = {}
+    trees = [("after" if args.before_tree else "this code", Path(args.tree).resolve())]
+    if args.before_tree:
+        trees.insert(0, ("before", Path(args.before_tree).resolve()))
+    hello = hb.start_gunicorn(
+        "hello",
+        "hello_app:app",
+        server_env(hb.REPO_DIR),
+        workdir,
+        ["--pythonpath", str(BENCH_DIR)],
+    )
+    no_tokens: list[str | None] = [None] * args.clients
+    try:
+        hb.wait_until_up(hello, "/hello")
+        rows.append(
+            measure("hello-world floor (GET /hello)", hello, ["/hello"], no_tokens, args, [hello])
+        )
+        for label, tree in trees:
+            tree_rows, tree_problems = measure_api(label, tree, args, workdir, hello)
+            rows.extend(tree_rows)
+            problems[label] = tree_problems
+        rows.append(
+            measure(
+                "hello-world floor again (GET /hello)", hello, ["/hello"], no_tokens, args, [hello]
+            )
+        )
+        problems["hello"] = hb.server_log_problems(hello)
+    finally:
+        hb.stop_servers([hello])
         shutil.rmtree(workdir, ignore_errors=True)
-    floor = rows[0]["requests_per_s"] or 1
+    floors = [row["requests_per_s"] for row in rows if row["name"].startswith("hello")]
+    floor = sum(floors) / len(floors) or 1
     for row in rows:
         row["pct_of_floor"] = round(100 * row["requests_per_s"] / floor, 1)
     return {
@@ -365,15 +415,16 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"processes, {params['warmup_s']:g} s warm-up then {params['duration_s']:g} s measured per "
         "row; the mix cycles over " + ", ".join(f"`{p}`" for p in params["mix"]),
         "",
-        "| run | req/s | of floor | p50 ms | p95 ms | p99 ms | errors | CPU servers / load gen / "
-        "PostgreSQL / other (% of one CPU) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| run | req/s | of floor | p50 ms | p95 ms | p99 ms | errors | server CPU ms/request | "
+        "CPU servers / load gen / PostgreSQL / other (% of one CPU) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in report["results"]:
         cpu = row["cpu_pct_of_one_cpu"]
         lines.append(
             f"| {row['name']} | {row['requests_per_s']:.1f} | {row['pct_of_floor']:g}% | "
             f"{row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['errors']} | "
+            f"{row['server_cpu_ms_per_request']} | "
             f"{cpu['servers']} / {cpu['load_generator']} / {cpu['database']} / "
             f"{cpu['other_processes']} |"
         )
@@ -394,6 +445,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--label", default="after")
+    parser.add_argument(
+        "--tree",
+        default=str(hb.REPO_DIR),
+        help="the code to measure (default: this working tree)",
+    )
+    parser.add_argument(
+        "--before-tree",
+        help="also measure the code in this directory (e.g. an export of an older commit), in "
+        "the same run, on a database of its own making",
+    )
     args = parser.parse_args(argv)
     try:
         report = benchmark(args)

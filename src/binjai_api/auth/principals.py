@@ -31,7 +31,7 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 from flask import Flask, current_app, g
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.db import utcnow
@@ -183,6 +183,7 @@ def _read(
     account into the request's session (so reading the caller's account costs nothing more)."""
     row = db.session.execute(
         sa.select(User, AuthSession.expires_at)
+        .options(lazyload(User.agency))  # read only by the views that show it
         .join(AuthSession, AuthSession.user_id == User.id)
         .where(
             AuthSession.id == session_id,
