@@ -9,7 +9,8 @@ apispec writes what marshmallow declares; a client generator needs a little more
 - in a schema only ever answered (never read from a request), every field is `required`:
   marshmallow dumps every declared field, `null` included, so the client may rely on it;
 - a nullable value is said the OpenAPI 3.1 way (`type: [..., "null"]`, `anyOf` with
-  `{"type": "null"}` beside a `$ref`), never 3.0's `nullable`.
+  `{"type": "null"}` beside a `$ref`), never 3.0's `nullable`; an absolute URL is `format: uri`;
+- a PATCH whose fields are all optional documents its body as optional.
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def _say_nullable_the_31_way(spec: dict[str, Any]) -> None:
     for node in _walk(spec):
         if node.pop("nullable", False) is True and isinstance(node.get("type"), str):
             node["type"] = [node["type"], "null"]
+        # marshmallow's URL field: an absolute URL, which JSON Schema calls `uri` (`url` is
+        # no format at all, and validators ignore it).
+        if node.get("format") == "url" and node.get("type") in ("string", ["string", "null"]):
+            node["format"] = "uri"
 
 
 def _pascal(name: str) -> str:

@@ -9,6 +9,13 @@ from typing import Any
 
 import marshmallow as ma
 
+# A NIK (national ID) as every domain's forms check it (auth.validation.nik_problem).
+NIK_PATTERN = "^[0-9]{16}$"
+NIK_DESCRIPTION = (
+    "NIK (national ID), 16 ASCII digits: region (6, of a real province), birth date DDMMYY "
+    "(women add 40 to the day; a past date), serial (4, not 0000)."
+)
+
 
 class UTCDateTime(ma.fields.AwareDateTime):
     """RFC 3339 in UTC with `Z` (CONVENTIONS), to the microsecond, e.g.

@@ -5,21 +5,40 @@ from __future__ import annotations
 import marshmallow as ma
 
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Language, Role
+from binjai_api.auth.validation import PHONE_DESCRIPTION, PHONE_PATTERN
 from binjai_api.pagination import sort_field
 from binjai_api.privacy import mask_tail
-from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
+from binjai_api.schemas import (
+    NIK_DESCRIPTION,
+    NIK_PATTERN,
+    StrictSchema,
+    UpdatedAfterQueryArgsSchema,
+    UTCDateTime,
+    enum_field,
+)
+
+# An empty string clears a staff member's phone.
+OPTIONAL_PHONE_PATTERN = f"^$|{PHONE_PATTERN}"
 
 
 class RegisterSchema(StrictSchema):
     full_name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=120))
     nik = ma.fields.String(
         required=True,
-        metadata={"description": "16-digit NIK (national ID)", "example": "1275014501900003"},
+        metadata={
+            "description": NIK_DESCRIPTION,
+            "pattern": NIK_PATTERN,
+            "example": "1275014501900003",
+        },
     )
     phone = ma.fields.String(
         required=True,
         validate=ma.validate.Length(max=20),
-        metadata={"description": "Indonesian mobile: 08… or +628…", "example": "081234567890"},
+        metadata={
+            "description": PHONE_DESCRIPTION,
+            "pattern": PHONE_PATTERN,
+            "example": "081234567890",
+        },
     )
     email = ma.fields.Email(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=254)
@@ -81,7 +100,11 @@ class MePatchSchema(StrictSchema):
     full_name = ma.fields.String(validate=ma.validate.Length(min=2, max=120))
     phone = ma.fields.String(
         validate=ma.validate.Length(max=20),
-        metadata={"description": "Needs a fresh login (401 otherwise)"},
+        metadata={
+            "description": PHONE_DESCRIPTION
+            + " Staff may clear theirs with an empty string. Needs a fresh login (401 otherwise).",
+            "pattern": OPTIONAL_PHONE_PATTERN,
+        },
     )
     email = ma.fields.Email(
         allow_none=True,
@@ -146,7 +169,10 @@ class StaffCreateSchema(StrictSchema):
     full_name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=120))
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
     phone = ma.fields.String(
-        load_default=None, allow_none=True, validate=ma.validate.Length(max=20)
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=20),
+        metadata={"description": PHONE_DESCRIPTION, "pattern": OPTIONAL_PHONE_PATTERN},
     )
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=128))
     role = enum_field(tuple(role.value for role in STAFF_ROLES), required=True)

@@ -24,7 +24,18 @@ PROVINCE_CODES = frozenset(
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
-_PHONE_PATTERN = re.compile(r"^(?:\+62|62|0)(8\d{7,11})$")
+_PHONE_PATTERN = re.compile(r"^(?:\+62|62|0)(8[0-9]{7,11})$")
+# What normalize_phone accepts, as the spec states it (a JSON Schema `pattern`). ASCII digits
+# only, here and in nik_problem: Python's \d also matches other scripts' digits.
+_SEPARATORS = r"[\s().-]*"
+PHONE_PATTERN = (
+    f"^{_SEPARATORS}(?:\\+{_SEPARATORS}6{_SEPARATORS}2|6{_SEPARATORS}2|0){_SEPARATORS}8"
+    f"(?:{_SEPARATORS}[0-9]){{7,11}}{_SEPARATORS}$"
+)
+PHONE_DESCRIPTION = (
+    "Indonesian mobile number: `08`, `628` or `+628` followed by 7 to 11 digits; spaces, dots, "
+    "dashes and parentheses are ignored. Stored as E.164 (`+628...`)."
+)
 
 
 def nik_problem(nik: str, *, today: date | None = None) -> str | None:
@@ -33,7 +44,7 @@ def nik_problem(nik: str, *, today: date | None = None) -> str | None:
     Layout: province (2), city/regency (2), district (2), birth date DDMMYY (women add 40 to the
     day), serial (4).
     """
-    if not re.fullmatch(r"\d{16}", nik):
+    if not re.fullmatch(r"[0-9]{16}", nik):
         return gettext("NIK must be exactly 16 digits.")
     if nik[:2] not in PROVINCE_CODES or nik[2:4] == "00" or nik[4:6] == "00":
         return gettext("NIK does not start with a valid region code.")

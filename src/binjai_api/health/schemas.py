@@ -7,7 +7,6 @@ from typing import Any
 import marshmallow as ma
 
 from binjai_api.auth import service as auth_service
-from binjai_api.fastdump import FastDump
 from binjai_api.health.service import (
     BED_CLASSES,
     BOOKING_STATUSES,
@@ -18,7 +17,14 @@ from binjai_api.health.service import (
 )
 from binjai_api.i18n import gettext
 from binjai_api.pagination import sort_field
-from binjai_api.schemas import StrictSchema, UpdatedAfterQueryArgsSchema, UTCDateTime, enum_field
+from binjai_api.schemas import (
+    NIK_DESCRIPTION,
+    NIK_PATTERN,
+    StrictSchema,
+    UpdatedAfterQueryArgsSchema,
+    UTCDateTime,
+    enum_field,
+)
 
 MAX_RADIUS_M = 50_000
 
@@ -33,8 +39,17 @@ class Weekday(ma.fields.String):
         return WEEKDAYS[value] if isinstance(value, int) else value
 
 
+# What "%H:%M" parses: the hour 0-23 and the minute 0-59, each with or without a leading zero.
+CLOCK_PATTERN = "^([01]?[0-9]|2[0-3]):[0-5]?[0-9]$"
+
+
 def _clock(**kwargs: Any) -> ma.fields.Time:
-    return ma.fields.Time(format="%H:%M", metadata={"example": "08:00"}, **kwargs)
+    metadata = {
+        "description": "Local time in Binjai (WIB), `HH:MM` (24-hour).",
+        "pattern": CLOCK_PATTERN,
+        "example": "08:00",
+    }
+    return ma.fields.Time(format="%H:%M", metadata=metadata, **kwargs)
 
 
 def _check_nik(value: str) -> None:
@@ -88,16 +103,6 @@ class HealthServiceSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     code = enum_field(SERVICE_CODES, required=True, metadata={"example": "umum"})
     name = _name(120, required=True, metadata={"example": "Poli Umum"})
-    name_en = ma.fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(min=1, max=120),
-        metadata={
-            "description": "The name in English texts (notifications); the Indonesian name "
-            "when absent.",
-            "example": "General clinic",
-        },
-    )
     sessions = ma.fields.List(
         ma.fields.Nested(SessionSchema),
         load_default=list,
@@ -120,7 +125,7 @@ class BedSchema(StrictSchema):
     updated_at = UTCDateTime(dump_only=True)
 
 
-class FacilitySchema(FastDump):
+class FacilitySchema(ma.Schema):
     id = ma.fields.UUID()
     name = ma.fields.String(metadata={"example": "RSUD Dr. R.M. Djoelham"})
     type = enum_field(FACILITY_TYPES, metadata={"example": "hospital"})
@@ -167,7 +172,6 @@ class ServiceSummarySchema(ma.Schema):
     id = ma.fields.UUID()
     code = enum_field(SERVICE_CODES, metadata={"example": "umum"})
     name = ma.fields.String(metadata={"example": "Poli Umum"})
-    name_en = ma.fields.String(allow_none=True, metadata={"example": "General clinic"})
 
 
 class FacilitySummarySchema(FacilitySchema):
@@ -202,8 +206,17 @@ class FacilityCreateSchema(StrictSchema):
 
 
 class FacilityQueryArgsSchema(UpdatedAfterQueryArgsSchema):
-    lat = ma.fields.Float(validate=ma.validate.Range(-90, 90), metadata={"example": 3.6})
-    lon = ma.fields.Float(validate=ma.validate.Range(-180, 180), metadata={"example": 98.49})
+    lat = ma.fields.Float(
+        validate=ma.validate.Range(-90, 90),
+        metadata={"description": "WGS84; with `lon` (both or neither, else 422).", "example": 3.6},
+    )
+    lon = ma.fields.Float(
+        validate=ma.validate.Range(-180, 180),
+        metadata={
+            "description": "WGS84; with `lat` (both or neither, else 422).",
+            "example": 98.49,
+        },
+    )
     radius_m = ma.fields.Integer(
         load_default=5000,
         validate=ma.validate.Range(1, MAX_RADIUS_M),
@@ -251,7 +264,13 @@ class StaffLinkSchema(ma.Schema):
 class PatientSchema(StrictSchema):
     name = _name(120, required=True, metadata={"example": "Budi"})
     nik = ma.fields.String(
-        required=True, validate=_check_nik, metadata={"example": "1275010501150002"}
+        required=True,
+        validate=_check_nik,
+        metadata={
+            "description": NIK_DESCRIPTION,
+            "pattern": NIK_PATTERN,
+            "example": "1275010501150002",
+        },
     )
 
 
@@ -261,7 +280,10 @@ class WalkInPatientSchema(StrictSchema):
         load_default=None,
         allow_none=True,
         validate=_check_nik,
-        metadata={"description": "Optional at the desk (a baby may have none yet)."},
+        metadata={
+            "description": NIK_DESCRIPTION + " Optional at the desk (a baby may have none yet).",
+            "pattern": NIK_PATTERN,
+        },
     )
 
 
