@@ -78,6 +78,7 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.open311.routes import blp as open311_blp
     from binjai_api.ops.routes import blp as ops_blp
     from binjai_api.regions.routes import blp as regions_blp
+    from binjai_api.quality.routes import blp as quality_blp
     from binjai_api.workcalendar.routes import blp as days_off_blp
 
     return (
@@ -94,6 +95,7 @@ def _blueprints() -> tuple[Any, ...]:
         ops_blp,
         audit_blp,
         admin_blp,
+        quality_blp,
         open311_blp,
     )
 
@@ -119,6 +121,7 @@ def _start_audit_trail(app: Flask) -> None:
     audit_service.init_app(app)
 
 
+    from binjai_api.quality import models as _quality  # noqa: F401
 def _add_security_headers(app: Flask) -> None:
     from binjai_api import security_headers
 

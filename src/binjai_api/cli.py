@@ -22,6 +22,7 @@ from binjai_api.extensions import db
 from binjai_api.notifications import dispatcher, fcm
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops import escalation
+from binjai_api.quality import fix_checks
 
 
 @click.command("seed-demo")
@@ -97,7 +98,21 @@ def _worker_jobs() -> list[dispatcher.PeriodicJob]:
         jobs.append(
             dispatcher.PeriodicJob("escalate-overdue", interval, escalation.escalate_overdue)
         )
+    interval = current_app.config["FIX_CHECK_INTERVAL_SECONDS"]
+    if interval > 0:
+        jobs.append(
+            dispatcher.PeriodicJob("ask-fix-checks", interval, fix_checks.ask_due_fix_checks)
+        )
     return jobs
+
+
+@click.command("ask-fix-checks")
+@with_appcontext
+def ask_fix_checks_command() -> None:
+    """Ask "is it fixed?" about every report due and not asked yet (one round of the worker's
+    job)."""
+    report = fix_checks.ask_due_fix_checks()
+    click.echo(f"Is it fixed?: {report.summary()}")
 
 
 @click.command("escalate-overdue")
@@ -199,6 +214,7 @@ def init_app(app: Flask) -> None:
         prune_idempotency_command,
         outbox_worker_command,
         escalate_overdue_command,
+        ask_fix_checks_command,
         prune_devices_command,
         prune_deliveries_command,
         openapi_write_command,

@@ -147,6 +147,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Open311) starts with this, never with the request's host. Unset: this machine's PORT.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
         or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}",
+        # "Is it fixed?": this many working days after a report is resolved, its reporter and
+        # supporters are asked (quality/fix_checks.py); the worker looks this often (0: never).
+        "FIX_CHECK_WORKING_DAYS": _env_int("FIX_CHECK_WORKING_DAYS", 14),
+        "FIX_CHECK_INTERVAL_SECONDS": _env_int("FIX_CHECK_INTERVAL_SECONDS", 600),
         "TESTING": False,
     }
     if overrides:
@@ -233,6 +237,14 @@ def check_settings(settings: dict[str, Any]) -> None:
             )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise UnsafeConfigurationError("production needs DATABASE_URL pointing at PostgreSQL")
+    if settings["FIX_CHECK_WORKING_DAYS"] < 1:
+        raise UnsafeConfigurationError("FIX_CHECK_WORKING_DAYS must be 1 or more")
+    if settings["FIX_CHECK_INTERVAL_SECONDS"] < 0:
+        raise UnsafeConfigurationError("FIX_CHECK_INTERVAL_SECONDS must be 0 (off) or more")
+    if env == "production" and settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        raise UnsafeConfigurationError(
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be off in production (SSRF)"
+        )
     base_url = urlsplit(str(settings.get("PUBLIC_BASE_URL") or ""))
     if base_url.scheme != "https" or not base_url.hostname or base_url.query or base_url.fragment:
         raise UnsafeConfigurationError(

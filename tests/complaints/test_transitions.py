@@ -61,12 +61,14 @@ def test_the_whole_life_of_a_report_is_in_its_history(
         "officer",
         "reporter",
     ]
-    # The resident is told at each step, and nobody is told of their own action.
+    # The resident is told at each step, and nobody is told of their own action; closing the
+    # report ends the service, so the resident is invited to the SKM survey (quality/).
     assert kinds_for(app, resident.id) == [
         "complaint_received",
         "complaint_dispatched",
         "complaint_in_progress",
         "complaint_resolved",
+        "survey_invitation",
     ]
     assert kinds_for(app, pupr_officer.id) == []
 

@@ -317,8 +317,9 @@ def test_check_in_walk_ins_call_next_serve_and_no_show(
         409,
         "invalid_transition",
     )
-    # After the first call, 3, 4 and 5 were waiting ahead of number 6 (2 had cancelled).
-    assert _kinds(app, people[0].id) == ["queue_booked", "queue_called"]
+    # After the first call, 3, 4 and 5 were waiting ahead of number 6 (2 had cancelled). The
+    # patient served is invited to the SKM survey (quality/); the no-show is not.
+    assert _kinds(app, people[0].id) == ["queue_booked", "queue_called", "survey_invitation"]
     assert _kinds(app, people[2].id) == ["queue_booked", "queue_called"]
     assert _kinds(app, people[5].id) == ["queue_booked", "queue_three_ahead"]
     assert _kinds(app, people[4].id) == ["queue_booked"]  # never had exactly three ahead

@@ -216,7 +216,8 @@ def test_the_whole_journey_of_a_permit_with_a_technical_review_and_a_levy(
     assert by_action["revoke"]["note"] == "Izin disalahgunakan."
     assert by_action["approve"]["details"]["payment_code"] == bill["payment_code"]
 
-    # Every step notified the applicant.
+    # Every step notified the applicant; the issued permit ended the service, so the applicant
+    # was invited to the SKM survey (quality/), once: the revocation invites no one.
     inbox = client.get("/api/v1/notifications?page_size=50", headers=applicant.headers).get_json()
     assert [n["kind"] for n in reversed(inbox)] == [
         "permit_submitted",
@@ -227,6 +228,7 @@ def test_the_whole_journey_of_a_permit_with_a_technical_review_and_a_levy(
         "permit_bill_issued",
         "permit_payment_received",
         "permit_issued",
+        "survey_invitation",
         "permit_revoked",
     ]
     bill_note = next(n for n in inbox if n["kind"] == "permit_bill_issued")
@@ -288,7 +290,9 @@ def test_rejection_needs_a_reason_and_is_shown_to_the_applicant(
     }
     assert detail["timeline"][-1]["note"] == "Lokasi di luar zona praktik."
     inbox = client.get("/api/v1/notifications", headers=applicant.headers).get_json()
-    assert "Lokasi di luar zona praktik." in inbox[0]["body"]
+    # A refusal ends the service too: the survey invitation follows the rejection.
+    assert [n["kind"] for n in inbox[:2]] == ["survey_invitation", "permit_rejected"]
+    assert "Lokasi di luar zona praktik." in inbox[1]["body"]
 
 
 def test_withdrawal_is_possible_until_a_decision_only(app: Flask, client: FlaskClient) -> None:

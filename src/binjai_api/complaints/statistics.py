@@ -330,3 +330,74 @@ def overdue_counts(
         agency_id,
     )
     return {agency: int(count) for agency, count in db.session.execute(query)}
+
+
+# --- the public performance page (quality/performance.py) ----------------------------------------
+
+# The agency's follow-up (SP4N-LAPOR!'s "tindak lanjut"): work started on the report, or the
+# report resolved.
+FOLLOW_UP_ACTIONS = (Action.START, Action.RESOLVE)
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    received: int  # reports submitted in the period
+    judged: int  # ... sent to an agency, and either followed up or past the follow-up deadline
+    on_time: int  # ... followed up at or before the deadline that was running
+
+
+def _in_kecamatan(query: _Query, kecamatan_code: str | None) -> _Query:
+    if kecamatan_code is None:
+        return query
+    return query.where(Complaint.kecamatan_code == kecamatan_code)
+
+
+def follow_ups(
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    agency_id: uuid.UUID | None = None,
+    kecamatan_code: str | None = None,
+) -> FollowUps:
+    """Reports submitted in [start, end) and the share followed up within the deadline, LAPOR's
+    way: of those sent to an agency, the ones followed up (work started or resolved) at or
+    before the deadline running then. A report whose deadline has not passed and
+    that has no follow-up yet is not judged."""
+    followed = aliased(ComplaintEvent)
+    on_time = aliased(ComplaintEvent)
+    dispatched = aliased(ComplaintEvent)
+    was_dispatched = sa.exists().where(
+        dispatched.complaint_id == Complaint.id, dispatched.action == Action.DISPATCH
+    )
+    was_followed = sa.exists().where(
+        followed.complaint_id == Complaint.id, followed.action.in_(FOLLOW_UP_ACTIONS)
+    )
+    was_on_time = sa.exists().where(
+        on_time.complaint_id == Complaint.id,
+        on_time.action.in_(FOLLOW_UP_ACTIONS),
+        on_time.due_at.is_not(None),
+        on_time.created_at <= on_time.due_at,
+    )
+    still_running = sa.and_(
+        _is_open(), Complaint.due_at.is_not(None), Complaint.due_at >= now, ~was_followed
+    )
+    judged = sa.and_(was_dispatched, ~still_running)
+    query = sa.select(
+        sa.func.count(), _count_where(judged), _count_where(sa.and_(judged, was_on_time))
+    ).where(Complaint.created_at >= start, Complaint.created_at < end)
+    query = _in_kecamatan(_scoped(query, agency_id), kecamatan_code)
+    received, judged_count, on_time_count = db.session.execute(query).one()
+    return FollowUps(int(received), int(judged_count), int(on_time_count))
+
+
+def resolve_spans(
+    *,
+    start: datetime,
+    end: datetime,
+    agency_id: uuid.UUID | None = None,
+    kecamatan_code: str | None = None,
+) -> sa.Select[*tuple[Any, ...]]:
+    """time_to_resolve_spans, narrowed to one kecamatan if given."""
+    query = time_to_resolve_spans(start=start, end=end, agency_id=agency_id)
+    return _in_kecamatan(query, kecamatan_code)

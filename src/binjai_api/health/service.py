@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from binjai_api import geo
+from binjai_api.agencies import service as agencies_service
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
@@ -48,7 +49,10 @@ from binjai_api.notifications import service as notifications
 from binjai_api.notifications.service import Link
 from binjai_api.pagination import apply_sort
 from binjai_api.privacy import mask_tail
+from binjai_api.quality import service as quality_service
 from binjai_api.regions import service as regions_service
+from binjai_api.webhooks import service as webhooks_service
+from binjai_api.webhooks.events import WebhookEventType
 from binjai_api.workcalendar import service as workcalendar
 
 FACILITY_TYPES = ("puskesmas", "hospital", "clinic")
@@ -1087,8 +1091,30 @@ def finish_booking(*, principal: Principal, booking_id: uuid.UUID, action: str) 
         day.service_seconds += max(0, int((now - booking.called_at).total_seconds()))
     if not was_called:  # a waiting patient left the queue: those behind move up
         _queue_moved_up(day, booking.service)
+    if booking.status == "served":
+        _invite_to_survey(booking, now)
     db.session.commit()
     return _view(booking, principal, staff_of)
+
+
+def _invite_to_survey(booking: QueueBooking, served_at: datetime) -> None:
+    """The SKM survey of the poli that served the patient, to the account that booked (a walk-in
+    without an account is not asked)."""
+    if booking.account_id is None:
+        return
+    agency = agencies_service.find_agency_by_code(current_app.config["HEALTH_AGENCY_CODE"])
+    service, facility = booking.service, booking.facility
+    quality_service.invite(
+        user_id=booking.account_id,
+        service_kind="queue",
+        service_id=booking.id,
+        agency_id=agency.id if agency else None,
+        service_key=str(service.id),
+        service_name=f"{service.name}, {facility.name}",
+        service_name_en=f"{service.name_en or service.name}, {facility.name}",
+        reference=booking.booking_code,
+        ended_at=served_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -1147,6 +1173,14 @@ def cancel_session_day(
                 },
                 link=Link("queue-bookings", str(booking.id)),
             )
+    webhooks_service.emit(
+        WebhookEventType.QUEUE_SESSION_CANCELLED,
+        facility,
+        service=service,
+        day=day,
+        reason=reason,
+        cancelled_bookings=len(bookings),
+    )
     db.session.commit()
     return SessionCancellation(
         service_id=service.id,

@@ -55,7 +55,10 @@ from binjai_api.notifications import service as notifications_service
 from binjai_api.numbering import next_in_series
 from binjai_api.pagination import apply_sort
 from binjai_api.privacy import mask_tail
+from binjai_api.quality import service as quality_service
 from binjai_api.regions import service as regions_service
+from binjai_api.webhooks import service as webhooks_service
+from binjai_api.webhooks.events import WebhookEventType
 from binjai_api.workcalendar import service as workcalendar
 
 if TYPE_CHECKING:
@@ -1037,6 +1040,40 @@ def _apply(
         kind=transition.notification,
         params=_notification_params(application, reason=note, bill=bill, permit=permit),
         link=_notification_link(application, permit),
+    )
+    _publish(application, from_status, permit)
+    if transition.to_status in (Status.ISSUED, Status.REJECTED):
+        _invite_to_survey(application, now)
+
+
+def _publish(application: PermitApplication, from_status: str, permit: Permit | None) -> None:
+    """The step's events to integrators' webhooks: the status change, and an issued or revoked
+    permit."""
+    webhooks_service.emit(
+        WebhookEventType.PERMIT_APPLICATION_STATUS_CHANGED,
+        application,
+        previous_status=from_status,
+    )
+    if permit is not None and application.status == Status.ISSUED:
+        webhooks_service.emit(WebhookEventType.PERMIT_ISSUED, permit)
+    elif permit is not None and application.status == Status.REVOKED:
+        webhooks_service.emit(WebhookEventType.PERMIT_REVOKED, permit)
+
+
+def _invite_to_survey(application: PermitApplication, decided_at: datetime) -> None:
+    """The service ended (issued or refused; a withdrawal is not rated): the SKM survey of the
+    permit type, to the applicant."""
+    permit_type = application.permit_type
+    quality_service.invite(
+        user_id=application.applicant_id,
+        service_kind="permit",
+        service_id=application.id,
+        agency_id=permit_type.issuing_agency_id,
+        service_key=permit_type.code,
+        service_name=permit_type.name,
+        service_name_en=permit_type.name_en,
+        reference=application.number,
+        ended_at=decided_at,
     )
 
 

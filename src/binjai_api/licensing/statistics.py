@@ -247,3 +247,38 @@ def overdue_counts(
             continue
         counts[late[2]] = counts.get(late[2], 0) + int(count)
     return counts
+
+
+# --- the public performance page (quality/performance.py) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Issuances:
+    issued: int  # permits issued in the period
+    with_deadline: int  # ... whose application had a service deadline (sla_due_at)
+    on_time: int  # ... issued at or before it
+
+
+def issuances(*, start: datetime, end: datetime, agency_id: uuid.UUID | None = None) -> Issuances:
+    """Permits issued in [start, end), and how many within their service level (SLA)."""
+    with_deadline = PermitApplication.sla_due_at.is_not(None)
+    on_time = sa.and_(
+        with_deadline, PermitApplicationEvent.created_at <= PermitApplication.sla_due_at
+    )
+    query = _scoped(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((with_deadline, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((on_time, 1), else_=0)), 0),
+        )
+        .select_from(PermitApplicationEvent)
+        .join(PermitApplication, PermitApplication.id == PermitApplicationEvent.application_id)
+        .where(
+            PermitApplicationEvent.action == Action.ISSUE,
+            PermitApplicationEvent.created_at >= start,
+            PermitApplicationEvent.created_at < end,
+        ),
+        agency_id,
+    )
+    issued, deadline_count, on_time_count = db.session.execute(query).one()
+    return Issuances(int(issued), int(deadline_count), int(on_time_count))

@@ -61,6 +61,7 @@ CHANNELS: Mapping[str, PushChannel] = {
         PushChannel("perizinan", "PERMIT", lazy_gettext("Permit applications"), False),
         PushChannel("antrean", "QUEUE", lazy_gettext("Queue bookings"), True),
         PushChannel("eskalasi", "ESCALATION", lazy_gettext("Missed deadlines"), True),
+        PushChannel("survei", "SURVEY", lazy_gettext("Service surveys"), False),
     )
 }
 
@@ -471,6 +472,36 @@ ESCALATION_KINDS: tuple[NotificationKind, ...] = (
 )
 # --- end command center ---
 
+# --- service quality: the SKM survey and "is it fixed?" (quality/) ---
+SURVEY_INVITATION = "survey_invitation"
+COMPLAINT_FIX_CHECK = "complaint_fix_check"
+
+QUALITY_KINDS: tuple[NotificationKind, ...] = (
+    NotificationKind(
+        code=SURVEY_INVITATION,
+        label=lazy_gettext("Service surveys"),
+        title=lazy_gettext("How was our service?"),
+        body=lazy_gettext(
+            "%(service)s (%(reference)s) is done. Rate it in nine short questions by "
+            "%(until)s; your answer is anonymous."
+        ),
+        # A resident may mute invitations; the survey stays in the app until it expires.
+        optional=True,
+        android_channel="survei",
+        high_priority=False,
+        link_to="survey-invitations",
+    ),
+    _complaint_kind(
+        COMPLAINT_FIX_CHECK,
+        lazy_gettext("Is it fixed? Report %(tracking_number)s"),
+        lazy_gettext(
+            "“%(title)s” was resolved on %(resolved_on)s. Is the problem really fixed? "
+            "Answer yes or no by %(until)s."
+        ),
+    ),
+)
+# --- end service quality ---
+
 KINDS: Mapping[str, NotificationKind] = {
     kind.code: kind
     for kind in (
@@ -479,6 +510,7 @@ KINDS: Mapping[str, NotificationKind] = {
         *PERMIT_KINDS,
         *QUEUE_KINDS,
         *ESCALATION_KINDS,
+        *QUALITY_KINDS,
     )
 }
 
