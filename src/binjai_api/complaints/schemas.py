@@ -760,12 +760,22 @@ class ContactRevealSchema(ma.Schema):
     """The reporter's contact details unmasked, for the officer handling the report or an
     operator; the reveal is in the audit trail."""
 
-    complaint_id = ma.fields.UUID()
+    complaint_id = ma.fields.UUID(metadata={"example": "7c9e6679-7425-40de-944b-e07fc1f90ae7"})
     reporter = ma.fields.Nested(
         ComplaintReporterSchema,
         allow_none=True,
-        metadata={"description": "Null when the report came without an account (an integrator)"},
+        metadata={
+            "description": "Null when the report came without an account (an integrator)",
+            "example": {
+                "id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                "full_name": "Siti Aminah",
+                "phone": "+6281234567890",
+                "email": "siti.aminah@example.com",
+            },
+        },
     )
     contact = ma.fields.Nested(ComplaintContactSchema, allow_none=True)
-    reason = ma.fields.String()
-    revealed_at = UTCDateTime()
+    reason = ma.fields.String(
+        metadata={"example": "Menelepon pelapor untuk memastikan lokasi lubang jalan"}
+    )
+    revealed_at = UTCDateTime(metadata={"example": "2026-12-04T03:15:42Z"})
