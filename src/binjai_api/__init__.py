@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_principal_loader(app)
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
+    _register_fhir_face(app)
     probes.init_app(app)
     metrics.init_app(app)
     _add_security_headers(app)
@@ -98,6 +99,13 @@ def _blueprints() -> tuple[Any, ...]:
         quality_blp,
         open311_blp,
     )
+
+
+def _register_fhir_face(app: Flask) -> None:
+    """The FHIR R4 face: outside the OpenAPI spec, described by its CapabilityStatement."""
+    from binjai_api.fhir.routes import blp as fhir_blp
+
+    app.register_blueprint(fhir_blp)
 
 
 def _import_models() -> None:
