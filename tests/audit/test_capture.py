@@ -134,6 +134,7 @@ def test_a_booking_status_change_is_recorded_without_the_patient(
     assert created.after["patient_name"] == PERSONAL_MARK
     with app.app_context():
         nik = db.session.scalar(sa.select(User.nik).where(User.id == uuid.UUID(patient.id)))
+    assert nik is not None
     for record in records(app, object_type="health_queue_bookings"):
         assert "Rahmat" not in _json(record) and nik not in _json(record)
 
