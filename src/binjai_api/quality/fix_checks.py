@@ -57,13 +57,14 @@ def ask_due_fix_checks(now: datetime | None = None) -> AskReport:
         resolved_from=now - timedelta(days=days * 3 + LOOKBACK_DAYS),
         resolved_before=now - timedelta(days=days),
     )
-    already = set(
-        db.session.execute(
+    already = {
+        (row.complaint_id, row.resolved_at)
+        for row in db.session.execute(
             sa.select(FixCheck.complaint_id, FixCheck.resolved_at).where(
                 FixCheck.complaint_id.in_([report.id for report in candidates])
             )
-        ).tuples()
-    )
+        )
+    }
     db.session.commit()
     asked = people = 0
     for report in candidates:
