@@ -7,6 +7,7 @@ or a deactivation through one instance holds at once on the other.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -176,3 +177,42 @@ def test_an_instance_that_cannot_reach_redis_reads_the_database(
         first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
     )
     assert other.get(ME, headers=bearer(tokens)).status_code == 401
+
+
+def test_a_verified_token_is_decoded_once_per_process(
+    app: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request with the same access token reuses the verified claims."""
+    from flask_jwt_extended import jwt_manager
+
+    tokens = factories.login(client, factories.make_account(app))
+    decoded: list[str] = []
+    verify = jwt_manager._decode_jwt
+
+    def counting(**kwargs: Any) -> Any:
+        decoded.append(kwargs["encoded_token"])
+        return verify(**kwargs)
+
+    monkeypatch.setattr(jwt_manager, "_decode_jwt", counting)
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert decoded.count(tokens["access_token"]) <= 1
+
+
+def test_a_kept_token_is_refused_once_expired(app: Flask, client: Any) -> None:
+    from datetime import timedelta
+
+    from flask_jwt_extended import create_access_token, decode_token
+
+    tokens = factories.login(client, factories.make_account(app))
+    with app.app_context():
+        claims = decode_token(tokens["access_token"])
+        short = create_access_token(
+            identity=claims["sub"],
+            expires_delta=timedelta(seconds=1),
+            additional_claims={key: claims[key] for key in ("typ", "sid", "roles")},
+        )
+    assert client.get(ME, headers={"Authorization": f"Bearer {short}"}).status_code == 200
+    time.sleep(2.1)  # past its exp (whole seconds): the kept claims must not outlive it
+    expired = client.get(ME, headers={"Authorization": f"Bearer {short}"})
+    assert expired.status_code == 401
