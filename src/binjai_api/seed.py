@@ -24,6 +24,7 @@ from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.health import service as health_service
 from binjai_api.licensing import service as licensing_service
+from binjai_api.quality import demo as quality_demo
 from binjai_api.regions.models import Kecamatan, Kelurahan
 
 log = logging.getLogger("binjai_api.seed")
@@ -163,4 +164,17 @@ def seed_demo() -> dict[str, int]:
             "complaint_reply_templates", complaint_reply_templates.seed_demo_templates
         ),
         "health_facilities": _tolerant("health_facilities", health_service.seed_demo_facilities),
+        "survey_answers": _tolerant(
+            "survey_answers",
+            lambda: quality_demo.seed_demo_answers(resident_id=_demo_resident_id()),
+        ),
     }
+
+
+def _demo_resident_id() -> uuid.UUID | None:
+    """The demo resident's id, if that account exists (the demo SKM answers are theirs)."""
+    for account in demo_accounts():
+        if account["role"] == Role.CITIZEN and _demo_account_exists(account):
+            user = db.session.get(User, demo_account_id(account))
+            return user.id if user is not None else None
+    return None
