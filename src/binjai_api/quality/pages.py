@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import render_template
 from flask_babel import force_locale
 
@@ -40,7 +41,7 @@ def _ikm(ikm: dict[str, Any], language: str) -> dict[str, str]:
             "letter": "none",
         }
     return {
-        "value": number(ikm["ikm"], language),
+        "value": format_decimal(ikm["ikm"], format="#,##0.00", locale=language),
         "grade": f"{ikm['grade']['letter']} · {ikm['grade']['label']}",
         "note": gettext("%(answers)s answers", answers=number(ikm["answers"], language)),
         "letter": ikm["grade"]["letter"],
