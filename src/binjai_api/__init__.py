@@ -80,6 +80,7 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.ops.routes import blp as ops_blp
     from binjai_api.regions.routes import blp as regions_blp
     from binjai_api.quality.routes import blp as quality_blp
+    from binjai_api.webhooks.routes import blp as webhooks_blp
     from binjai_api.workcalendar.routes import blp as days_off_blp
 
     return (
@@ -97,6 +98,7 @@ def _blueprints() -> tuple[Any, ...]:
         audit_blp,
         admin_blp,
         quality_blp,
+        webhooks_blp,
         open311_blp,
     )
 
@@ -120,6 +122,7 @@ def _import_models() -> None:
     from binjai_api.notifications import models as _notifications  # noqa: F401
     from binjai_api.ops import models as _ops  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
+    from binjai_api.webhooks import models as _webhooks  # noqa: F401
     from binjai_api.workcalendar import models as _workcalendar  # noqa: F401
 
 

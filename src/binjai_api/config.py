@@ -113,6 +113,23 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BROADCAST_BATCH_SIZE": _env_int("BROADCAST_BATCH_SIZE", 1000),
         "DEVICE_RETENTION_DAYS": _env_int("DEVICE_RETENTION_DAYS", 60),
         "OUTBOX_RETENTION_DAYS": _env_int("OUTBOX_RETENTION_DAYS", 30),
+        # Webhooks to integrators (webhooks/): sent by the outbox worker, WEBHOOK_BATCH_SIZE at
+        # a time, retried with backoff up to WEBHOOK_MAX_ATTEMPTS; an endpoint failing for
+        # WEBHOOK_DISABLE_AFTER_DAYS is disabled. After a secret rotation the old secret also
+        # signs for WEBHOOK_SECRET_OVERLAP_HOURS. Private, loopback and link-local receivers
+        # (and plain http) are refused unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES (never in
+        # production).
+        "WEBHOOK_BATCH_SIZE": _env_int("WEBHOOK_BATCH_SIZE", 20),
+        "WEBHOOK_TIMEOUT_SECONDS": _env_int("WEBHOOK_TIMEOUT_SECONDS", 10),
+        "WEBHOOK_MAX_ATTEMPTS": _env_int("WEBHOOK_MAX_ATTEMPTS", 15),
+        "WEBHOOK_RETRY_BASE_SECONDS": _env_int("WEBHOOK_RETRY_BASE_SECONDS", 30),
+        "WEBHOOK_RETRY_MAX_SECONDS": _env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600),
+        "WEBHOOK_DISABLE_AFTER_DAYS": _env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5),
+        "WEBHOOK_SECRET_OVERLAP_HOURS": _env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24),
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": os.environ.get(
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "0" if env == "production" else "1"
+        ).strip().lower()
+        in ("1", "true", "yes"),
         # Online queue (antrean online): how far ahead residents may book (today to N days), and
         # how many active bookings one account may hold at once (family members included).
         "QUEUE_BOOKING_DAYS_AHEAD": _env_int("QUEUE_BOOKING_DAYS_AHEAD", 7),
@@ -220,6 +237,10 @@ def check_settings(settings: dict[str, Any]) -> None:
         raise UnsafeConfigurationError("AUDIT_SEAL_INTERVAL_SECONDS must be more than 0")
     if settings["ESCALATION_INTERVAL_SECONDS"] < 0:
         raise UnsafeConfigurationError("ESCALATION_INTERVAL_SECONDS must be 0 (off) or more")
+    if env == "production" and settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        raise UnsafeConfigurationError(
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be off in production (SSRF)"
+        )
     if env != "production":
         return
     for name, dev_default in (

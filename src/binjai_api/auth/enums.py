@@ -24,6 +24,7 @@ class ApiScope(StrEnum):
     FACILITIES_READ = "facilities:read"
     PERMITS_VERIFY = "permits:verify"
     OPS_READ = "ops:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"  # register webhook endpoints (webhooks/)
 
 
 class Language(StrEnum):

@@ -65,6 +65,8 @@ from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
 from binjai_api.privacy import mask_email, mask_tail
 from binjai_api.quality import service as quality_service
 from binjai_api.regions import service as regions_service
+from binjai_api.webhooks import service as webhooks_service
+from binjai_api.webhooks.events import WebhookEventType
 from binjai_api.workcalendar import service as workcalendar
 
 MAX_PHOTOS = 5  # per report and purpose (the reporter's, the officer's resolution photos)
@@ -394,6 +396,7 @@ def submit_complaint(
             params=_notification_params(complaint),
             link=notifications_service.Link("complaints", str(complaint.id)),
         )
+    webhooks_service.emit(WebhookEventType.COMPLAINT_CREATED, complaint)
     db.session.commit()
     return complaint
 
@@ -925,6 +928,14 @@ def _notify(
     )
 
 
+def _publish_status_change(complaint: Complaint, from_status: str | None) -> None:
+    """complaint.status_changed to integrators' webhooks, when the status did change."""
+    if from_status != complaint.status:
+        webhooks_service.emit(
+            WebhookEventType.COMPLAINT_STATUS_CHANGED, complaint, previous_status=from_status
+        )
+
+
 def _count_supporters(complaint_id: uuid.UUID, change: int) -> None:
     """Move the counter in SQL, so that concurrent supporters never lose an increment."""
     db.session.execute(
@@ -1029,6 +1040,7 @@ def transition(
         complaint.status = rule.target
     if complaint.status == Status.CLOSED:
         complaint.closed_at = now
+        _invite_to_survey(complaint, now)
 
     if rule.deadline == Deadline.FOLLOW_UP:
         complaint.due_at = workcalendar.add_working_days(now, complaint.category.follow_up_days)
@@ -1040,7 +1052,6 @@ def transition(
         reply = _render_reply(template, complaint, principal, actor, template_overrides, note)
         note = reply.text
         if action == Action.RESOLVE:
-        _invite_to_survey(complaint, now)
             complaint.resolution_note = note
     complaint.updated_at = now
     db.session.add(
@@ -1067,6 +1078,7 @@ def transition(
             recipients=recipients,
             extra=_reply_params(reply),
         )
+    _publish_status_change(complaint, from_status)
     db.session.commit()
     return complaint
 
@@ -1148,18 +1160,6 @@ def record_escalation(*, complaint_id: uuid.UUID, deadline: datetime, at: dateti
     return True
 
 
-def _check_agency(agency_id: uuid.UUID) -> None:
-    """A category or a report goes only to an agency that exists and is active (422 otherwise)."""
-    agency = agencies_service.find_agency(agency_id)
-    if agency is None or not agency.is_active:
-        raise field_errors({"agency_id": [gettext("No active agency with this id.")]})
-
-
-def _check_original(complaint: Complaint, duplicate_of_id: uuid.UUID | None) -> Complaint:
-    if duplicate_of_id is None:
-        raise field_errors({"duplicate_of_id": [gettext("Choose the original report.")]})
-    original = _load(duplicate_of_id)
-    if (
 def _invite_to_survey(complaint: Complaint, closed_at: datetime) -> None:
     """A closed report ended the service for its reporter: the SKM survey of its category, once
     per report (quality/service.py), never for an anonymous reporter without an account."""
@@ -1290,6 +1290,18 @@ def settle_fix_check(
     return complaint
 
 
+def _check_agency(agency_id: uuid.UUID) -> None:
+    """A category or a report goes only to an agency that exists and is active (422 otherwise)."""
+    agency = agencies_service.find_agency(agency_id)
+    if agency is None or not agency.is_active:
+        raise field_errors({"agency_id": [gettext("No active agency with this id.")]})
+
+
+def _check_original(complaint: Complaint, duplicate_of_id: uuid.UUID | None) -> Complaint:
+    if duplicate_of_id is None:
+        raise field_errors({"duplicate_of_id": [gettext("Choose the original report.")]})
+    original = _load(duplicate_of_id)
+    if (
         original is None
         or original.id == complaint.id
         or original.status in (Status.DUPLICATE, Status.REJECTED)

@@ -277,11 +277,15 @@ def retry_delay(
 
 
 def run_once(sender: fcm.PushSender) -> DispatchReport:
-    """One round of the worker: record one broadcast batch, then push one batch."""
+    """One round of the worker: record one broadcast batch, push one batch, then send one batch
+    of webhooks (webhooks/delivery.py: the same outbox discipline, its own table)."""
+    from binjai_api.webhooks import delivery as webhooks  # webhooks build on this module
+
     config = current_app.config
     began = time.perf_counter()
     recorded = record_broadcast_batch(batch_size=config["BROADCAST_BATCH_SIZE"])
     report = dispatch_due(sender)
+    report.add(webhooks.deliver_due())
     report.recorded = recorded
     report.db_seconds = time.perf_counter() - began - report.send_seconds  # all but the sending
     return report

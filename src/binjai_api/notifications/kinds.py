@@ -502,6 +502,27 @@ QUALITY_KINDS: tuple[NotificationKind, ...] = (
 )
 # --- end service quality ---
 
+# --- webhooks: an integrator's endpoint disabled (webhooks/delivery.py) ---
+WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+
+WEBHOOK_KINDS: tuple[NotificationKind, ...] = (
+    NotificationKind(
+        code=WEBHOOK_ENDPOINT_DISABLED,
+        label=lazy_gettext("Integrations"),
+        title=lazy_gettext("Webhook endpoint disabled: %(client)s"),
+        body=lazy_gettext(
+            "Deliveries to %(url)s failed for %(days)s days, so it no longer receives events. "
+            "The integrator can enable it again once it answers."
+        ),
+        optional=False,
+        # Told to the admin who registered the API client.
+        android_channel="akun",
+        high_priority=False,
+        link_to=None,  # the notice is its inbox entry
+    ),
+)
+# --- end webhooks ---
+
 KINDS: Mapping[str, NotificationKind] = {
     kind.code: kind
     for kind in (
@@ -510,6 +531,7 @@ KINDS: Mapping[str, NotificationKind] = {
         *PERMIT_KINDS,
         *QUEUE_KINDS,
         *ESCALATION_KINDS,
+        *WEBHOOK_KINDS,
         *QUALITY_KINDS,
     )
 }

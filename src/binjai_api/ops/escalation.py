@@ -43,6 +43,8 @@ from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops.models import Escalation
 from binjai_api.pagination import apply_sort
+from binjai_api.webhooks import service as webhooks_service
+from binjai_api.webhooks.events import WebhookEventType
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,7 @@ def _escalate(
         },
         link=link,
     )
+    webhooks_service.emit(WebhookEventType.DEADLINE_MISSED, item)
     db.session.commit()
     metrics.ESCALATIONS.labels(item_type=str(item.item_type)).inc()
     report.escalated += 1
