@@ -67,6 +67,7 @@ def _openapi_settings() -> dict[str, Any]:
 def _blueprints() -> tuple[Any, ...]:
     """Registration order, which is also the order of tags in the docs."""
     from binjai_api.agencies.routes import blp as agencies_blp
+    from binjai_api.area_alerts.routes import blp as area_alerts_blp
     from binjai_api.audit.routes import blp as audit_blp
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
@@ -90,6 +91,7 @@ def _blueprints() -> tuple[Any, ...]:
         complaint_desk_blp,
         health_blp,
         notifications_blp,
+        area_alerts_blp,
         agencies_blp,
         regions_blp,
         days_off_blp,
@@ -114,6 +116,7 @@ def _import_models() -> None:
     """Every table must be in the metadata before migrations compare it."""
     from binjai_api import idempotency, numbering  # noqa: F401
     from binjai_api.agencies import models as _agencies  # noqa: F401
+    from binjai_api.area_alerts import models as _area_alerts  # noqa: F401
     from binjai_api.audit import models as _audit  # noqa: F401
     from binjai_api.auth import models as _auth  # noqa: F401
     from binjai_api.complaints import models as _complaints  # noqa: F401

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from binjai_api import idempotency, seed
+from binjai_api.area_alerts import service as area_alerts_service
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.errors import Problem
@@ -103,7 +104,21 @@ def _worker_jobs() -> list[dispatcher.PeriodicJob]:
         jobs.append(
             dispatcher.PeriodicJob("ask-fix-checks", interval, fix_checks.ask_due_fix_checks)
         )
+    interval = current_app.config["AREA_ALERTS_INTERVAL_SECONDS"]
+    if interval > 0:
+        jobs.append(
+            dispatcher.PeriodicJob("area-alerts", interval, area_alerts_service.run_area_alerts)
+        )
     return jobs
+
+
+@click.command("send-area-alerts")
+@with_appcontext
+def send_area_alerts_command() -> None:
+    """Tell followers of the reports filed or resolved in their areas, and send the digests due
+    (one round of the worker's job)."""
+    report = area_alerts_service.run_area_alerts()
+    click.echo(f"Area alerts: {report.summary()}")
 
 
 @click.command("ask-fix-checks")
@@ -215,6 +230,7 @@ def init_app(app: Flask) -> None:
         outbox_worker_command,
         escalate_overdue_command,
         ask_fix_checks_command,
+        send_area_alerts_command,
         prune_devices_command,
         prune_deliveries_command,
         openapi_write_command,

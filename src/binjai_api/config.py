@@ -147,6 +147,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # The outbox worker looks for missed deadlines to escalate this often (0: never; the
         # `escalate-overdue` command still runs one round).
         "ESCALATION_INTERVAL_SECONDS": _env_int("ESCALATION_INTERVAL_SECONDS", 60),
+        # Area alerts: pushes a follower gets a day at most (the rest in the next morning's
+        # digest), and how often the worker fans out new reports (0: never).
+        "AREA_ALERTS_DAILY_LIMIT": _env_int("AREA_ALERTS_DAILY_LIMIT", 3),
+        "AREA_ALERTS_INTERVAL_SECONDS": _env_int("AREA_ALERTS_INTERVAL_SECONDS", 30),
+        # FHIR face: the city's SATUSEHAT (IHS) organisation number in identifier systems; empty,
+        # a documented placeholder (fhir/identifiers.py).
+        "SATUSEHAT_ORGANIZATION_ID": os.environ.get("SATUSEHAT_ORGANIZATION_ID", ""),
         # Complaints: locations must fall in this box (min_lon,min_lat,max_lon,max_lat).
         "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
         "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),
@@ -237,6 +244,10 @@ def check_settings(settings: dict[str, Any]) -> None:
         raise UnsafeConfigurationError("AUDIT_SEAL_INTERVAL_SECONDS must be more than 0")
     if settings["ESCALATION_INTERVAL_SECONDS"] < 0:
         raise UnsafeConfigurationError("ESCALATION_INTERVAL_SECONDS must be 0 (off) or more")
+    if not 0 <= settings["AREA_ALERTS_DAILY_LIMIT"] <= 100:
+        raise UnsafeConfigurationError("AREA_ALERTS_DAILY_LIMIT must be from 0 to 100")
+    if settings["AREA_ALERTS_INTERVAL_SECONDS"] < 0:
+        raise UnsafeConfigurationError("AREA_ALERTS_INTERVAL_SECONDS must be 0 (off) or more")
     if env == "production" and settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
         raise UnsafeConfigurationError(
             "WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be off in production (SSRF)"

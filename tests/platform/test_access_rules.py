@@ -58,6 +58,7 @@ def test_public_routes_are_exactly_the_intended_ones(app: Flask) -> None:
         "GET /api/v1/public/complaints.geojson",
         "GET /api/v1/public/complaints/<uuid:complaint_id>",
         "GET /api/v1/public/complaints/<uuid:complaint_id>/photos/<uuid:photo_id>",
+        "GET /api/v1/public/kelurahan/<string(maxlength=13):kelurahan_code>/complaints.atom",
         "GET /api/v1/public/performance",
         "GET /api/v1/regions",
         "GET /fhir/r4/<string:resource_type>",

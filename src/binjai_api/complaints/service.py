@@ -23,6 +23,7 @@ from werkzeug.datastructures import FileStorage
 
 from binjai_api import geo, uploads
 from binjai_api.agencies import service as agencies_service
+from binjai_api.area_alerts import service as area_alerts_service
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
@@ -397,6 +398,9 @@ def submit_complaint(
             link=notifications_service.Link("complaints", str(complaint.id)),
         )
     webhooks_service.emit(WebhookEventType.COMPLAINT_CREATED, complaint)
+    area_alerts_service.record_report_event(
+        complaint_id=complaint.id, event="filed", public=complaint.privacy != Privacy.CONFIDENTIAL
+    )
     db.session.commit()
     return complaint
 
@@ -533,6 +537,7 @@ def public_complaints_query(
     category_ids: Sequence[uuid.UUID] | None = None,
     statuses: Sequence[str] | None = None,
     kecamatan_code: str | None = None,
+    kelurahan_code: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     updated_after: datetime | None = None,
     submitted_from: datetime | None = None,
@@ -550,6 +555,8 @@ def public_complaints_query(
         query = query.where(Complaint.status.in_(statuses))
     if kecamatan_code is not None:
         query = query.where(Complaint.kecamatan_code == kecamatan_code)
+    if kelurahan_code is not None:
+        query = query.where(Complaint.kelurahan_code == kelurahan_code)
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
         query = query.where(
@@ -1079,6 +1086,12 @@ def transition(
             extra=_reply_params(reply),
         )
     _publish_status_change(complaint, from_status)
+    if complaint.status == Status.RESOLVED and from_status != Status.RESOLVED:
+        area_alerts_service.record_report_event(
+            complaint_id=complaint.id,
+            event="resolved",
+            public=complaint.privacy != Privacy.CONFIDENTIAL,
+        )
     db.session.commit()
     return complaint
 

@@ -33,7 +33,7 @@ ROLE_DISPLAY = {"PC": "primary care clinic", "HOSP": "Hospital", "OF": "Outpatie
 
 def satusehat_organization_id() -> str:
     """The city's IHS organisation number, or the documented placeholder."""
-    configured = current_app.config.get("SATUSEHAT_ORGANIZATION_ID")
+    configured = current_app.config["SATUSEHAT_ORGANIZATION_ID"]
     return str(configured or SATUSEHAT_ORGANIZATION_PLACEHOLDER)
 
 

@@ -62,6 +62,7 @@ CHANNELS: Mapping[str, PushChannel] = {
         PushChannel("antrean", "QUEUE", lazy_gettext("Queue bookings"), True),
         PushChannel("eskalasi", "ESCALATION", lazy_gettext("Missed deadlines"), True),
         PushChannel("survei", "SURVEY", lazy_gettext("Service surveys"), False),
+        PushChannel("sekitar", "AREA", lazy_gettext("Reports in my area"), False),
     )
 }
 
@@ -523,6 +524,53 @@ WEBHOOK_KINDS: tuple[NotificationKind, ...] = (
 )
 # --- end webhooks ---
 
+# --- area alerts: public reports in the kelurahan and kecamatan a resident follows ---
+AREA_REPORT_FILED = "area_report_filed"
+AREA_REPORT_RESOLVED = "area_report_resolved"
+AREA_DIGEST = "area_digest"
+
+
+def _area_kind(
+    code: str, title: LazyString, body: LazyString, link_to: str | None
+) -> NotificationKind:
+    return NotificationKind(
+        code=code,
+        label=lazy_gettext("Reports in my area"),
+        title=title,
+        body=body,
+        # Followed by choice: a resident may mute them and still read them in the inbox.
+        optional=True,
+        android_channel="sekitar",
+        high_priority=False,
+        link_to=link_to,
+    )
+
+
+AREA_KINDS: tuple[NotificationKind, ...] = (
+    _area_kind(
+        AREA_REPORT_FILED,
+        lazy_gettext("New report in %(area)s"),
+        lazy_gettext("%(tracking_number)s · %(category)s: “%(title)s”"),
+        "complaints",
+    ),
+    _area_kind(
+        AREA_REPORT_RESOLVED,
+        lazy_gettext("Report resolved in %(area)s"),
+        lazy_gettext("%(tracking_number)s · %(category)s: “%(title)s” was resolved."),
+        "complaints",
+    ),
+    # Beyond the daily cap: one entry the next morning with the rest of the day.
+    _area_kind(
+        AREA_DIGEST,
+        lazy_gettext("Your areas on %(day)s"),
+        lazy_gettext(
+            "%(filed)s more reports filed and %(resolved)s resolved in %(areas)s: %(reports)s"
+        ),
+        None,
+    ),
+)
+# --- end area alerts ---
+
 KINDS: Mapping[str, NotificationKind] = {
     kind.code: kind
     for kind in (
@@ -533,6 +581,7 @@ KINDS: Mapping[str, NotificationKind] = {
         *ESCALATION_KINDS,
         *WEBHOOK_KINDS,
         *QUALITY_KINDS,
+        *AREA_KINDS,
     )
 }
 
