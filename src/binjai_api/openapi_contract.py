@@ -53,6 +53,7 @@ def finish_spec(spec: dict[str, Any]) -> dict[str, Any]:
     spec = copy.deepcopy(spec)
     _name_operations(spec)
     _optional_patch_bodies(spec)
+    _empty_is_absent(spec)
     _say_nullable_the_31_way(spec)
     _enumerations_as_components(spec)
     _require_answered_fields(spec)
@@ -92,6 +93,28 @@ def _optional_patch_bodies(spec: dict[str, Any]) -> None:
                 break
         else:
             body["required"] = False
+
+
+# Under these paths an optional argument sent empty is the same as one not sent (GeoReport v2,
+# "Optional Arguments"; open311/schemas.py): the spec lets such a text parameter be "" too.
+EMPTY_IS_ABSENT_PREFIXES = ("/open311/",)
+
+
+def _empty_is_absent(spec: dict[str, Any]) -> None:
+    for path, _method, operation in operations(spec):
+        if not path.startswith(EMPTY_IS_ABSENT_PREFIXES):
+            continue
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema") or {}
+            if parameter.get("in") != "query" or parameter.get("required"):
+                continue
+            if schema.get("type") != "string":
+                continue
+            if "pattern" in schema:
+                schema["pattern"] = f"^$|{schema['pattern']}"
+            if "enum" in schema and "" not in schema["enum"]:
+                schema["enum"] = ["", *schema["enum"]]
+            schema.pop("minLength", None)
 
 
 def _who_may_call(operation: dict[str, Any]) -> str:

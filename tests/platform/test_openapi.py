@@ -273,3 +273,16 @@ def test_dependent_fields_and_url_formats_are_stated(spec: dict[str, Any]) -> No
     lat = next(p for p in facilities if p["name"] == "lat")
     assert "`lon`" in lat["description"]
     assert '"format": "url"' not in json.dumps(spec)
+
+
+def test_open311_optional_arguments_sent_empty_are_allowed_by_the_spec(
+    spec: dict[str, Any], client: FlaskClient
+) -> None:
+    """GeoReport v2: an optional argument sent empty is the same as one not sent."""
+    operation = spec["paths"]["/open311/v2/requests.{response_format}"]["get"]
+    status = next(p for p in operation["parameters"] if p["name"] == "status")
+    assert re.search(status["schema"]["pattern"], "") and re.search(
+        status["schema"]["pattern"], "open,closed"
+    )
+    assert not re.search(status["schema"]["pattern"], "pending")
+    assert client.get("/open311/v2/requests.json?status=&start_date=").status_code == 200

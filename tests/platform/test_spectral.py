@@ -34,7 +34,17 @@ def _spectral() -> Path:
 def _lint(spec: Path, *options: str) -> subprocess.CompletedProcess[str]:
     ruleset = str(TOOL / ".spectral.yaml")
     return subprocess.run(
-        [str(_spectral()), "lint", "--ruleset", ruleset, "--format", "json", *options, str(spec)],
+        [
+            str(_spectral()),
+            "lint",
+            "--quiet",
+            "--ruleset",
+            ruleset,
+            "--format",
+            "json",
+            *options,
+            str(spec),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
