@@ -166,6 +166,10 @@ def test_the_permit_reads_as_a_complete_document(
     permit = issued["permit"]
     response = download(client, permit["id"], issued["applicant"].headers)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    # A document is saved, never shown inline (issue 15, point 8), under its permit number.
+    filename = permit["permit_number"].replace("/", "-")
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{filename}.pdf"'
+    assert response.headers["Cache-Control"] == "private, no-store"
     reader = PdfReader(io.BytesIO(response.data))
     width, height = reader.pages[0].mediabox.width, reader.pages[0].mediabox.height
     assert (round(float(width)), round(float(height))) == (595, 842)  # A4 in points
