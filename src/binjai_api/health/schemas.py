@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from binjai_api.auth import service as auth_service
+from binjai_api.fastdump import FastDump
 from binjai_api.health.service import (
     BED_CLASSES,
     BOOKING_STATUSES,
@@ -103,6 +104,16 @@ class HealthServiceSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     code = enum_field(SERVICE_CODES, required=True, metadata={"example": "umum"})
     name = _name(120, required=True, metadata={"example": "Poli Umum"})
+    name_en = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=120),
+        metadata={
+            "description": "The name in English texts (notifications); the Indonesian name "
+            "when absent.",
+            "example": "General clinic",
+        },
+    )
     sessions = ma.fields.List(
         ma.fields.Nested(SessionSchema),
         load_default=list,
@@ -125,7 +136,7 @@ class BedSchema(StrictSchema):
     updated_at = UTCDateTime(dump_only=True)
 
 
-class FacilitySchema(ma.Schema):
+class FacilitySchema(FastDump):
     id = ma.fields.UUID()
     name = ma.fields.String(metadata={"example": "RSUD Dr. R.M. Djoelham"})
     type = enum_field(FACILITY_TYPES, metadata={"example": "hospital"})
@@ -172,6 +183,7 @@ class ServiceSummarySchema(ma.Schema):
     id = ma.fields.UUID()
     code = enum_field(SERVICE_CODES, metadata={"example": "umum"})
     name = ma.fields.String(metadata={"example": "Poli Umum"})
+    name_en = ma.fields.String(allow_none=True, metadata={"example": "General clinic"})
 
 
 class FacilitySummarySchema(FacilitySchema):
