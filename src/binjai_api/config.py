@@ -44,6 +44,14 @@ def default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'binjai.db'}"
 
 
+def _env_flag(name: str) -> bool | None:
+    """A yes/no setting (1/true/yes or 0/false/no); None when unset."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return None
+    return raw in ("1", "true", "yes")
+
+
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment, then apply `overrides` (tests)."""
     load_dotenv(PROJECT_DIR / ".env", override=False)
@@ -126,10 +134,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "WEBHOOK_RETRY_MAX_SECONDS": _env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600),
         "WEBHOOK_DISABLE_AFTER_DAYS": _env_int("WEBHOOK_DISABLE_AFTER_DAYS", 5),
         "WEBHOOK_SECRET_OVERLAP_HOURS": _env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24),
-        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": os.environ.get(
-            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "0" if env == "production" else "1"
-        ).strip().lower()
-        in ("1", "true", "yes"),
+        # Unset: on outside production (decided once the environment is known, in _derive).
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": _env_flag("WEBHOOK_ALLOW_PRIVATE_ADDRESSES"),
         # Online queue (antrean online): how far ahead residents may book (today to N days), and
         # how many active bookings one account may hold at once (family members included).
         "QUEUE_BOOKING_DAYS_AHEAD": _env_int("QUEUE_BOOKING_DAYS_AHEAD", 7),
@@ -187,6 +193,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 def _derive(settings: dict[str, Any]) -> None:
     """Fill in the framework settings that follow from ours."""
     settings["PUBLIC_BASE_URL"] = str(settings.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if settings.get("WEBHOOK_ALLOW_PRIVATE_ADDRESSES") is None:
+        settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = settings["BINJAI_ENV"] != "production"
     uri: str = settings["SQLALCHEMY_DATABASE_URI"]
     engine_options: dict[str, Any] = {"hide_parameters": True}
     if uri.startswith("postgresql"):

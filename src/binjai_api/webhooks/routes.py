@@ -63,7 +63,8 @@ class WebhookEndpointsView(MethodView):
         """Register a webhook endpoint; its signing secret is shown only in this answer
 
         Each event type needs its read scope (422 otherwise). In production the URL must be
-        https and resolve to public addresses only.
+        https and resolve to public addresses only. A retry with the same Idempotency-Key
+        replays this answer, secret included (the secret is kept to sign anyway).
         """
         principal = access.current_principal()
         endpoint, secret = service.create_endpoint(
