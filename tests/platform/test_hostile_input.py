@@ -17,8 +17,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.auth.enums import ApiScope
 from binjai_api.page_bounds import MAX_PAGE
 from tests.platform.test_errors import assert_problem
+from tests.webhooks.conftest import make_integrator
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 
@@ -74,11 +76,13 @@ def test_every_page_parameter_has_a_maximum_in_the_spec(client: FlaskClient) -> 
 
 
 def test_a_page_past_the_maximum_is_refused_on_every_list(
-    client: FlaskClient, auth_headers: Callable[..., dict[str, str]]
+    app: Flask, client: FlaskClient, auth_headers: Callable[..., dict[str, str]]
 ) -> None:
     """Each list refuses a page past its maximum (422 naming `page`; Open311 answers 400 in its
-    own format) to whoever may read it, and answers no 5xx to anyone."""
+    own format) to whoever may read it, and answers no 5xx to anyone. An integrator holding
+    every scope reads the lists only API clients may (their webhook endpoints)."""
     headers = {"anonymous": {}, **{role: auth_headers(role) for role in ROLES}}
+    headers["integrator"] = make_integrator(app, client, [str(scope) for scope in ApiScope]).headers
     refused = {}
     for path, parameter in _lists(_spec(client)):
         statuses = {}
