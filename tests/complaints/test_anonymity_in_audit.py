@@ -26,10 +26,7 @@ def expected_pseudonym(app: Flask, account_id: str) -> str:
 
 def as_text(record: Any) -> str:
     return json.dumps(
-        {
-            column: str(getattr(record, column))
-            for column in ("actor_id", "object_id", "request_id")
-        }
+        {column: str(getattr(record, column)) for column in ("actor_id", "object_id", "request_id")}
         | {"before": record.before, "after": record.after},
         default=str,
     )
