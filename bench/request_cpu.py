@@ -1,7 +1,9 @@
 """CPU per request of the API's hot paths, in process, beside a minimal peer app (issue 17).
 
 Each endpoint is called through the WSGI stack (Flask's test client: no sockets, no gunicorn)
-100 times to warm up, then 1,000 times measured: the process's CPU time per request, the SQL
+100 times to warm up, then 1,000 times measured in 10 interleaved rounds (every endpoint, peer
+included, 100 calls per round, so that the machine's changing load hits all alike): the
+median round's CPU time per request of the process, the SQL
 statements (the pool's pre-pings included, SQLite's BEGIN not) and the Redis round trips per
 request. The peer (`bench/peer_app.py`) is the same
 stack with nothing else (Flask, flask-smorest, marshmallow, flask-jwt-extended, SQLAlchemy) on
@@ -23,6 +25,7 @@ import argparse
 import json
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -176,34 +179,60 @@ def complaint_body(category_id: str, n: int) -> dict[str, Any]:
     }
 
 
-def measure(
-    name: str, call: Callable[[int], Any], counters: Counters, requests: int
-) -> dict[str, Any]:
-    """Warm up, then `requests` calls: CPU and wall ms, statements and Redis trips per call."""
-    for n in range(WARMUP):
-        response = call(n)
-        if response.status_code >= 400:
-            raise RuntimeError(f"{name}: HTTP {response.status_code} {response.get_data()[:300]!r}")
-    counters.reset()
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    statuses: set[int] = set()
-    for n in range(WARMUP, WARMUP + requests):
-        statuses.add(call(n).status_code)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    row = {
-        "name": name,
-        "cpu_ms": round(1000 * cpu / requests, 3),
-        "wall_ms": round(1000 * wall / requests, 3),
-        "statements": round(counters.statements / requests, 2),
-        "redis_round_trips": round(counters.redis / requests, 2),
-        "statuses": sorted(statuses),
-    }
-    print(
-        f"  {name:<48} {row['cpu_ms']:7.2f} ms CPU {row['wall_ms']:7.2f} ms wall "
-        f"{row['statements']:6.2f} stmts {row['redis_round_trips']:5.2f} redis {row['statuses']}",
-        flush=True,
-    )
-    return row
+ROUNDS = 10
+
+
+def measure_interleaved(
+    calls: list[tuple[str, Callable[[int], Any]]], counters: Counters, requests: int
+) -> list[dict[str, Any]]:
+    """Warm every endpoint up, then measure them in turns: ROUNDS rounds of requests/ROUNDS calls
+    each, so that a change in the machine's load hits peer and API alike. Per endpoint: the
+    median of its rounds' CPU per call (and the lowest), wall time, statements and Redis trips."""
+    for name, call in calls:
+        for n in range(WARMUP):
+            response = call(n)
+            if response.status_code >= 400:
+                body = response.get_data()[:300]
+                raise RuntimeError(f"{name}: HTTP {response.status_code} {body!r}")
+    per_round = max(1, requests // ROUNDS)
+    cpu: dict[str, list[float]] = {name: [] for name, _ in calls}
+    wall = dict.fromkeys(cpu, 0.0)
+    statements = dict.fromkeys(cpu, 0)
+    trips = dict.fromkeys(cpu, 0)
+    statuses: dict[str, set[int]] = {name: set() for name in cpu}
+    n = WARMUP
+    for _round in range(ROUNDS):
+        for name, call in calls:
+            counters.reset()
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            for _ in range(per_round):
+                statuses[name].add(call(n).status_code)
+                n += 1
+            cpu[name].append((time.process_time() - cpu0) / per_round)
+            wall[name] += time.perf_counter() - wall0
+            statements[name] += counters.statements
+            trips[name] += counters.redis
+    rows = []
+    total = per_round * ROUNDS
+    for name, _ in calls:
+        row = {
+            "name": name,
+            "cpu_ms": round(1000 * statistics.median(cpu[name]), 3),
+            "cpu_ms_lowest_round": round(1000 * min(cpu[name]), 3),
+            "wall_ms": round(1000 * wall[name] / total, 3),
+            "statements": round(statements[name] / total, 2),
+            "redis_round_trips": round(trips[name] / total, 2),
+            "statuses": sorted(statuses[name]),
+        }
+        print(
+            f"  {name:<42} {row['cpu_ms']:7.2f} ms CPU (lowest round "
+            f"{row['cpu_ms_lowest_round']:.2f}) {row['wall_ms']:7.2f} ms wall "
+            f"{row['statements']:6.2f} stmts {row['redis_round_trips']:5.2f} redis "
+            f"{row['statuses']}",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
 
 
 def run_pass(kind: str, requests: int) -> dict[str, Any]:
@@ -237,10 +266,8 @@ def run_pass(kind: str, requests: int) -> dict[str, Any]:
             headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
         )
 
-    rows: list[dict[str, Any]] = []
-    # The complaints first: they are also the public feed's rows.
-    rows.append(measure("POST /complaints (Idempotency-Key)", post_complaint, counters, requests))
     calls: list[tuple[str, Callable[[int], Any]]] = [
+        ("POST /complaints (Idempotency-Key)", post_complaint),
         ("peer GET /me", lambda _n: peer_client.get("/me", headers=headers)),
         (
             "peer GET /complaints?page_size=20",
@@ -256,8 +283,7 @@ def run_pass(kind: str, requests: int) -> dict[str, Any]:
         ),
         ("GET /healthz", lambda _n: client.get("/healthz")),
     ]
-    for name, call in calls:
-        rows.append(measure(name, call, counters, requests))
+    rows = measure_interleaved(calls, counters, requests)
     peer.extensions["peer_engine"].dispose()
     with app.app_context():
         from binjai_api.extensions import db
@@ -304,11 +330,13 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [
             f"## {title}",
             "",
-            "| endpoint | CPU ms/request | wall ms/request | SQL statements | Redis round trips |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| endpoint | CPU ms/request (median round) | lowest round | wall ms/request | "
+            "SQL statements | Redis round trips |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         lines += [
-            f"| {row['name']} | {row['cpu_ms']:.2f} | {row['wall_ms']:.2f} | "
+            f"| {row['name']} | {row['cpu_ms']:.2f} | {row['cpu_ms_lowest_round']:.2f} | "
+            f"{row['wall_ms']:.2f} | "
             f"{row['statements']:g} | {row['redis_round_trips']:g} |"
             for row in result["rows"]
         ]
