@@ -24,10 +24,13 @@ from binjai_api.webhooks import service as webhooks_service
 from binjai_api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests import factories
 from tests.complaints.helpers import act, report, submit
+from tests.platform.test_metrics import scrape, value
 from tests.webhooks.conftest import Integrator, drain, set_scopes, subscribe
 from tests.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
+
+OUTCOMES = "binjai_notification_deliveries_total"
 
 
 @pytest.fixture
@@ -148,6 +151,7 @@ def test_failures_are_retried_with_backoff_under_the_same_webhook_id(
 ) -> None:
     endpoint = subscribe(client, integrator("complaints:read"), receiver.url, "complaint.created")
     receiver.statuses = [500, 503]
+    scraped = scrape(client)
     file_a_report(app, client, road_damage)
     before = utcnow()
     first = drain(app)
@@ -174,6 +178,11 @@ def test_failures_are_retried_with_backoff_under_the_same_webhook_id(
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("sent", 3, 204)
     healed = the_endpoint(app, endpoint["id"])
     assert healed.failing_since is None and healed.last_success_at is not None
+    after = scrape(client)  # /metrics counts the outcomes per channel
+    for outcome, more in (("retried", 2), ("sent", 1)):
+        labels = {"channel": "webhook", "outcome": outcome}
+        counted = value(after, OUTCOMES, **labels) - value(scraped, OUTCOMES, **labels)
+        assert counted == more, outcome
 
 
 def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_told(
