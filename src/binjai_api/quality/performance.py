@@ -73,6 +73,7 @@ def _complaints(
         "followed_up_on_time": follow.on_time,
         "followed_up_on_time_share": _share(follow.on_time, follow.judged),
         "median_hours_to_resolve": _median(complaints_stats.resolve_spans(**window), 3600),
+        "fix_checks": None,
     }
     if kecamatan is None:
         checks = fix_checks.counts(start=start, end=end, agency_id=agency_id)

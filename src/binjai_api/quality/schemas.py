@@ -273,7 +273,12 @@ class ComplaintFiguresSchema(ma.Schema):
     followed_up_on_time = ma.fields.Integer(required=True)
     followed_up_on_time_share = ma.fields.Float(allow_none=True, required=True)
     median_hours_to_resolve = ma.fields.Float(allow_none=True, required=True)
-    fix_checks = ma.fields.Nested(FixCheckCountsSchema)
+    fix_checks = ma.fields.Nested(
+        FixCheckCountsSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Null in a kecamatan's figures (counted per agency only)."},
+    )
 
 
 class PermitFiguresSchema(ma.Schema):
