@@ -455,6 +455,17 @@ def test_a_delivery_is_sent_again_on_request_under_the_same_webhook_id(
     assert [r.message_id for r in receiver.received] == [delivery.message_id] * 2
     assert the_delivery(app, endpoint["id"]).status == "sent"
 
+    with app.app_context():  # a worker holds it right now: left to that worker
+        db.session.execute(
+            sa.update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery.id)
+            .values(status="pending", claim_id=uuid.uuid4())
+        )
+        db.session.commit()
+    held = client.post(url, headers=who.headers)
+    assert held.status_code == 202 and held.get_json()["status"] == "pending"
+    assert the_delivery(app, endpoint["id"]).claim_id is not None
+
     other = integrator("complaints:read", name="Another")
     stolen = client.post(url, headers=other.headers)
     assert stolen.status_code == 404

@@ -77,6 +77,9 @@ def test_creation_is_idempotent_and_replays_the_secret_it_showed(
         {"url": "https://hooks.example.org/in", "event_types": ["complaint.deleted"]},
         {"url": "https://hooks.example.org/in", "event_types": []},
         {"url": "https://hooks.example.org/" + "a" * 2000, "event_types": ["complaint.created"]},
+        {"url": "https://[::1/in", "event_types": ["complaint.created"]},
+        {"url": "https://hooks.example.org/a b", "event_types": ["complaint.created"]},
+        {"url": "https://hooks.example.org/\x00", "event_types": ["complaint.created"]},
     ],
 )
 def test_bad_urls_and_event_types_are_422(
@@ -101,3 +104,16 @@ def test_production_refuses_to_allow_private_receivers() -> None:
     with pytest.raises(UnsafeConfigurationError, match="WEBHOOK_ALLOW_PRIVATE_ADDRESSES"):
         load_settings({**production, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True})
     assert load_settings({"BINJAI_ENV": "development"})["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]
+
+
+def test_a_rotation_retried_with_its_key_rotates_once(
+    client: FlaskClient, integrator: Callable[..., Integrator], receiver: Receiver
+) -> None:
+    who = integrator("complaints:read")
+    endpoint = subscribe(client, who, receiver.url, "complaint.created")
+    url = f"{ENDPOINTS}/{endpoint['id']}/secret-rotations"
+    headers = {**who.headers, "Idempotency-Key": "rotate-1"}
+    first, again = client.post(url, headers=headers), client.post(url, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.get_json()["secret"] == again.get_json()["secret"] != endpoint["secret"]

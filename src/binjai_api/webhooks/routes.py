@@ -96,6 +96,7 @@ class WebhookEndpointByIdView(MethodView):
 @blp.route("/webhook-endpoints/<uuid:endpoint_id>/secret-rotations")
 class WebhookSecretRotationView(MethodView):
     @manage
+    @idempotency.idempotent
     @blp.doc(operationId="rotateWebhookSecret")
     @blp.response(200, WebhookEndpointCreatedSchema, example=CREATED_EXAMPLE)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -104,7 +105,8 @@ class WebhookSecretRotationView(MethodView):
 
         During the overlap (`previous_secret_expires_at`, WEBHOOK_SECRET_OVERLAP_HOURS) every
         message carries two signatures in `webhook-signature`, space-separated: one with the
-        new secret, one with the previous.
+        new secret, one with the previous. Send an Idempotency-Key: a retry then gets the same
+        new secret instead of rotating twice (which would end the first one's overlap).
         """
         endpoint, secret = service.rotate_secret(
             api_client_id=_client_id(), endpoint_id=endpoint_id

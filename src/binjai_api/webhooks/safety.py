@@ -53,7 +53,12 @@ def is_public(address: str) -> bool:
 
 def check_url_shape(url: str, *, allow_private: bool) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL fit to receive webhooks, or UnsafeDestination."""
-    parts = urlsplit(url)
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        raise UnsafeDestination("shape")  # whitespace or control characters
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket
+        raise UnsafeDestination("shape") from error
     allowed = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed:
         raise UnsafeDestination("scheme")

@@ -215,7 +215,8 @@ def deliveries_query(
 def redeliver(
     *, api_client_id: uuid.UUID, endpoint_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> WebhookDelivery:
-    """Send a delivery again, soon, with the same `webhook-id` (receivers deduplicate on it)."""
+    """Send a delivery again, soon, with the same `webhook-id` (receivers deduplicate on it);
+    one a worker is sending at this moment is left to it."""
     get_endpoint(api_client_id=api_client_id, endpoint_id=endpoint_id)
     delivery = db.session.scalar(
         sa.select(WebhookDelivery)
@@ -224,6 +225,9 @@ def redeliver(
     )
     if delivery is None:
         raise not_found(gettext("Webhook delivery not found."))
+    if delivery.status == "pending" and delivery.claim_id is not None:
+        db.session.rollback()
+        return delivery  # a worker is sending it right now
     now = utcnow()
     delivery.status = "pending"
     delivery.next_attempt_at = now
