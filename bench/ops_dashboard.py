@@ -21,6 +21,7 @@ Run: .venv/bin/python bench/ops_dashboard.py [--duration 10] [--clients 16] (or
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import random
 import shutil
@@ -52,6 +53,7 @@ DAY = 86400.0
 
 
 def parse_args() -> argparse.Namespace:
+    global DATABASE_NAME, DATABASE_URL
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--complaints", type=int, default=200_000)
     parser.add_argument("--applications", type=int, default=50_000)
@@ -59,7 +61,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="measured s per endpoint")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--database", default=DATABASE_NAME, help="dropped and created anew")
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="keep the database's data (from an earlier run): only migrate it, then measure",
+    )
+    parser.add_argument(
+        "--in-process-only",
+        action="store_true",
+        help="time the computations in process only (no gunicorn load), print, write nothing",
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="in-process runs per period")
     args = parser.parse_args()
+    DATABASE_NAME = args.database
+    DATABASE_URL = f"{base.PG_SERVER_URL}/{DATABASE_NAME}"
     args.processes = min(args.clients, len(base.os.sched_getaffinity(0)))
     return args
 
@@ -363,13 +379,29 @@ def write_data(args: argparse.Namespace) -> dict[str, Any]:
             "applications": write_applications(args.applications, now, rng),
             "bookings": write_bookings(args.bookings, now, rng),
         }
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
+        # The rows above went straight into the tables, past the services that keep the
+        # command center's figures current: rebuild those once, as the migration's backfill does.
+        try:
+            from binjai_api.ops.figures import rebuild_figures
+        except ImportError:  # the code before the rollups: nothing to rebuild
+            pass
+        else:
+            rebuild_figures()
+            db.session.commit()
+    vacuum_analyze()
     data["seconds"] = round(time.monotonic() - started, 1)
     return data
 
 
-def explain_queries() -> list[dict[str, Any]]:
+def vacuum_analyze() -> None:
+    """Statistics and visibility maps as autovacuum would leave them on a live database."""
+    from binjai_api.extensions import db
+
+    with _app().app_context(), db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
+def explain_queries(repeat: int = 1) -> list[dict[str, Any]]:
     """Each statistics query of a 365-day overview, timed by EXPLAIN ANALYZE on PostgreSQL."""
     from binjai_api.complaints import statistics as complaints_stats
     from binjai_api.extensions import db
@@ -394,9 +426,17 @@ def explain_queries() -> list[dict[str, Any]]:
 
             engine = db.engine
             sa.event.listen(engine, "before_cursor_execute", capture)
-            started = time.perf_counter()
-            service.compute_overview(period=period, agency_id=None, now=now)
-            overview_ms = (time.perf_counter() - started) * 1000
+            timings = []
+            for run in range(max(1, repeat)):
+                if run == 1:  # statements counted over the first run only
+                    sa.event.remove(engine, "before_cursor_execute", capture)
+                started = time.perf_counter()
+                service.compute_overview(period=period, agency_id=None, now=now)
+                timings.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+            if repeat > 1:
+                sa.event.listen(engine, "before_cursor_execute", capture)
+            overview_ms = sorted(timings)[len(timings) // 2]  # the median run
             started = time.perf_counter()
             filters = complaints_stats.HeatmapFilters(start=period.start, end=period.end)
             service.compute_heatmap(filters=filters, by="kelurahan", cell_m=500, now=now)
@@ -409,6 +449,7 @@ def explain_queries() -> list[dict[str, Any]]:
                 {
                     "period_days": days,
                     "overview_in_process_ms": round(overview_ms, 1),
+                    "overview_runs_ms": [round(t, 1) for t in timings],
                     "heatmap_kelurahan_in_process_ms": round(kelurahan_ms, 1),
                     "heatmap_grid_in_process_ms": round(grid_ms, 1),
                     "statements": len(captured),
@@ -417,6 +458,8 @@ def explain_queries() -> list[dict[str, Any]]:
             window = {"start": period.start, "end": period.end, "agency_id": None}
             named = {
                 "complaints by status": complaints_stats.status_counts,
+                "complaints by channel": complaints_stats.channel_counts,
+                "complaints by area": functools.partial(complaints_stats.counts_by_area, now=now),
                 "complaint closings": complaints_stats.closings,
                 "complaints time to verify": complaints_stats.time_to_verify_spans,
                 "complaints time to resolve": complaints_stats.time_to_resolve_spans,
@@ -426,29 +469,39 @@ def explain_queries() -> list[dict[str, Any]]:
                 "applications time to issue": licensing_stats.time_to_issue_spans,
                 "bookings time to call": health_stats.time_to_call_spans,
             }
+            try:  # closings and durations from the step rows (ops/figures.py), when present
+                from binjai_api.ops.figures import step_figures
+            except ImportError:
+                pass
+            else:
+                named["closings and durations from the step rows"] = step_figures
             for name, function in named.items():
-                statement = _statement_of(function, window)
-                if statement is None:
+                statements = _statements_of(function, window)
+                if not statements:
                     continue
-                plan = (
-                    db.session.connection()
-                    .exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement[0], statement[1])
-                    .scalar_one()
-                )
-                top = plan[0]
+                total_ms, plans = 0.0, []
+                for statement, params in statements:  # several: their times added up
+                    plan = (
+                        db.session.connection()
+                        .exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+                        .scalar_one()
+                    )
+                    total_ms += plan[0]["Execution Time"]
+                    plans.append(_plan_summary(plan[0]["Plan"]))
                 rows.append(
                     {
                         "period_days": days,
                         "query": name,
-                        "ms": round(top["Execution Time"], 1),
-                        "plan": _plan_summary(top["Plan"]),
+                        "ms": round(total_ms, 1),
+                        "plan": " | ".join(dict.fromkeys(plans)),
                     }
                 )
     return rows
 
 
-def _statement_of(function: Any, window: dict[str, Any]) -> tuple[str, Any] | None:
-    """The first SQL statement a statistics function sends (spans: its select, executed)."""
+def _statements_of(function: Any, window: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The SQL statements a statistics function sends (spans: its select, executed), settings
+    (SET LOCAL) left out."""
     from binjai_api.extensions import db
 
     captured: list[tuple[str, Any]] = []
@@ -463,7 +516,7 @@ def _statement_of(function: Any, window: dict[str, Any]) -> tuple[str, Any] | No
             db.session.execute(result).all()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", capture)
-    return captured[0] if captured else None
+    return [(sql, params) for sql, params in captured if not sql.lstrip().upper().startswith("SET")]
 
 
 def _plan_summary(node: dict[str, Any]) -> str:
@@ -486,16 +539,27 @@ def main() -> int:
     args = parse_args()
     started = datetime.now(UTC)
     machine = base.machine_info()
-    print(f"preparing {DATABASE_NAME} ...", flush=True)
-    base.fresh_postgres_database(DATABASE_NAME)
     env = base.server_env(DATABASE_URL)
-    base.run_flask(["db", "upgrade"], env)
-    base.run_flask(["seed-demo"], env)
-    data = write_data(args)
-    print(f"  written in {data['seconds']} s: {data}", flush=True)
-    explained = explain_queries()
+    if args.reuse_data:
+        print(f"migrating {DATABASE_NAME} (data kept) ...", flush=True)
+        started_migration = time.monotonic()
+        base.run_flask(["db", "upgrade"], env)
+        print(f"  migrated in {time.monotonic() - started_migration:.1f} s", flush=True)
+        vacuum_analyze()
+    else:
+        print(f"preparing {DATABASE_NAME} ...", flush=True)
+        base.fresh_postgres_database(DATABASE_NAME)
+        base.run_flask(["db", "upgrade"], env)
+        base.run_flask(["seed-demo"], env)
+        data = write_data(args)
+        print(f"  written in {data['seconds']} s: {data}", flush=True)
+    explained = explain_queries(args.repeat)
     for row in explained:
         print("  ", row, flush=True)
+    if args.in_process_only:
+        return 0
+    if args.reuse_data:
+        raise SystemExit("--reuse-data measures in process only: add --in-process-only")
     today = datetime.now(UTC).date()
     month = f"from={today - timedelta(days=29)}&to={today}"
     year = f"from={today - timedelta(days=364)}&to={today}"

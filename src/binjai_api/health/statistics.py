@@ -160,17 +160,36 @@ def closings(*, start: datetime, end: datetime, agency_id: uuid.UUID | None = No
             ended_at < end,
         )
     )
-    # A session's end is a local time on the booking's date: compared here rather than in SQL,
-    # where the two databases spell date and time arithmetic differently.
+    served_in_period = sa.and_(
+        QueueBooking.status == "served",
+        QueueBooking.finished_at >= start,
+        QueueBooking.finished_at < end,
+    )
+    if db.engine.dialect.name == "postgresql":
+        # A session's end is a local time on the booking's date: date + time is that local
+        # timestamp, and timezone() makes it Binjai's instant (a year's bookings, counted there).
+        session_end = sa.func.timezone(
+            workcalendar.LOCAL_TIMEZONE.key, QueueBooking.day.op("+")(QueueSession.ends_at)
+        )
+        served_count, on_time_count = db.session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((QueueBooking.finished_at <= session_end, 1), else_=0)),
+                    0,
+                ),
+            )
+            .join(QueueDay, QueueDay.id == QueueBooking.queue_day_id)
+            .join(QueueSession, QueueSession.id == QueueDay.session_id)
+            .where(served_in_period)
+        ).one()
+        return Closings(int(closed or 0), int(served_count), int(on_time_count))
+    # SQLite spells date and time arithmetic its own way: compared here.
     served = db.session.execute(
         sa.select(QueueBooking.day, QueueSession.ends_at, QueueBooking.finished_at)
         .join(QueueDay, QueueDay.id == QueueBooking.queue_day_id)
         .join(QueueSession, QueueSession.id == QueueDay.session_id)
-        .where(
-            QueueBooking.status == "served",
-            QueueBooking.finished_at >= start,
-            QueueBooking.finished_at < end,
-        )
+        .where(served_in_period)
     ).all()
     on_time = sum(
         finished_at is not None and finished_at <= local_instant(day, ends_at)

@@ -35,3 +35,44 @@ class Escalation(UUIDPrimaryKey, Base):
     )
     escalated_at: Mapped[datetime] = mapped_column(index=True)
     notified_count: Mapped[int] = mapped_column(default=0)
+
+
+class StepFact(Base):
+    """One step of a report or an application that the overview's closings and durations count:
+    a closing, a (first) verification, a first resolution, an issuance. Written in the same
+    transaction as the step's history event (ops/figures.py), so that a period's figures read
+    this narrow table instead of walking every history; `previous_closing_at` lets a period
+    count each closed item once without a DISTINCT over its rows."""
+
+    __tablename__ = "ops_step_facts"
+    __table_args__ = (
+        # Covering on PostgreSQL: a period's figures are index-only scans of one range each.
+        sa.Index(
+            "ix_ops_step_facts_domain_step_ended_at",
+            "domain",
+            "step",
+            "ended_at",
+            postgresql_include=[
+                "agency_id",
+                "permit_type_id",
+                "seconds",
+                "has_deadline",
+                "on_time",
+                "previous_closing_at",
+            ],
+        ),
+        sa.Index("ix_ops_step_facts_item_id", "item_id"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    step: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(20))  # complaint | permit_application
+    item_id: Mapped[uuid.UUID]
+    # A report's agency (kept current when it is reassigned); an application's permit type.
+    agency_id: Mapped[uuid.UUID | None]
+    permit_type_id: Mapped[uuid.UUID | None]
+    ended_at: Mapped[datetime]
+    seconds: Mapped[float | None] = mapped_column(sa.Float)  # from submission, durations only
+    has_deadline: Mapped[bool] = mapped_column(default=False)
+    on_time: Mapped[bool] = mapped_column(default=False)
+    previous_closing_at: Mapped[datetime | None]

@@ -7,7 +7,6 @@ the heavy results (ops/cache.py).
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -20,6 +19,8 @@ from binjai_api.agencies import service as agencies_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
 from binjai_api.complaints import statistics as complaints_stats
+from binjai_api.complaints.states import STATUSES as COMPLAINT_STATUSES
+from binjai_api.complaints.states import Channel
 from binjai_api.db import utcnow
 from binjai_api.deadlines import ItemType, OverdueItem, WaitingOn
 from binjai_api.errors import forbidden
@@ -28,7 +29,9 @@ from binjai_api.geo import METERS_PER_DEGREE_LAT, meters_per_degree_lon
 from binjai_api.health import statistics as health_stats
 from binjai_api.i18n import lazy_gettext
 from binjai_api.licensing import statistics as licensing_stats
+from binjai_api.ops import figures as step_facts
 from binjai_api.ops.cache import cache_key, cached_json
+from binjai_api.ops.figures import interpolated_percentile
 from binjai_api.ops.models import Escalation
 from binjai_api.regions import service as regions_service
 from binjai_api.workcalendar.service import LOCAL_TIMEZONE
@@ -74,17 +77,6 @@ class Period:
 # --- durations ------------------------------------------------------------------------------------
 
 
-def interpolated_percentile(values: Sequence[float], fraction: float) -> float | None:
-    """PostgreSQL's percentile_cont over sorted `values`: linear interpolation between the two
-    nearest ranks."""
-    if not values:
-        return None
-    position = fraction * (len(values) - 1)
-    lower = math.floor(position)
-    upper = math.ceil(position)
-    return values[lower] + (values[upper] - values[lower]) * (position - lower)
-
-
 def duration_percentiles(spans: sa.Select[*tuple[Any, ...]]) -> dict[str, float | None]:
     """Median and 90th percentile in seconds of `spans` (rows of started, ended). PostgreSQL
     computes them in SQL; SQLite has no percentile function, so the seconds are sorted here."""
@@ -117,6 +109,8 @@ def _within_deadline(closings: Any) -> dict[str, Any]:
 def _domain_figures(
     stats: Any, durations: dict[str, Any], period: Period, agency_id: uuid.UUID | None
 ) -> dict[str, Any]:
+    """A domain's figures computed from its histories (the queues' always; the reports' and
+    applications' when checked against the step rows)."""
     window = {"start": period.start, "end": period.end, "agency_id": agency_id}
     by_status = stats.status_counts(**window)
     closings = stats.closings(**window)
@@ -127,6 +121,31 @@ def _domain_figures(
         "closed_within_deadline": _within_deadline(closings),
         "durations": {
             name: duration_percentiles(spans(**window)) for name, spans in durations.items()
+        },
+    }
+
+
+def _figures_from_steps(
+    by_status: dict[str, int],
+    steps: dict[tuple[str, str], step_facts.StepFigures],
+    domain: str,
+    durations: dict[str, str],
+) -> dict[str, Any]:
+    """A domain's figures with its closings and durations read from the step rows
+    (ops/figures.py), the same numbers as _domain_figures."""
+    empty = step_facts.StepFigures(0, 0, 0, 0, None, None)
+    closing = steps.get((domain, step_facts.CLOSING), empty)
+    return {
+        "by_status": by_status,
+        "opened": sum(by_status.values()),
+        "closed": closing.items,
+        "closed_within_deadline": _within_deadline(closing),
+        "durations": {
+            name: {
+                "median": steps.get((domain, step), empty).median,
+                "p90": steps.get((domain, step), empty).p90,
+            }
+            for name, step in durations.items()
         },
     }
 
@@ -171,17 +190,37 @@ def _overdue_by_agency(
     ]
 
 
-def _complaints_by_area(
-    period: Period, now: datetime, agency_id: uuid.UUID | None
-) -> list[dict[str, Any]]:
+def _report_totals(
+    reports: Iterable[complaints_stats.ReportCounts], key: str, every: Iterable[str]
+) -> dict[str, int]:
+    """Reports opened in the period by `key` (status, channel), every value listed."""
+    totals = dict.fromkeys(every, 0)
+    for row in reports:
+        if row.opened:
+            totals[getattr(row, key)] = totals.get(getattr(row, key), 0) + row.opened
+    return totals
+
+
+def _area_counts(
+    reports: Iterable[complaints_stats.ReportCounts],
+) -> list[complaints_stats.AreaCounts]:
+    """The one pass's rows summed per kelurahan, as counts_by_area gives them."""
+    sums: dict[tuple[str | None, str | None], list[int]] = {}
+    for row in reports:
+        total = sums.setdefault((row.kecamatan_code, row.kelurahan_code), [0, 0, 0])
+        total[0] += row.opened
+        total[1] += row.open
+        total[2] += row.overdue
+    return [
+        complaints_stats.AreaCounts(kecamatan, kelurahan, *total)
+        for (kecamatan, kelurahan), total in sums.items()
+    ]
+
+
+def _complaints_by_area(rows: Iterable[complaints_stats.AreaCounts]) -> list[dict[str, Any]]:
     """Every kecamatan with its kelurahan (zeros included), plus an unknown bucket for reports
     without a kelurahan (or kecamatan)."""
-    counts = {
-        (row.kecamatan_code, row.kelurahan_code): row
-        for row in complaints_stats.counts_by_area(
-            start=period.start, end=period.end, now=now, agency_id=agency_id
-        )
-    }
+    counts = {(row.kecamatan_code, row.kelurahan_code): row for row in rows}
 
     def figures(rows: Iterable[Any]) -> dict[str, int]:
         rows = list(rows)
@@ -228,12 +267,31 @@ def _complaints_by_area(
 
 
 def compute_overview(
-    *, period: Period, agency_id: uuid.UUID | None, now: datetime
+    *, period: Period, agency_id: uuid.UUID | None, now: datetime, from_scratch: bool = False
 ) -> dict[str, Any]:
-    """Every figure of the overview, uncached."""
+    """Every figure of the overview, uncached (`from_scratch`: the closings and durations from
+    the histories instead of the step rows, the reference the tests hold them to)."""
     agencies = _agency_refs()
-    domains = {
-        "complaints": _domain_figures(
+    window: dict[str, Any] = {"start": period.start, "end": period.end, "agency_id": agency_id}
+    if not from_scratch:
+        steps = step_facts.step_figures(**window)
+        reports = complaints_stats.report_counts(**window, now=now)
+        complaints = _figures_from_steps(
+            _report_totals(reports, "status", (str(code) for code in COMPLAINT_STATUSES)),
+            steps,
+            step_facts.COMPLAINT,
+            {"time_to_verify": step_facts.VERIFICATION, "time_to_resolve": step_facts.RESOLUTION},
+        )
+        complaints["by_channel"] = _report_totals(reports, "channel", (str(c) for c in Channel))
+        areas = _area_counts(reports)
+        applications = _figures_from_steps(
+            licensing_stats.status_counts(**window),
+            steps,
+            step_facts.APPLICATION,
+            {"time_to_verify": step_facts.VERIFICATION, "time_to_issue": step_facts.ISSUANCE},
+        )
+    else:
+        complaints = _domain_figures(
             complaints_stats,
             {
                 "time_to_verify": complaints_stats.time_to_verify_spans,
@@ -241,8 +299,8 @@ def compute_overview(
             },
             period,
             agency_id,
-        ),
-        "permit_applications": _domain_figures(
+        )
+        applications = _domain_figures(
             licensing_stats,
             {
                 "time_to_verify": licensing_stats.time_to_verify_spans,
@@ -250,7 +308,13 @@ def compute_overview(
             },
             period,
             agency_id,
-        ),
+        )
+        # How reports reached the city: the app, Open311, or staff filing for residents.
+        complaints["by_channel"] = complaints_stats.channel_counts(**window)
+        areas = complaints_stats.counts_by_area(**window, now=now)
+    domains = {
+        "complaints": complaints,
+        "permit_applications": applications,
         "queue_bookings": _domain_figures(
             health_stats, {"time_to_call": health_stats.time_to_call_spans}, period, agency_id
         ),
@@ -264,17 +328,13 @@ def compute_overview(
     for name, figures in domains.items():
         counts = counters[name](now=now, agency_id=agency_id)
         figures["overdue_by_agency"] = _overdue_by_agency(counts, agencies)
-    # How reports reached the city: the app, Open311, or staff filing for residents.
-    domains["complaints"]["by_channel"] = complaints_stats.channel_counts(
-        start=period.start, end=period.end, agency_id=agency_id
-    )
     return {
         "generated_at": now,
         "first_day": period.first_day,
         "last_day": period.last_day,
         "agency": agencies.get(agency_id) if agency_id else None,
         **domains,
-        "complaints_by_area": _complaints_by_area(period, now, agency_id),
+        "complaints_by_area": _complaints_by_area(areas),
     }
 
 

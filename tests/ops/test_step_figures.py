@@ -1,0 +1,310 @@
+"""The overview's closings and durations read from the step rows (ops/figures.py) equal the
+from-scratch computation over the histories, after a random sequence of submissions,
+transitions, reassignments and applications written as the services write them (through the
+session, flushed and committed as they go); and rebuilding the rows from the histories (the
+migration's backfill, the benchmark's bulk load) gives them back."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from flask import Flask
+
+from binjai_api.complaints.models import Complaint, ComplaintEvent
+from binjai_api.extensions import db
+from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
+from binjai_api.ops import service as ops_service
+from binjai_api.ops.figures import rebuild_figures, step_figures
+from binjai_api.ops.models import StepFact
+from tests.ops.conftest import City, add_application, add_complaint, wib
+
+START = wib("2026-10-01", 8)
+NOW = wib("2027-01-04", 10)
+AGENCIES = ("PUPR", "PERKIM", "DINKES", "DPMPTSP")
+
+# Each status's next steps: (action, next status). Closed statuses may still move on (a
+# resolved report is closed or reopened), as the state machines allow.
+COMPLAINT_STEPS = {
+    "submitted": [
+        ("dispatch", "dispatched"),
+        ("dispatch", "dispatched"),
+        ("reject", "rejected"),
+        ("mark_duplicate", "duplicate"),
+    ],
+    "dispatched": [("start", "in_progress"), ("resolve", "resolved")],
+    "in_progress": [("resolve", "resolved")],
+    "resolved": [("close", "closed"), ("reopen", "reopened"), ("reopen", "reopened")],
+    "reopened": [("start", "in_progress"), ("resolve", "resolved")],
+}
+APPLICATION_STEPS = {
+    "submitted": [
+        ("verify", "technical_review"),
+        ("verify", "technical_review"),
+        ("request_correction", "correction_requested"),
+        ("reject", "rejected"),
+    ],
+    "correction_requested": [("resubmit", "submitted"), ("withdraw", "withdrawn")],
+    "technical_review": [("approve", "approved"), ("reject", "rejected")],
+    "approved": [("issue", "issued"), ("withdraw", "withdrawn")],
+    "issued": [("revoke", "revoked")],
+}
+
+
+@dataclass
+class Move:
+    at: datetime
+    kind: str  # complaint | application | reassign
+    item_id: uuid.UUID
+    action: str = ""
+    source: str = ""
+    target: str = ""
+    deadline: datetime | None = None
+    agency_id: uuid.UUID | None = None
+
+
+def _later(rng: random.Random, at: datetime) -> datetime:
+    # Whole seconds, sometimes the same instant (two steps recorded together).
+    return at + timedelta(seconds=rng.choice([0, 1, 60, 3600, 86400]) * rng.randint(0, 60))
+
+
+def _simulate(rng: random.Random, city: City, types: list[PermitType], applicant: str) -> None:
+    """Items created up front (their submission), then every later step applied in time order
+    across items, a flush per step and a commit now and then, as requests would."""
+    moves: list[Move] = []
+    for n in range(40):
+        created = START + timedelta(seconds=rng.randint(0, 80 * 86400))
+        add_complaint(
+            city,
+            f"R{n}",
+            agency=rng.choice(AGENCIES),
+            created=created,
+            status="submitted",
+            area="K1",
+            lat=None,
+            lon=None,
+            due_at=None,
+            events=[],
+        )
+        item = city.complaints[f"R{n}"]
+        status, at = "submitted", created
+        for _ in range(rng.randint(0, 6)):
+            if status not in COMPLAINT_STEPS:
+                break
+            if rng.random() < 0.2:  # the BCC sends the report to another agency
+                at = _later(rng, at)
+                agency = city.agencies[rng.choice(AGENCIES)]
+                moves.append(Move(at, "reassign", item, agency_id=agency))
+            action, target = rng.choice(COMPLAINT_STEPS[status])
+            at = _later(rng, at)
+            deadline = None if rng.random() < 0.3 else at + timedelta(hours=rng.randint(-48, 48))
+            moves.append(Move(at, "complaint", item, action, status, target, deadline))
+            status = target
+    for n in range(25):
+        submitted = START + timedelta(seconds=rng.randint(0, 80 * 86400))
+        sla = None if rng.random() < 0.3 else submitted + timedelta(days=rng.randint(1, 20))
+        add_application(
+            city,
+            f"P{n}",
+            permit_type=rng.choice(types),
+            applicant_id=applicant,
+            status="submitted",
+            submitted=submitted,
+            sla_due_at=sla,
+            action_due_at=None,
+            events=[("submit", "draft", "submitted", submitted)],
+        )
+        item = city.applications[f"P{n}"]
+        status, at = "submitted", submitted
+        for _ in range(rng.randint(0, 6)):
+            if status not in APPLICATION_STEPS:
+                break
+            action, target = rng.choice(APPLICATION_STEPS[status])
+            at = _later(rng, at)
+            moves.append(Move(at, "application", item, action, status, target))
+            status = target
+    db.session.commit()
+    moves.sort(key=lambda move: move.at)
+    for move in moves:
+        if move.kind == "reassign":
+            assert move.agency_id is not None
+            db.session.get_one(Complaint, move.item_id).agency_id = move.agency_id
+        elif move.kind == "complaint":
+            db.session.get_one(Complaint, move.item_id).status = move.target
+            db.session.add(
+                ComplaintEvent(
+                    complaint_id=move.item_id,
+                    action=move.action,
+                    from_status=move.source,
+                    to_status=move.target,
+                    due_at=move.deadline,
+                    created_at=move.at,
+                )
+            )
+        else:
+            db.session.get_one(PermitApplication, move.item_id).status = move.target
+            db.session.add(
+                PermitApplicationEvent(
+                    application_id=move.item_id,
+                    action=move.action,
+                    from_status=move.source,
+                    to_status=move.target,
+                    actor_kind="test",
+                    created_at=move.at,
+                )
+            )
+        db.session.flush()
+        if rng.random() < 0.3:
+            db.session.commit()
+    db.session.commit()
+
+
+def _periods(rng: random.Random) -> list[ops_service.Period]:
+    periods = [
+        ops_service.Period(date(2026, 10, 1), date(2027, 1, 4)),  # everything
+        ops_service.Period(date(2026, 12, 6), date(2027, 1, 4)),  # the last 30 days
+    ]
+    for _ in range(6):
+        first = date(2026, 10, 1) + timedelta(days=rng.randint(0, 90))
+        periods.append(ops_service.Period(first, first + timedelta(days=rng.randint(0, 30))))
+    return periods
+
+
+def _figures(overview: dict[str, Any]) -> dict[str, Any]:
+    return {
+        domain: {
+            key: overview[domain][key]
+            for key in ("by_status", "opened", "closed", "closed_within_deadline", "durations")
+        }
+        for domain in ("complaints", "permit_applications")
+    }
+
+
+def _compare_everywhere(city: City, periods: list[ops_service.Period]) -> int:
+    """Every period in every scope: the step rows' figures against the histories'."""
+    compared = 0
+    for period in periods:
+        for agency_id in (None, *(city.agencies[code] for code in AGENCIES)):
+            window: dict[str, Any] = {"period": period, "agency_id": agency_id, "now": NOW}
+            kept = ops_service.compute_overview(**window)
+            afresh = ops_service.compute_overview(**window, from_scratch=True)
+            assert _figures(kept) == _figures(afresh), (period, agency_id)
+            compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_step_rows_give_the_figures_of_the_histories(app: Flask, city: City, seed: int) -> None:
+    rng = random.Random(seed)
+    with app.app_context():
+        types = list(db.session.scalars(sa.select(PermitType)))
+        applicant = str(db.session.scalar(sa.select(PermitApplication.applicant_id).limit(1)))
+        _simulate(rng, city, types, applicant)
+        periods = _periods(rng)
+        everything = periods[0]
+        steps = step_figures(start=everything.start, end=everything.end)
+        # The run exercised what the rows must get right: reports closed more than once,
+        # resolutions after a reopening, resubmitted applications, reassigned reports.
+        closings = steps[("complaint", "closing")]
+        assert closings.count > closings.items
+        reopened = db.session.scalar(
+            sa.select(sa.func.count()).where(ComplaintEvent.action == "reopen")
+        )
+        resubmitted = db.session.scalar(
+            sa.select(sa.func.count()).where(PermitApplicationEvent.action == "resubmit")
+        )
+        assert reopened and resubmitted
+        assert _compare_everywhere(city, periods) == len(periods) * 5
+
+        kept = _rows()
+        rebuild_figures()
+        db.session.commit()
+        assert _rows() == kept
+        _compare_everywhere(city, periods)
+
+        # The migration's own backfill (its SQL as it landed) gives the same rows.
+        db.session.execute(sa.delete(StepFact))
+        _migration_backfill()
+        db.session.commit()
+        assert _rows() == kept
+
+
+def _migration_backfill() -> None:
+    """Run migration 0015's backfill in the session's transaction."""
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0015_ops_step_facts.py"
+    spec = importlib.util.spec_from_file_location("migration_0015_ops_step_facts", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        migration._backfill()
+
+
+def _rows() -> tuple[list[tuple[Any, ...]], dict[uuid.UUID, list[Any]]]:
+    """Every step row; and each item's previous closings as a sorted list (of two closings at
+    the same instant, which one names the other as its previous is arbitrary)."""
+    rows = db.session.scalars(sa.select(StepFact)).all()
+    previous: dict[uuid.UUID, list[Any]] = {}
+    for row in rows:
+        previous.setdefault(row.item_id, []).append(row.previous_closing_at)
+    described = sorted(
+        (
+            row.event_id,
+            row.step,
+            row.domain,
+            row.item_id,
+            row.agency_id,
+            row.permit_type_id,
+            row.ended_at,
+            row.seconds,
+            row.has_deadline,
+            row.on_time,
+        )
+        for row in rows
+    )
+    return described, {
+        item: sorted(values, key=lambda v: (v is not None, v)) for item, values in previous.items()
+    }
+
+
+def test_a_reassigned_report_moves_its_figures_to_the_new_agency(app: Flask, city: City) -> None:
+    with app.app_context():
+        add_complaint(
+            city,
+            "M1",
+            agency="PUPR",
+            created=wib("2026-12-21"),
+            status="resolved",
+            area="K1",
+            lat=None,
+            lon=None,
+            due_at=None,
+            events=[
+                ("dispatch", "submitted", "dispatched", wib("2026-12-21", 12), None),
+                ("resolve", "dispatched", "resolved", wib("2026-12-22"), wib("2026-12-23")),
+            ],
+        )
+        db.session.commit()
+        period = ops_service.Period(date(2026, 12, 21), date(2026, 12, 31))
+        window = {"start": period.start, "end": period.end}
+        pupr, perkim = city.agencies["PUPR"], city.agencies["PERKIM"]
+        before = step_figures(**window, agency_id=perkim).get(("complaint", "closing"))
+        db.session.get_one(Complaint, city.complaints["M1"]).agency_id = perkim
+        db.session.commit()
+        after = step_figures(**window, agency_id=perkim)[("complaint", "closing")]
+        assert after.items == (before.items if before else 0) + 1
+        assert after.on_time == (before.on_time if before else 0) + 1
+        rows = db.session.scalars(
+            sa.select(StepFact).where(StepFact.item_id == city.complaints["M1"])
+        ).all()
+        assert {row.agency_id for row in rows} == {perkim}
+        assert pupr not in {row.agency_id for row in rows}
