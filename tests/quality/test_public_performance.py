@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from tests import factories
 from tests.complaints.helpers import act, submit
+from tests.licensing.helpers import acted, make_permit_type, officer, person, submitted
 from tests.quality.conftest import Person, answer, closed_report, invite, make_person, scores
 
 PERFORMANCE = "/api/v1/public/performance"
@@ -159,3 +160,27 @@ def test_fewer_than_five_answers_show_no_index_on_the_page(
     assert figures["summary"]["ikm"]["ikm"] is None and figures["summary"]["ikm"]["grade"] is None
     html = client.get(PERFORMANCE, headers=HTML).get_data(as_text=True)
     assert "kurang dari 5 jawaban" in html and "Tidak Baik" not in html
+
+
+def test_permits_issued_within_their_service_level_are_counted(
+    app: Flask, client: FlaskClient, rollback_db: None
+) -> None:
+    permit_type = make_permit_type(app, technical=None, levy_idr=None)
+    dpmptsp = officer(app, client, "DPMPTSP")
+    for _ in range(2):
+        application = submitted(client, person(app, client), permit_type)
+        for action in ("verify", "approve", "issue"):
+            acted(client, dpmptsp, application, action)
+    refused = submitted(client, person(app, client), permit_type)
+    acted(client, dpmptsp, refused, "reject", note="Tidak lengkap.")
+    figures = client.get(PERFORMANCE).get_json()
+    assert figures["summary"]["permits"] == {
+        "issued": 2,  # a refusal is not an issuance
+        "with_sla": 2,
+        "within_sla": 2,
+        "within_sla_share": 1.0,
+    }
+    [issuer] = [row for row in figures["agencies"] if row["agency"]["code"] == "DPMPTSP"]
+    assert issuer["permits"]["issued"] == 2
+    # All three applicants were invited to the survey: the IKM's population, no answers yet.
+    assert issuer["ikm"]["population"] == 3 and issuer["ikm"]["answers"] == 0

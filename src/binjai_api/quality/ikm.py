@@ -195,12 +195,15 @@ def report(
     return {"period": period, "total": figures(total, language), "agencies": rows}
 
 
-def agency_figures(*, period: str, agency_id: uuid.UUID | None, language: str) -> dict[str, Any]:
-    """The IKM of one agency (None: the whole city) for a period: the public page's figure."""
+def agency_tallies(*, period: str) -> tuple[Tally, dict[uuid.UUID | None, Tally]]:
+    """The whole city's tally for a period and each agency's, from one pass over the period's
+    answers (the public page asks for every agency at once)."""
     total = Tally()
-    for tally, _name, _name_en in tallies(period=period, agency_id=agency_id).values():
+    per_agency: dict[uuid.UUID | None, Tally] = {}
+    for key, (tally, _name, _name_en) in tallies(period=period).items():
         total.add(tally)
-    return figures(total, language)
+        per_agency.setdefault(key.agency_id, Tally()).add(tally)
+    return total, per_agency
 
 
 CSV_COLUMNS: tuple[str, ...] = (

@@ -87,7 +87,12 @@ def _complaints(
 
 
 def _figures(
-    month: str, now: datetime, agency_id: uuid.UUID | None, kecamatan: str | None, language: str
+    month: str,
+    now: datetime,
+    agency_id: uuid.UUID | None,
+    kecamatan: str | None,
+    language: str,
+    satisfaction: ikm.Tally,
 ) -> dict[str, Any]:
     start, end = month_bounds(month)
     window: dict[str, Any] = {"start": start, "end": end, "agency_id": agency_id}
@@ -105,7 +110,7 @@ def _figures(
             "served": queue.with_deadline,
             "median_minutes_waiting": _median(health_stats.time_to_call_spans(**window), 60),
         },
-        "ikm": ikm.agency_figures(period=month, agency_id=agency_id, language=language),
+        "ikm": ikm.figures(satisfaction, language),
     }
 
 
@@ -137,10 +142,12 @@ def compute(
         raise field_errors(
             {"kecamatan": [gettext("No kecamatan with this code.")]}, location="query"
         )
+    city, per_agency = ikm.agency_tallies(period=month)
     agencies = []
     if agency_id is None:
         for candidate in db.session.scalars(agencies_service.agencies_query()):
-            figures = _figures(month, now, candidate.id, kecamatan, language)
+            satisfaction = per_agency.get(candidate.id, ikm.Tally())
+            figures = _figures(month, now, candidate.id, kecamatan, language, satisfaction)
             if _has_activity(figures):
                 agencies.append({"agency": _agency_ref(candidate, language), **figures})
     start, end = month_bounds(month)
@@ -156,7 +163,14 @@ def compute(
         "month": month,
         "agency": _agency_ref(agency, language) if agency else None,
         "kecamatan": {"code": area.code, "name": area.name} if area else None,
-        "summary": _figures(month, now, agency_id, kecamatan, language),
+        "summary": _figures(
+            month,
+            now,
+            agency_id,
+            kecamatan,
+            language,
+            per_agency.get(agency_id, ikm.Tally()) if agency_id else city,
+        ),
         "agencies": agencies,
         "kecamatan_figures": areas,
         "computed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
