@@ -61,7 +61,7 @@ REQUEST_SECONDS = Histogram(
 )
 PUSH_OUTCOMES = Counter(
     "binjai_notification_deliveries_total",
-    "Outbox deliveries attempted, by channel (push; webhook later) and outcome "
+    "Outbox deliveries attempted, by channel (push, webhook) and outcome "
     "(sent, retried, failed, dropped)",
     ["channel", "outcome"],
 )
