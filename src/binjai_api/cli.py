@@ -24,6 +24,7 @@ from binjai_api.notifications import dispatcher, fcm
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops import escalation
 from binjai_api.quality import fix_checks
+from binjai_api.webhooks import service as webhooks_service
 
 
 @click.command("seed-demo")
@@ -152,10 +153,13 @@ def prune_devices_command() -> None:
 @click.command("prune-deliveries")
 @with_appcontext
 def prune_deliveries_command() -> None:
-    """Delete outbox rows sent or dropped more than OUTBOX_RETENTION_DAYS (30) days ago."""
+    """Delete outbox rows (pushes and webhooks) sent or dropped more than OUTBOX_RETENTION_DAYS
+    (30) days ago."""
     days = current_app.config["OUTBOX_RETENTION_DAYS"]
     deleted = notifications_service.prune_finished_deliveries(days=days)
     click.echo(f"Deleted {deleted} push deliveries finished more than {days} days ago")
+    deleted = webhooks_service.prune_finished_deliveries(days=days)
+    click.echo(f"Deleted {deleted} webhook deliveries finished more than {days} days ago")
 
 
 @click.command("audit-seal")

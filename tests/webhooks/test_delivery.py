@@ -480,3 +480,32 @@ def test_each_domain_event_carries_its_public_view(app: Flask) -> None:
         for event_type in events.REQUIRED_SCOPE:
             assert event_type in events.VIEWS
     assert set(webhooks_service.__dict__) >= {"emit"}
+
+
+def test_old_sent_and_dropped_deliveries_are_pruned_and_failed_ones_kept(
+    app: Flask,
+    client: FlaskClient,
+    runner: Any,
+    integrator: Callable[..., Integrator],
+    receiver: Receiver,
+    road_damage: str,
+) -> None:
+    subscribe(client, integrator("complaints:read"), receiver.url, "complaint.created")
+    for _ in range(3):
+        file_a_report(app, client, road_damage)
+    drain(app)
+    old = utcnow() - timedelta(days=app.config["OUTBOX_RETENTION_DAYS"] + 1)
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(WebhookDelivery.id)))
+        for delivery_id, status in zip(ids, ("sent", "dropped", "failed"), strict=True):
+            db.session.execute(
+                sa.update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id)
+                .values(status=status, updated_at=old)
+            )
+        db.session.commit()
+    result = runner.invoke(args=["prune-deliveries"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 webhook deliveries" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(sa.select(WebhookDelivery.status))) == ["failed"]

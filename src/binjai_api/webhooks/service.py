@@ -237,6 +237,19 @@ def redeliver(
     return delivery
 
 
+def prune_finished_deliveries(*, days: int) -> int:
+    """Delete webhook deliveries sent or dropped more than `days` days ago; failed ones stay in
+    their endpoint's log for a redelivery until the endpoint is removed."""
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(
+        sa.delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("sent", "dropped")), WebhookDelivery.updated_at < cutoff
+        )
+    )
+    db.session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 # --- emit: the one entry point for the domains ---------------------------------------------------
 
 
