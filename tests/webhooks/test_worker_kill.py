@@ -1,5 +1,6 @@
 """`flask outbox-worker` as real processes: a worker killed with SIGKILL while a receiver holds
-its webhook, then another worker finishes. These tests commit for real (`committed_db`)."""
+its webhook, then another worker finishes; two workers at once. These tests commit for real
+(`committed_db`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from binjai_api.extensions import db
 from binjai_api.webhooks import service as webhooks_service
 from binjai_api.webhooks.events import WebhookEventType
 from binjai_api.webhooks.models import WebhookDelivery
-from tests.notifications.test_workers import finish, start_worker
+from tests.notifications.test_workers import claimed_by, finish, start_worker
 from tests.webhooks.receiver import Received, Receiver
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -86,3 +87,34 @@ def test_a_worker_killed_mid_delivery_loses_no_webhook(
         assert [row.status for row in rows] == ["sent"] * 3
         by_message = {row.message_id for row in rows}
     assert {r.message_id for r in receiver.received} == by_message, "retries reuse webhook-id"
+
+
+@pytest.mark.postgres_only
+def test_two_workers_at_once_deliver_each_webhook_exactly_once(
+    app: Flask, database_url: str, receiver: Receiver
+) -> None:
+    with app.app_context():
+        client, _ = auth_service.create_api_client(
+            name="Dasbor kota", scopes=["webhooks:manage", "ops:read"], created_by_id=None
+        )
+        for _ in range(2):
+            webhooks_service.create_endpoint(
+                api_client_id=client.id,
+                scopes=frozenset(client.scopes),
+                url=receiver.url,
+                event_types=["deadline.missed"],
+            )
+        for number in range(150):
+            item = missed_deadline(f"BJI-2026-{number:06d}")
+            webhooks_service.emit(WebhookEventType.DEADLINE_MISSED, item)
+        db.session.commit()
+
+    receiver.on_request = lambda _got: time.sleep(0.01)  # a receiver's latency: both work
+    workers = [start_worker(database_url, None, None, WEBHOOK_BATCH_SIZE=10) for _ in range(2)]
+    shares = [claimed_by(finish(worker)[1]) for worker in workers]
+    assert sum(shares) == 300 and all(share > 0 for share in shares), shares
+    arrived = Counter(r.message_id for r in receiver.received)
+    assert len(arrived) == 300 and set(arrived.values()) == {1}, "each webhook exactly once"
+    with app.app_context():
+        statuses = Counter(db.session.scalars(sa.select(WebhookDelivery.status)))
+    assert statuses == {"sent": 300}
