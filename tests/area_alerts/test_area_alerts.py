@@ -227,7 +227,8 @@ def test_beyond_the_daily_cap_the_rest_waits_for_one_digest(
     digest = inbox(app, resident.id)[-1]
     assert digest["kind"] == "area_digest" and digest["resource_type"] is None
     assert digest["params"]["filed"] == "3" and digest["params"]["resolved"] == "0"
-    assert digest["params"]["day"] == "2026-12-02"
+    assert digest["params"]["day@id"] == "2 Desember 2026"
+    assert digest["params"]["day@en"] == "2 December 2026"
     for held in filed[2:]:
         assert held["tracking_number"] in digest["params"]["reports"]
     assert run_alerts().digests == 0  # one digest, once

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from binjai_api.area_alerts.models import AreaAlertEvent, AreaAlertItem, AreaSub
 from binjai_api.db import utcnow
 from binjai_api.errors import conflict, field_errors, not_found
 from binjai_api.extensions import db
+from binjai_api.formatting import in_each_language, long_date
 from binjai_api.i18n import gettext
 from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
@@ -327,6 +329,7 @@ def send_digests(report: AreaAlertReport | None = None) -> AreaAlertReport:
         if (complaint := complaints_service.find_public_complaint(complaint_id)) is not None
     }
     for user_id, held in by_user.items():
+        day = held[0].day
         for item in held:
             item.digested_at = now
         public = [i for i in held if i.complaint_id in complaints]
@@ -338,7 +341,8 @@ def send_digests(report: AreaAlertReport | None = None) -> AreaAlertReport:
             recipients=[user_id],
             kind=kinds.AREA_DIGEST,
             params={
-                "day": held[0].day.isoformat(),
+                "day": long_date(day),
+                **in_each_language("day", partial(long_date, day)),
                 "filed": str(sum(1 for i in public if i.event == "filed")),
                 "resolved": str(sum(1 for i in public if i.event == "resolved")),
                 "areas": ", ".join(areas),
