@@ -108,8 +108,9 @@ def test_location_search_by_name_type_and_near_with_paging_links(
     links = _links(first)
     assert set(links) == {"self", "first", "next", "last"}
     assert links["next"].startswith("http://") and "_page=2" in links["next"]
-    second = fhir_get(client, _relative(links["next"]))
+    second = fhir_get(client, _relative(links["next"]), Accept="application/fhir+json")
     assert len(second["entry"]) == 1 and "next" not in _links(second)
+    assert "_page=1" in _links(second)["previous"] and "_count=2" in _links(second)["previous"]
     assert set(_ids(first)) | set(_ids(second)) == {
         near_centre.facility_id,
         a_bit_further.facility_id,
@@ -233,6 +234,7 @@ def test_errors_are_operation_outcomes_with_the_right_status(
     assert fhir_get(client, "metadata", 406, Accept="application/xml")["issue"][0]["code"] == (
         "not-supported"
     )
+    assert fhir_get(client, "Location?_format=xml", 406)["issue"][0]["code"] == "not-supported"
     english = fhir_get(client, "Location?bogus=1", 400, **{"Accept-Language": "en"})
     assert english["issue"][0]["diagnostics"].startswith("Unknown search parameter bogus")
 
