@@ -19,13 +19,20 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from flask import Flask
+from flask.testing import FlaskClient
 
-from binjai_api.complaints.models import Complaint, ComplaintEvent
+from binjai_api.complaints import service as complaints_service
+from binjai_api.complaints.models import Complaint, ComplaintCategory, ComplaintEvent
+from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
 from binjai_api.ops import service as ops_service
 from binjai_api.ops.figures import rebuild_figures, step_figures
 from binjai_api.ops.models import StepFact
+from binjai_api.workcalendar.service import local_date as workcalendar_date
+from tests import factories
+from tests.complaints.conftest import make_person
+from tests.complaints.helpers import act, submit
 from tests.ops.conftest import City, add_application, add_complaint, wib
 
 START = wib("2026-10-01", 8)
@@ -308,3 +315,57 @@ def test_a_reassigned_report_moves_its_figures_to_the_new_agency(app: Flask, cit
         ).all()
         assert {row.agency_id for row in rows} == {perkim}
         assert pupr not in {row.agency_id for row in rows}
+
+
+def test_the_services_steps_leave_their_rows(
+    app: Flask, client: FlaskClient, rollback_db: None
+) -> None:
+    """Through the API: a report verified, transferred, resolved, reopened and resolved again
+    leaves one verification, one first resolution and two closings, all under the agency it
+    ended with, and the overview of every scope equals the from-scratch one."""
+    with app.app_context():
+        complaints_service.seed_categories()
+        category = db.session.scalars(
+            complaints_service.categories_query(include_inactive=True).where(
+                ComplaintCategory.code == "drainage"
+            )
+        ).one()
+        category_id = str(category.id)
+    resident = make_person(app, client)
+    operator = make_person(app, client, "operator")
+    pupr = make_person(app, client, "officer", agency_code="PUPR")
+    perkim = make_person(app, client, "officer", agency_code="PERKIM")
+    perkim_id = factories.agency_id(app, "PERKIM")
+    cid = submit(client, resident.headers, category_id)["id"]
+    steps = [
+        (operator, "dispatch", {}),
+        (pupr, "transfer", {"agency_id": perkim_id, "note": "Saluran Perkim"}),
+        (perkim, "resolve", {"note": "Sudah dibersihkan"}),
+        (resident, "reopen", {"note": "Masih tersumbat"}),
+        (perkim, "resolve", {"note": "Dibersihkan lagi"}),
+    ]
+    for person, action, fields in steps:
+        response = act(client, person.headers, cid, action, **fields)
+        assert response.status_code == 200, (action, response.get_json())
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(StepFact).where(StepFact.item_id == uuid.UUID(cid))
+        ).all()
+        assert sorted(row.step for row in rows) == [
+            "closing",
+            "closing",
+            "resolution",
+            "verification",
+        ]
+        assert {str(row.agency_id) for row in rows} == {perkim_id}
+        closings = sorted((r for r in rows if r.step == "closing"), key=lambda r: r.ended_at)
+        assert closings[0].previous_closing_at is None
+        assert closings[1].previous_closing_at == closings[0].ended_at
+        today = workcalendar_date(utcnow())
+        period = ops_service.Period(today - timedelta(days=1), today)
+        for agency_id in (None, uuid.UUID(perkim_id), uuid.UUID(factories.agency_id(app, "PUPR"))):
+            window: dict[str, Any] = {"period": period, "agency_id": agency_id, "now": utcnow()}
+            kept = _figures(ops_service.compute_overview(**window))
+            assert kept == _figures(ops_service.compute_overview(**window, from_scratch=True))
+            if agency_id == uuid.UUID(perkim_id):
+                assert kept["complaints"]["closed"] == 1

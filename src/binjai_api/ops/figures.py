@@ -109,15 +109,25 @@ def _previous_closing(
     ).scalar()
 
 
-def _complaint_facts(connection: sa.Connection, event: ComplaintEvent) -> list[dict[str, Any]]:
+def _current(session: Session, model: Any, item_id: uuid.UUID, names: tuple[str, ...]) -> Any:
+    """An item's values as just flushed: from the session when it holds the item loaded (the
+    service that wrote the event usually does), else read in the flush's transaction."""
+    item = session.identity_map.get(session.identity_key(model, item_id))
+    if item is not None and not (set(names) & sa.inspect(item).unloaded):
+        return tuple(getattr(item, name) for name in names)
+    columns = [getattr(model, name) for name in names]
+    return session.connection().execute(sa.select(*columns).where(model.id == item_id)).one()
+
+
+def _complaint_facts(
+    session: Session, connection: sa.Connection, event: ComplaintEvent
+) -> list[dict[str, Any]]:
     steps = _complaint_steps(event)
     if not steps:
         return []
-    started, agency_id = connection.execute(
-        sa.select(Complaint.created_at, Complaint.agency_id).where(
-            Complaint.id == event.complaint_id
-        )
-    ).one()
+    started, agency_id = _current(
+        session, Complaint, event.complaint_id, ("created_at", "agency_id")
+    )
     at = event.created_at
     rows = []
     for step in steps:
@@ -167,18 +177,17 @@ def _resubmitted_before(connection: sa.Connection, application_id: uuid.UUID, at
 
 
 def _application_facts(
-    connection: sa.Connection, event: PermitApplicationEvent
+    session: Session, connection: sa.Connection, event: PermitApplicationEvent
 ) -> list[dict[str, Any]]:
     steps = _application_steps(event)
     if not steps:
         return []
-    permit_type_id, submitted_at, sla_due_at = connection.execute(
-        sa.select(
-            PermitApplication.permit_type_id,
-            PermitApplication.submitted_at,
-            PermitApplication.sla_due_at,
-        ).where(PermitApplication.id == event.application_id)
-    ).one()
+    permit_type_id, submitted_at, sla_due_at = _current(
+        session,
+        PermitApplication,
+        event.application_id,
+        ("permit_type_id", "submitted_at", "sla_due_at"),
+    )
     at = event.created_at
     rows = []
     for step in steps:
@@ -229,9 +238,9 @@ def record_steps(session: Session, _flush_context: Any) -> None:
     connection = session.connection()
     for event in events:
         if isinstance(event, ComplaintEvent):
-            rows = _complaint_facts(connection, event)
+            rows = _complaint_facts(session, connection, event)
         else:
-            rows = _application_facts(connection, event)
+            rows = _application_facts(session, connection, event)
         if rows:
             connection.execute(sa.insert(_facts), rows)
     for complaint in reassigned:
