@@ -159,7 +159,7 @@ def test_fewer_than_five_answers_show_no_index_on_the_page(
     assert figures["summary"]["ikm"]["answers"] == 4
     assert figures["summary"]["ikm"]["ikm"] is None and figures["summary"]["ikm"]["grade"] is None
     html = client.get(PERFORMANCE, headers=HTML).get_data(as_text=True)
-    assert "kurang dari 5 jawaban" in html and "Tidak Baik" not in html
+    assert "tidak ditampilkan agar jawaban tetap anonim" in html and "Tidak Baik" not in html
 
 
 def test_permits_issued_within_their_service_level_are_counted(

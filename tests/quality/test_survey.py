@@ -305,3 +305,32 @@ def test_officers_see_their_own_agencys_ikm_only(
         422,
         "validation_error",
     )
+
+
+def test_no_small_group_can_be_found_by_subtracting_the_groups_shown(
+    app: Flask, client: FlaskClient, auth_headers: Any
+) -> None:
+    pupr = uuid.UUID(factories.agency_id(app, "PUPR"))
+    dlh = uuid.UUID(factories.agency_id(app, "DLH"))
+    groups = ((pupr, "road_damage", 6), (pupr, "drainage", 3), (dlh, "waste", 7))
+    for agency, key, count in groups:
+        for n in range(count):
+            # Through the service: this many logins would meet the login rate limit.
+            someone = factories.make_account(app, "citizen")
+            invitation_id = invite(app, someone.id, agency_id=agency, service_key=key)
+            with app.app_context():
+                quality_service.answer_invitation(
+                    user_id=uuid.UUID(someone.id),
+                    invitation_id=uuid.UUID(invitation_id),
+                    scores=scores(*RESPONDENTS[n % len(RESPONDENTS)]),
+                )
+    report = client.get(IKM, headers=auth_headers("operator")).get_json()
+    services = {s["service_key"]: s for row in report["agencies"] for s in row["services"]}
+    # Drainage has 3 answers: withheld. PUPR (9) minus road damage would give drainage, so road
+    # damage is withheld too; the total minus every shown service (waste) gives 9, not 3.
+    assert services["drainage"]["suppressed"] and services["road_damage"]["suppressed"]
+    assert services["road_damage"]["ikm"] is None and services["road_damage"]["answers"] == 6
+    assert not services["waste"]["suppressed"]
+    agencies = {row["agency"]["code"]: row for row in report["agencies"]}
+    assert not agencies["PUPR"]["suppressed"] and agencies["PUPR"]["answers"] == 9
+    assert not report["total"]["suppressed"]

@@ -82,6 +82,49 @@ def figures(tally: Tally, language: str = "id") -> dict[str, Any]:
     return result
 
 
+def _withhold(group: dict[str, Any]) -> None:
+    group.update(suppressed=True, elements=None, ikm=None, grade=None)
+
+
+def protect_by_difference(children: Sequence[dict[str, Any]]) -> bool:
+    """Secondary suppression: a parent's figures minus those of its shown children must not
+    reveal a group of fewer than PRIVACY_THRESHOLD answers. When the withheld children hold 1 to
+    4 answers between them, the smallest shown children are withheld too until they hold at
+    least PRIVACY_THRESHOLD (or none is shown). Returns whether it withheld any."""
+    withheld = sum(child["answers"] for child in children if child["suppressed"])
+    shown = sorted(
+        (child for child in children if not child["suppressed"]), key=lambda c: c["answers"]
+    )
+    changed = False
+    while 0 < withheld < PRIVACY_THRESHOLD and shown:
+        child = shown.pop(0)
+        _withhold(child)
+        withheld += child["answers"]
+        changed = True
+    return changed
+
+
+def protect_report(rows: Sequence[dict[str, Any]]) -> None:
+    """No group below the threshold can be found by subtraction anywhere in a report: an
+    agency minus its shown services, the total minus the shown agencies, the total minus every
+    shown service. An agency withheld this way withholds its services too. Repeated until
+    nothing more is withheld."""
+    changed = True
+    while changed:
+        changed = False
+        for row in rows:
+            changed |= protect_by_difference(row["services"])
+        if protect_by_difference(rows):
+            changed = True
+        for row in rows:
+            if row["suppressed"]:
+                for service in row["services"]:
+                    if not service["suppressed"]:
+                        _withhold(service)
+                        changed = True
+        changed |= protect_by_difference([s for row in rows for s in row["services"]])
+
+
 def _months(period: str) -> tuple[str, str]:
     """A period "YYYY" or "YYYY-MM" as its first and last month."""
     if len(period) == 4:
@@ -191,6 +234,7 @@ def report(
         {"agency": agency_ref(key), **figures(tally, language), "services": services}
         for key, (tally, services) in per_agency.items()
     ]
+    protect_report(rows)
     rows.sort(key=lambda row: row["agency"]["code"] if row["agency"] else "~")
     return {"period": period, "total": figures(total, language), "agencies": rows}
 

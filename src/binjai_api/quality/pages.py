@@ -37,7 +37,7 @@ def _ikm(ikm: dict[str, Any], language: str) -> dict[str, str]:
         return {
             "value": "\u2013",
             "grade": "",
-            "note": gettext("fewer than 5 answers: not shown"),
+            "note": gettext("not shown, to keep the answers anonymous"),
             "letter": "none",
         }
     return {
@@ -100,7 +100,8 @@ def performance_page(figures: dict[str, Any], language: str) -> str:
             "ikm_note": gettext(
                 "IKM: the Community Satisfaction Index of PermenPANRB 14/2017, from residents' "
                 "anonymous survey answers (25-100; A very good, B good, C less than good, D not "
-                "good). It is not shown for fewer than 5 answers."
+                "good). It is not shown for fewer than 5 answers, nor where it would reveal such "
+                "a group by difference."
             ),
             "lapor_note": gettext(
                 "Followed up: work started or resolved within the deadline of the report's "

@@ -150,6 +150,8 @@ def compute(
             figures = _figures(month, now, candidate.id, kecamatan, language, satisfaction)
             if _has_activity(figures):
                 agencies.append({"agency": _agency_ref(candidate, language), **figures})
+    # The city's IKM minus the agencies shown must not reveal an agency below the threshold.
+    ikm.protect_by_difference([row["ikm"] for row in agencies])
     start, end = month_bounds(month)
     areas = [
         {
