@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import marshmallow as ma
 
+from binjai_api.db import utcnow
 from binjai_api.i18n import negotiated_language
 from binjai_api.quality.models import SERVICE_KINDS, SurveyInvitation
 from binjai_api.quality.scoring import ELEMENTS, GRADES, MAX_SCORE, MIN_SCORE
@@ -16,6 +16,7 @@ from binjai_api.quality.service import (
     invitation_view,
 )
 from binjai_api.schemas import StrictSchema, UTCDateTime, enum_field
+from binjai_api.workcalendar.service import local_date
 
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 PERIOD_PATTERN = r"^20[0-9]{2}(-(0[1-9]|1[0-2]))?$"
@@ -185,7 +186,7 @@ class IkmQueryArgsSchema(StrictSchema):
 
     @ma.post_load
     def default_period(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        data.setdefault("period", str(date.today().year))
+        data.setdefault("period", str(local_date(utcnow()).year))  # this year in Binjai (WIB)
         return data
 
 
