@@ -184,3 +184,32 @@ def test_permits_issued_within_their_service_level_are_counted(
     assert issuer["permits"]["issued"] == 2
     # All three applicants were invited to the survey: the IKM's population, no answers yet.
     assert issuer["ikm"]["population"] == 3 and issuer["ikm"]["answers"] == 0
+
+
+def test_an_inactive_agencys_few_answers_cannot_be_found_by_difference(
+    app: Flask, client: FlaskClient, rollback_db: None
+) -> None:
+    from binjai_api.agencies.models import Agency
+    from binjai_api.extensions import db
+    from binjai_api.quality import service as quality_service
+
+    for code, count in (("DISHUB", 3), ("DLH", 6), ("PUPR", 9)):
+        agency = uuid.UUID(factories.agency_id(app, code))
+        for _ in range(count):
+            someone = factories.make_account(app, "citizen")
+            invitation_id = invite(app, someone.id, agency_id=agency)
+            with app.app_context():
+                quality_service.answer_invitation(
+                    user_id=uuid.UUID(someone.id),
+                    invitation_id=uuid.UUID(invitation_id),
+                    scores=scores(*(3,) * 9),
+                )
+    with app.app_context():
+        db.session.query(Agency).filter(Agency.code == "DISHUB").update({"is_active": False})
+        db.session.commit()
+    figures = client.get(PERFORMANCE).get_json()
+    shown = {row["agency"]["code"]: row["ikm"]["suppressed"] for row in figures["agencies"]}
+    # DISHUB is no longer listed; the city (18) minus DLH and PUPR would give its 3 answers.
+    assert "DISHUB" not in shown
+    assert shown == {"DLH": True, "PUPR": False}
+    assert figures["summary"]["ikm"]["answers"] == 18

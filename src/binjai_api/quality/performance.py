@@ -150,8 +150,16 @@ def compute(
             figures = _figures(month, now, candidate.id, kecamatan, language, satisfaction)
             if _has_activity(figures):
                 agencies.append({"agency": _agency_ref(candidate, language), **figures})
-    # The city's IKM minus the agencies shown must not reveal an agency below the threshold.
-    ikm.protect_by_difference([row["ikm"] for row in agencies])
+    # The city's IKM minus the agencies shown must not reveal an agency below the threshold;
+    # answers about agencies not listed (inactive, or deleted since) count as withheld.
+    listed = {uuid.UUID(row["agency"]["id"]) for row in agencies}
+    unlisted = [
+        {"answers": tally.answers, "suppressed": True}
+        for key, tally in per_agency.items()
+        if key not in listed and tally.answers
+    ]
+    if agency_id is None:
+        ikm.protect_by_difference([row["ikm"] for row in agencies] + unlisted)
     start, end = month_bounds(month)
     areas = [
         {
