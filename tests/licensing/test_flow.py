@@ -59,7 +59,8 @@ def test_form_values_are_checked_against_their_types(app: Flask, client: FlaskCl
         json={"form_data": {"jumlah_ruang": "tiga", "warna": "merah"}},
     )
     body = assert_problem(response, 422, "validation_error")
-    assert set(body["errors"]["json"]["form_data"]) == {"jumlah_ruang", "warna"}
+    # Nested fields are named by their dotted path (errors.py: flatten_errors).
+    assert set(body["errors"]["json"]) == {"form_data.jumlah_ruang", "form_data.warna"}
     response = client.patch(
         f"{BASE}/{application['id']}",
         headers=applicant.headers,
@@ -481,7 +482,7 @@ def test_a_correction_request_names_real_requirements_and_fields(
         ],
     )
     body = assert_problem(response, 422, "validation_error")
-    assert set(body["errors"]["json"]["corrections"]) == {"paspor", "warna"}
+    assert set(body["errors"]["json"]) == {"corrections.paspor", "corrections.warna"}
     # Nothing to correct named, and no document rejected beforehand: refused too.
     response = act(client, dpmptsp, application["id"], "request_correction", note="Perbaiki.")
     assert "corrections" in assert_problem(response, 422, "validation_error")["errors"]["json"]
