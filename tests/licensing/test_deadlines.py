@@ -30,6 +30,7 @@ from tests.licensing.helpers import (
     utc,
     wib,
 )
+from tests.patching import patch_service
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 
@@ -42,7 +43,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     def set_now(moment: datetime) -> None:
         now[:] = [moment]
 
-    monkeypatch.setattr(service, "utcnow", lambda: now[0])
+    patch_service(monkeypatch, service, "utcnow", lambda: now[0])
     return set_now
 
 
