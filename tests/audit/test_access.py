@@ -18,6 +18,7 @@ from tests.audit.helpers import only, records, seal
 from tests.complaints.helpers import submit
 from tests.health.conftest import MONDAY, booking_body, create_facility, wib
 from tests.licensing import helpers as licensing
+from tests.patching import patch_service
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_staff_reading_a_permit_application_is_recorded_the_applicant_not(
 def test_facility_staff_reading_the_queue_are_recorded_once_per_request(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(health_service, "current_time", lambda: wib(MONDAY, 7, 30))
+    patch_service(monkeypatch, health_service, "current_time", lambda: wib(MONDAY, 7, 30))
     place = create_facility(app)
     booked = []
     for _ in range(2):

@@ -27,6 +27,7 @@ from tests.audit.helpers import only, records, seal
 from tests.complaints.helpers import act, submit
 from tests.health.conftest import MONDAY, booking_body, create_facility, wib
 from tests.licensing import helpers as licensing
+from tests.patching import patch_service
 
 REQUEST_ID = "audit-test-0001"
 
@@ -115,7 +116,7 @@ def test_a_permit_application_step_is_recorded_without_the_form(
 def test_a_booking_status_change_is_recorded_without_the_patient(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(health_service, "current_time", lambda: wib(MONDAY, 7, 30))
+    patch_service(monkeypatch, health_service, "current_time", lambda: wib(MONDAY, 7, 30))
     place = create_facility(app)
     patient = factories.make_account(app, "citizen", full_name="Rahmat Hidayat")
     headers = factories.login_headers(client, patient)

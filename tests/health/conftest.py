@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from binjai_api.health import service
 from binjai_api.workcalendar.service import LOCAL_TIMEZONE
 from tests import factories
+from tests.patching import patch_service
 
 # Monday 30 November 2026, a working day (no national holiday).
 MONDAY = date(2026, 11, 30)
@@ -38,7 +39,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fixed = Clock()
-    monkeypatch.setattr(service, "current_time", lambda: fixed.now)
+    patch_service(monkeypatch, service, "current_time", lambda: fixed.now)
     return fixed
 
 

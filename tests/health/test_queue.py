@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.health import service
 from binjai_api.notifications.models import Notification
@@ -56,7 +57,7 @@ def test_transition_table_is_the_one_source_of_allowed_moves() -> None:
     assert service.next_status("booked", "cancel") == "cancelled"
     assert service.next_status("called", "serve") == "served"
     for status, action in (("checked_in", "cancel"), ("served", "call"), ("cancelled", "check_in")):
-        with pytest.raises(service.Problem) as raised:
+        with pytest.raises(Problem) as raised:
             service.next_status(status, action)
         assert raised.value.status == 409 and raised.value.code == "invalid_transition"
 

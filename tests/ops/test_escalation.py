@@ -32,6 +32,7 @@ from tests.complaints.helpers import act, kinds_for, submit
 from tests.health.conftest import MONDAY, booking_body, create_facility
 from tests.health.conftest import wib as health_wib
 from tests.licensing import helpers as licensing
+from tests.patching import patch_service
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 
@@ -306,7 +307,7 @@ def test_a_queue_session_ended_with_patients_waiting_is_escalated_to_its_facilit
     monkeypatch: pytest.MonkeyPatch,
     auth_headers: Callable[..., dict[str, str]],
 ) -> None:
-    monkeypatch.setattr(health_service, "current_time", lambda: health_wib(MONDAY, 7, 30))
+    patch_service(monkeypatch, health_service, "current_time", lambda: health_wib(MONDAY, 7, 30))
     place = create_facility(app)
     elsewhere = create_facility(app)
     runs_it = Staff(app, client, "officer", agency_code="DINKES")

@@ -18,6 +18,7 @@ from tests.health.conftest import MONDAY, booking_body, create_facility, session
 from tests.health.conftest import wib as health_wib
 from tests.licensing import helpers as licensing
 from tests.ops.test_escalation import Staff, run_job, utc
+from tests.patching import patch_service
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -56,7 +57,7 @@ def test_a_late_permit_step_reads_in_each_language(app: Flask, client: FlaskClie
 def test_a_session_left_with_patients_names_the_poli_in_each_language(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(health_service, "current_time", lambda: health_wib(MONDAY, 7, 30))
+    patch_service(monkeypatch, health_service, "current_time", lambda: health_wib(MONDAY, 7, 30))
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
     place = create_facility(
         app,

@@ -22,6 +22,7 @@ from binjai_api.extensions import db
 from binjai_api.health import service as health_service
 from tests import factories
 from tests.health.conftest import MONDAY, create_facility, wib
+from tests.patching import patch_service
 
 pytestmark = pytest.mark.single_pass
 
@@ -80,7 +81,7 @@ def test_a_residents_day_through_the_generated_client(
 ) -> None:
     package, _output = generated
     models = _models()
-    monkeypatch.setattr(health_service, "current_time", lambda: wib(MONDAY, 7, 30))
+    patch_service(monkeypatch, health_service, "current_time", lambda: wib(MONDAY, 7, 30))
     with app.app_context():
         complaints_service.seed_categories()
         db.session.commit()

@@ -1,0 +1,196 @@
+"""Health: reading bookings: the view each reader may see and the residents' and desks' lists."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from binjai_api.audit import service as audit_service
+from binjai_api.auth.enums import Role
+from binjai_api.auth.service import Principal
+from binjai_api.errors import not_found
+from binjai_api.extensions import db
+from binjai_api.health.models import (
+    QueueBooking,
+    QueueDay,
+    QueueSession,
+)
+from binjai_api.health.service._common import (
+    WAITING_STATUSES,
+    _require_facility,
+    current_time,
+    local_instant,
+    local_now,
+)
+from binjai_api.health.service.staff import require_staff, staff_facility_id
+from binjai_api.i18n import gettext
+from binjai_api.pagination import apply_sort
+from binjai_api.privacy import mask_tail
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """A booking with its live position: the number called now, people ahead, estimated time."""
+
+    booking: QueueBooking
+    now_calling: int | None
+    people_ahead: int | None
+    estimated_call_time: datetime | None
+    patient_nik: str | None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.booking, name)
+
+
+def _average_minutes(day: QueueDay, session_minutes: int) -> float:
+    """Minutes per patient: measured today (called to served) if any, else configured."""
+    if day.served_count:
+        return day.service_seconds / day.served_count / 60
+    return float(session_minutes)
+
+
+def _visible_nik(
+    booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None
+) -> str | None:
+    """The NIK in full for the account that booked and the facility's staff, else masked."""
+    # Administrators manage facilities, not patients (UU 27/2022: data minimisation).
+    if booking.account_id == principal.id or (
+        principal.role == Role.OFFICER and staff_of == booking.facility_id
+    ):
+        return booking.patient_nik
+    return mask_tail(booking.patient_nik)
+
+
+def _staff_of(principal: Principal) -> uuid.UUID | None:
+    """The facility an officer runs (None for everyone else, without a query)."""
+    return staff_facility_id(principal.id) if principal.role == Role.OFFICER else None
+
+
+def _record_staff_access(
+    bookings: Sequence[QueueBooking], principal: Principal, staff_of: uuid.UUID | None
+) -> None:
+    """Staff (and admins) shown patients' names, and their facility's officers the NIKs too:
+    one audit record for the request. The patient's own account reading is not recorded."""
+    others = [b for b in bookings if b.account_id != principal.id]
+    if not others:
+        return
+    fields = ["patient_name"]
+    if principal.role == Role.OFFICER and any(b.facility_id == staff_of for b in others):
+        fields.append("patient_nik")
+    audit_service.record_access(
+        object_type=QueueBooking.__tablename__, object_ids=[b.id for b in others], fields=fields
+    )
+
+
+def booking_rows(bookings: Iterable[QueueBooking], principal: Principal) -> list[BookingView]:
+    """Bookings as list rows, each NIK as the caller may see it."""
+    staff_of = _staff_of(principal)
+    bookings = list(bookings)
+    _record_staff_access(bookings, principal, staff_of)
+    return [
+        BookingView(b, None, None, None, _visible_nik(b, principal, staff_of)) for b in bookings
+    ]
+
+
+def booking_view(booking: QueueBooking, principal: Principal) -> BookingView:
+    """The booking with its live position in the queue, as the caller may see it."""
+    return _view(booking, principal, _staff_of(principal))
+
+
+def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None) -> BookingView:
+    """`booking_view` once the caller's facility (`_staff_of`) is known."""
+    # The app polls this: the booking (its day joined), then one query for the people ahead
+    # together with the session's start and minutes per patient.
+    _record_staff_access([booking], principal, staff_of)
+    day = booking.queue_day
+    nik = _visible_nik(booking, principal, staff_of)
+    if booking.status not in WAITING_STATUSES:
+        estimated = booking.called_at if booking.status != "cancelled" else None
+        return BookingView(booking, day.now_calling, None, estimated, nik)
+    people_ahead = (
+        sa.select(sa.func.count())
+        .select_from(QueueBooking)
+        .where(
+            QueueBooking.queue_day_id == day.id,
+            QueueBooking.status.in_(WAITING_STATUSES),
+            QueueBooking.queue_number < booking.queue_number,
+        )
+        .scalar_subquery()
+    )
+    ahead, starts_at, minutes_per_patient = db.session.execute(
+        sa.select(people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient).where(
+            QueueSession.id == day.session_id
+        )
+    ).one()
+    start = max(current_time(), local_instant(day.day, starts_at))
+    minutes = _average_minutes(day, minutes_per_patient)
+    estimated_at = start + timedelta(minutes=ahead * minutes)
+    return BookingView(
+        booking, day.now_calling, ahead, estimated_at.replace(second=0, microsecond=0), nik
+    )
+
+
+def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
+    """Live status of a booking (the app polls it): its patient's, its facility staff's, admins'."""
+    booking = db.session.get(QueueBooking, booking_id)
+    if booking is None:
+        raise not_found(gettext("Booking not found."))
+    staff_of = _staff_of(principal)
+    if not (
+        booking.account_id == principal.id
+        or principal.role == Role.ADMIN
+        or staff_of == booking.facility_id
+    ):
+        raise not_found(gettext("Booking not found."))
+    return _view(booking, principal, staff_of)
+
+
+def my_bookings_query(
+    *,
+    user_id: uuid.UUID,
+    status: str | None = None,
+    updated_after: datetime | None = None,
+    sort: str = "-date",
+) -> sa.Select[Any]:
+    """The caller's own bookings (family members' included), newest date first."""
+    query = sa.select(QueueBooking).where(QueueBooking.account_id == user_id)
+    if status is not None:
+        query = query.where(QueueBooking.status == status)
+    if updated_after is not None:
+        query = query.where(QueueBooking.updated_at > updated_after)
+    columns = {"date": QueueBooking.day, "updated_at": QueueBooking.updated_at}
+    return apply_sort(query, sort, columns, tiebreaker=QueueBooking.id)
+
+
+def facility_queue_query(
+    *,
+    principal: Principal,
+    facility_id: uuid.UUID,
+    day: date | None = None,
+    service_id: uuid.UUID | None = None,
+    status: str | None = None,
+    updated_after: datetime | None = None,
+    sort: str = "queue_number",
+) -> sa.Select[Any]:
+    """A facility's bookings of a day (today by default), for its staff."""
+    _require_facility(facility_id)
+    require_staff(principal, facility_id)
+    query = sa.select(QueueBooking).where(
+        QueueBooking.facility_id == facility_id,
+        QueueBooking.day == (day or local_now().date()),
+    )
+    if service_id is not None:
+        query = query.where(QueueBooking.service_id == service_id)
+    if status is not None:
+        query = query.where(QueueBooking.status == status)
+    if updated_after is not None:
+        query = query.where(QueueBooking.updated_at > updated_after)
+    columns = {"queue_number": QueueBooking.queue_number, "updated_at": QueueBooking.updated_at}
+    return apply_sort(query, sort, columns, tiebreaker=QueueBooking.id)
