@@ -20,6 +20,7 @@ from binjai_api.auth.enums import Role
 from binjai_api.auth.models import User
 from binjai_api.complaints import reply_templates as complaint_reply_templates
 from binjai_api.complaints import service as complaints_service
+from binjai_api.demo_history import seed_demo_history
 from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.health import service as health_service
@@ -167,6 +168,9 @@ def seed_demo() -> dict[str, int]:
         "survey_answers": _tolerant(
             "survey_answers",
             lambda: quality_demo.seed_demo_answers(resident_id=_demo_resident_id()),
+        ),
+        "history": _tolerant(
+            "history", lambda: sum(seed_demo_history(resident_id=_demo_resident_id()).values())
         ),
     }
 

@@ -1,0 +1,106 @@
+"""The demo history (issue 19, point 5): right after `flask seed-demo` the public performance
+page for the city shows reports, their follow-up share and resolution time, permits within their
+service level, queue waits and an IKM grade; a second seed changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from binjai_api.complaints.models import Complaint, ComplaintEvent
+from binjai_api.db import utcnow
+from binjai_api.demo_history import DEMO_TEXT
+from binjai_api.extensions import db
+from binjai_api.ops.models import StepFact
+from binjai_api.quality import performance
+
+TABLES = (Complaint, ComplaintEvent, StepFact)
+
+
+def _counts(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        return {
+            table.__tablename__: int(
+                db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+            )
+            for table in TABLES
+        }
+
+
+def _months(app: Flask) -> list[str]:
+    """This month and the five before, as YYYY-MM."""
+    with app.app_context():
+        year, month = (int(part) for part in performance.current_month().split("-"))
+    months = []
+    for _ in range(6):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def test_after_seed_demo_the_city_page_has_every_figure_and_a_second_seed_adds_nothing(
+    app: Flask, client: FlaskClient, runner: Any
+) -> None:
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    loaded = _counts(app)
+    assert 150 <= loaded["complaints"] <= 300
+    assert loaded["ops_step_facts"] > 0
+
+    pages = {
+        month: client.get(f"/api/v1/public/performance?month={month}").get_json()
+        for month in _months(app)
+    }
+    # Last month is complete: every kind of figure is there for the whole city.
+    previous = pages[_months(app)[1]]["summary"]
+    assert previous["complaints"]["received"] > 0
+    assert (
+        0
+        < previous["complaints"]["followed_up_on_time"]
+        < previous["complaints"]["followed_up_judged"]
+    )  # some on time, some late
+    assert previous["complaints"]["median_hours_to_resolve"] > 0
+    # The last six months all have reports, spread over several agencies and kecamatan.
+    assert all(page["summary"]["complaints"]["received"] > 0 for page in pages.values())
+    assert len({row["agency"]["code"] for row in previous_agencies(pages)}) >= 5
+    areas = pages[_months(app)[1]]["kecamatan_figures"]
+    assert sum(1 for row in areas if row["complaints"]["received"]) >= 3
+    this_month = pages[_months(app)[0]]["summary"]
+    assert this_month["ikm"]["grade"]
+
+    with app.app_context():
+        # No report names a person; every one is marked as demo.
+        assert not db.session.scalar(
+            sa.select(sa.func.count()).where(
+                sa.or_(
+                    Complaint.reporter_id.is_not(None),
+                    Complaint.contact_name.is_not(None),
+                    Complaint.contact_phone.is_not(None),
+                    ~Complaint.description.startswith(DEMO_TEXT),
+                )
+            )
+        )
+        # Some still open past their deadline, some rejected.
+        statuses = dict(
+            db.session.execute(
+                sa.select(Complaint.status, sa.func.count()).group_by(Complaint.status)
+            ).all()
+        )
+        assert statuses.get("rejected", 0) > 0 and statuses.get("closed", 0) > 0
+        running = db.session.scalars(
+            sa.select(Complaint.due_at).where(Complaint.status.in_(("dispatched", "in_progress")))
+        ).all()
+        assert any(due is not None and due < utcnow() for due in running)
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert _counts(app) == loaded
+
+
+def previous_agencies(pages: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        row for page in pages.values() for row in page["agencies"] if row["complaints"]["received"]
+    ]
