@@ -152,7 +152,7 @@ def test_a_new_deadline_on_the_same_complaint_escalates_once_more_to_its_agency(
     run_job(app, utc(complaint["due_at"]) + timedelta(hours=1))
     # The BCC verifies it late, after the escalation.
     late = utc(complaint["due_at"]) + timedelta(hours=2)
-    monkeypatch.setattr(complaints_service, "utcnow", lambda: late)
+    patch_service(monkeypatch, complaints_service, "utcnow", lambda: late)
     dispatched = act(client, operator.headers, complaint["id"], "dispatch")
     assert dispatched.status_code == 200, dispatched.get_json()
     follow_up_due = utc(dispatched.get_json()["due_at"])

@@ -16,6 +16,7 @@ from binjai_api.ops.escalation import CSV_COLUMNS
 from tests import factories
 from tests.complaints.helpers import act, submit
 from tests.ops.test_escalation import Staff, road_damage_category, run_job, utc
+from tests.patching import patch_service
 from tests.platform.test_errors import assert_problem
 
 pytestmark = pytest.mark.usefixtures("rollback_db")
@@ -36,7 +37,7 @@ def escalated(app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) 
     perkim_report = submit(client, reporter.headers, category, title="Atap pasar bocor")
     due = utc(pupr_report["due_at"])
     run_job(app, due + timedelta(hours=1))  # both reports: verification
-    monkeypatch.setattr(complaints_service, "utcnow", lambda: due + timedelta(hours=2))
+    patch_service(monkeypatch, complaints_service, "utcnow", lambda: due + timedelta(hours=2))
     act(client, operator.headers, pupr_report["id"], "dispatch")
     perkim = factories.agency_id(app, "PERKIM")
     act(client, operator.headers, perkim_report["id"], "dispatch", agency_id=perkim)

@@ -1,0 +1,175 @@
+"""Complaints: the public face: the feed, nearby reports, GeoJSON and public photos."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, lazyload, raiseload, selectinload
+
+from binjai_api import geo
+from binjai_api.complaints.models import (
+    Complaint,
+    ComplaintCategory,
+)
+from binjai_api.complaints.service._common import NEARBY_DEFAULT_RADIUS_M, PUBLIC_SORTABLE
+from binjai_api.complaints.service.photos import _read_photo, photo_public_url
+from binjai_api.complaints.service.views import _summary_view
+from binjai_api.complaints.states import (
+    OPEN_STATUSES,
+    Privacy,
+)
+from binjai_api.errors import not_found
+from binjai_api.extensions import db
+from binjai_api.i18n import gettext
+from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
+
+# --- the public face ---------------------------------------------------------------------------
+
+
+# What a page of the feed shows beside each report, in two statements whatever the page size:
+# its category and agency joined to the page, its photos in one more (not the category's agency).
+_PUBLIC_VIEW_LOADS = (
+    joinedload(Complaint.category).options(lazyload(ComplaintCategory.agency)),
+    joinedload(Complaint.agency),
+    selectinload(Complaint.photos),
+)
+
+
+def _public() -> sa.Select[Complaint]:
+    return sa.select(Complaint).where(Complaint.privacy != Privacy.CONFIDENTIAL)
+
+
+def public_complaints_query(
+    *,
+    category_ids: Sequence[uuid.UUID] | None = None,
+    statuses: Sequence[str] | None = None,
+    kecamatan_code: str | None = None,
+    kelurahan_code: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    updated_after: datetime | None = None,
+    submitted_from: datetime | None = None,
+    submitted_to: datetime | None = None,
+    tracking_number: str | None = None,
+    sort: str = "-created_at",
+) -> sa.Select[Complaint]:
+    """Non-confidential reports, newest first; bbox is (min_lon, min_lat, max_lon, max_lat)."""
+    query = _public()
+    if tracking_number is not None:
+        query = query.where(Complaint.tracking_number == tracking_number.strip().upper())
+    if category_ids:
+        query = query.where(Complaint.category_id.in_(category_ids))
+    if statuses:
+        query = query.where(Complaint.status.in_(statuses))
+    if kecamatan_code is not None:
+        query = query.where(Complaint.kecamatan_code == kecamatan_code)
+    if kelurahan_code is not None:
+        query = query.where(Complaint.kelurahan_code == kelurahan_code)
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(
+            Complaint.lat.between(min_lat, max_lat), Complaint.lon.between(min_lon, max_lon)
+        )
+    if updated_after is not None:
+        query = query.where(Complaint.updated_at > updated_after)
+    if submitted_from is not None:
+        query = query.where(Complaint.created_at >= submitted_from)
+    if submitted_to is not None:
+        query = query.where(Complaint.created_at <= submitted_to)
+    return apply_sort(query, sort, PUBLIC_SORTABLE, tiebreaker=Complaint.id)
+
+
+def public_feed_query(**filters: Any) -> sa.Select[Complaint]:
+    """The public feed's page query: `public_complaints_query` with what each item shows."""
+    return public_complaints_query(**filters).options(*_PUBLIC_VIEW_LOADS)
+
+
+def find_public_complaint(complaint_id: uuid.UUID) -> Complaint | None:
+    """A non-confidential report by id, or None."""
+    return db.session.scalar(_public().where(Complaint.id == complaint_id))
+
+
+def public_complaints(*, limit: int, offset: int = 0, **filters: Any) -> list[Complaint]:
+    """At most `limit` non-confidential reports matching the feed's filters, newest first, after
+    the first `offset`."""
+    query = public_complaints_query(**filters).offset(offset).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def public_complaints_by_tracking_numbers(tracking_numbers: Sequence[str]) -> list[Complaint]:
+    """The non-confidential reports among these tracking numbers, newest first."""
+    wanted = {number.strip().upper() for number in tracking_numbers if number.strip()}
+    if not wanted:
+        return []
+    query = _public().where(Complaint.tracking_number.in_(wanted))
+    return list(db.session.scalars(query.order_by(Complaint.created_at.desc(), Complaint.id)))
+
+
+def public_photo_path(complaint: Complaint) -> str | None:
+    """The public download path of a report's first photo, if it has one."""
+    return photo_public_url(complaint.photos[0]) if complaint.photos else None
+
+
+def get_public_complaint(complaint_id: uuid.UUID) -> Complaint:
+    """A non-confidential report (404 otherwise)."""
+    complaint = find_public_complaint(complaint_id)
+    if complaint is None:
+        raise not_found(gettext("Report not found."))
+    return complaint
+
+
+def nearby_query(
+    *,
+    lat: float,
+    lon: float,
+    radius_m: int = NEARBY_DEFAULT_RADIUS_M,
+    category_id: uuid.UUID | None = None,
+) -> sa.Select[Complaint]:
+    """Open, non-confidential reports within `radius_m` of a point, nearest first."""
+    box = geo.box_around(lat, lon, radius_m)
+    # An equirectangular distance: exact enough over a few hundred meters, and plain arithmetic
+    # that both databases evaluate in SQL, to sort by (the lat/lon index narrows first).
+    dy = (Complaint.lat - lat) * geo.METERS_PER_DEGREE_LAT
+    dx = (Complaint.lon - lon) * geo.meters_per_degree_lon(lat)
+    squared = dx * dx + dy * dy
+    query = _public().where(
+        Complaint.status.in_(OPEN_STATUSES),
+        Complaint.lat.between(box.min_lat, box.max_lat),
+        Complaint.lon.between(box.min_lon, box.max_lon),
+        squared <= radius_m * radius_m,
+    )
+    if category_id is not None:
+        query = query.where(Complaint.category_id == category_id)
+    return query.order_by(squared, Complaint.id)
+
+
+def public_geojson(*, page: int, page_size: int, **filters: Any) -> tuple[dict[str, Any], int]:
+    """A page of the public feed as an RFC 7946 FeatureCollection (points in [lon, lat]), and
+    the total for the pagination header. Reports without coordinates are left out."""
+    query = public_complaints_query(**filters).where(
+        Complaint.lat.is_not(None), Complaint.lon.is_not(None)
+    )
+    total = count_rows(query, shared_for_seconds=public_count_seconds())
+    # A map point shows no photo: do not load them (half the cost of a page of 500).
+    page_query = query.options(raiseload(Complaint.photos))
+    rows = db.session.scalars(page_query.offset((page - 1) * page_size).limit(page_size)).all()
+    features = [
+        {
+            "type": "Feature",
+            "id": complaint.id,
+            "geometry": {"type": "Point", "coordinates": [complaint.lon, complaint.lat]},
+            # Only what a map shows: the full report is one request away.
+            "properties": _summary_view(complaint),
+        }
+        for complaint in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}, total
+
+
+def read_public_photo(*, complaint_id: uuid.UUID, photo_id: uuid.UUID) -> tuple[bytes, str]:
+    """A photo of a non-confidential report: (content, media type)."""
+    complaint = get_public_complaint(complaint_id)
+    return _read_photo(complaint, photo_id)

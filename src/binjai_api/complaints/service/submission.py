@@ -1,0 +1,202 @@
+"""Complaints: a resident's report as it arrives: checks, tracking number, photos, duplicates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from binjai_api.area_alerts import service as area_alerts_service
+from binjai_api.audit import service as audit_service
+from binjai_api.complaints import questions
+from binjai_api.complaints.models import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+)
+from binjai_api.complaints.service._common import TRACKING_PREFIX, _clean, _notification_params
+from binjai_api.complaints.service.categories import find_category
+from binjai_api.complaints.states import (
+    VERIFICATION_WORKING_DAYS,
+    Actor,
+    ComplaintType,
+    Privacy,
+    Source,
+    Status,
+)
+from binjai_api.db import utcnow
+from binjai_api.errors import field_errors
+from binjai_api.extensions import db
+from binjai_api.i18n import gettext
+from binjai_api.notifications import kinds
+from binjai_api.notifications import service as notifications_service
+from binjai_api.numbering import next_in_series
+from binjai_api.regions import service as regions_service
+from binjai_api.webhooks import service as webhooks_service
+from binjai_api.webhooks.events import WebhookEventType
+from binjai_api.workcalendar import service as workcalendar
+
+# --- submission --------------------------------------------------------------------------------
+
+
+def area_bbox() -> tuple[float, float, float, float]:
+    """The box a location must fall in to be inside Binjai: (min_lon, min_lat, max_lon, max_lat)."""
+    raw = str(current_app.config["COMPLAINT_AREA_BBOX"])
+    min_lon, min_lat, max_lon, max_lat = (float(part) for part in raw.split(","))
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _next_tracking_number(now: datetime) -> str:
+    """The next number of the (local) year, e.g. BJI-2026-000123."""
+    year = workcalendar.local_date(now).year
+    return f"{TRACKING_PREFIX}-{year}-{next_in_series(f'complaint:{year}'):06d}"
+
+
+def _check_submission(
+    *,
+    type: str,
+    privacy: str,
+    source: str,
+    category: ComplaintCategory | None,
+    title: str,
+    description: str,
+    lat: float | None,
+    lon: float | None,
+    address: str | None,
+    kelurahan_code: str | None,
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if type not in set(ComplaintType):
+        errors["type"] = [gettext("Unknown report type.")]
+    if privacy not in set(Privacy):
+        errors["privacy"] = [gettext("Unknown privacy level.")]
+    if source not in set(Source):
+        errors["source"] = [gettext("Unknown source.")]
+    if category is None or not category.is_active:
+        errors["category_id"] = [gettext("Unknown category.")]
+    if not title.strip() or len(title) > 150:
+        errors["title"] = [gettext("Give a title of 1 to 150 characters.")]
+    if not description.strip() or len(description) > 4000:
+        errors["description"] = [gettext("Give a description of 1 to 4,000 characters.")]
+    if (lat is None) != (lon is None):
+        errors["lat" if lat is None else "lon"] = [gettext("Give both lat and lon.")]
+    elif lat is not None and lon is not None:
+        min_lon, min_lat, max_lon, max_lat = area_bbox()
+        if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
+            errors["lat"] = [gettext("The location is outside Kota Binjai.")]
+    elif not (address and address.strip()):
+        errors["address"] = [gettext("Give the location on the map (lat/lon) or an address.")]
+    if kelurahan_code is not None and regions_service.find_kelurahan(kelurahan_code) is None:
+        errors["kelurahan_code"] = [gettext("Unknown kelurahan code.")]
+    return errors
+
+
+def submit_complaint(
+    *,
+    reporter_id: uuid.UUID | None,
+    api_client_id: uuid.UUID | None = None,
+    source: str = "app",
+    contact: Mapping[str, str | None] | None = None,
+    type: str,
+    category_id: uuid.UUID,
+    title: str,
+    description: str,
+    lat: float | None,
+    lon: float | None,
+    address: str | None,
+    kelurahan_code: str | None,
+    privacy: str,
+    answers: Mapping[str, Any] | None = None,
+    channel: str | None = None,
+    filed_by_id: uuid.UUID | None = None,
+    filed_by_role: str | None = None,
+) -> Complaint:
+    """File a report: a tracking number, status `submitted`, the verification deadline.
+    `filed_by_*`: the staff member filing it on the resident's behalf (complaints/intake.py)."""
+    category = find_category(category_id)
+    # The category's stop and questions first: an emergency message beats every other error.
+    stored_answers, answer_errors = (
+        questions.check_answers(category, answers) if category is not None else (None, {})
+    )
+    errors = _check_submission(
+        type=type,
+        privacy=privacy,
+        source=source,
+        category=category,
+        title=title,
+        description=description,
+        lat=lat,
+        lon=lon,
+        address=address,
+        kelurahan_code=kelurahan_code,
+    )
+    errors.update(answer_errors)
+    if errors:
+        raise field_errors(errors)
+    assert category is not None
+    kelurahan = regions_service.find_kelurahan(kelurahan_code) if kelurahan_code else None
+    contact = contact or {}
+    now = utcnow()
+    complaint = Complaint(
+        tracking_number=_next_tracking_number(now),
+        # Its category, agency and (no) photos as already loaded: the answer reads them.
+        category=category,
+        agency=category.agency,
+        photos=[],
+        type=type,
+        category_id=category.id,
+        agency_id=category.agency_id,
+        title=title.strip(),
+        description=description.strip(),
+        lat=lat,
+        lon=lon,
+        address=_clean(address, 300),
+        kelurahan_code=kelurahan.code if kelurahan else None,
+        kecamatan_code=kelurahan.kecamatan_code if kelurahan else None,
+        privacy=privacy,
+        status=Status.SUBMITTED,
+        source=source,
+        channel=channel or source,
+        answers=stored_answers,
+        reporter_id=reporter_id,
+        api_client_id=api_client_id,
+        contact_name=_clean(contact.get("name"), 120),
+        contact_email=_clean(contact.get("email"), 254),
+        contact_phone=_clean(contact.get("phone"), 20),
+        due_at=workcalendar.add_working_days(now, VERIFICATION_WORKING_DAYS),
+        created_at=now,
+        updated_at=now,
+    )
+    if privacy == Privacy.ANONYMOUS and reporter_id is not None:
+        # The trail records the reporter's submission under a keyed pseudonym, never the account.
+        audit_service.act_pseudonymously(reporter_id)
+    db.session.add(complaint)
+    db.session.flush()
+    db.session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            action="submit",
+            from_status=None,
+            to_status=Status.SUBMITTED,
+            actor_id=filed_by_id or reporter_id,
+            actor_role=filed_by_role or Actor.REPORTER,
+            to_agency_id=category.agency_id,
+            created_at=now,
+        )
+    )
+    if reporter_id is not None:
+        notifications_service.notify(
+            recipients=[reporter_id],
+            kind=kinds.COMPLAINT_RECEIVED,
+            params=_notification_params(complaint),
+            link=notifications_service.Link("complaints", str(complaint.id)),
+        )
+    webhooks_service.emit(WebhookEventType.COMPLAINT_CREATED, complaint)
+    area_alerts_service.record_report_event(
+        complaint_id=complaint.id, event="filed", public=complaint.privacy != Privacy.CONFIDENTIAL
+    )
+    db.session.commit()
+    return complaint
