@@ -14,10 +14,11 @@ from binjai_api.complaints.models import Complaint, ComplaintEvent
 from binjai_api.db import utcnow
 from binjai_api.demo_history import DEMO_TEXT
 from binjai_api.extensions import db
+from binjai_api.licensing.models import Permit, PermitApplication, PermitApplicationEvent
 from binjai_api.ops.models import StepFact
 from binjai_api.quality import performance
 
-TABLES = (Complaint, ComplaintEvent, StepFact)
+TABLES = (Complaint, ComplaintEvent, PermitApplication, PermitApplicationEvent, Permit, StepFact)
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -28,6 +29,12 @@ def _counts(app: Flask) -> dict[str, int]:
             )
             for table in TABLES
         }
+
+
+def _log_in(client: FlaskClient, username: str, password: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['access_token']}"}
 
 
 def _months(app: Flask) -> list[str]:
@@ -68,6 +75,11 @@ def test_after_seed_demo_the_city_page_has_every_figure_and_a_second_seed_adds_n
     assert len({row["agency"]["code"] for row in previous_agencies(pages)}) >= 5
     areas = pages[_months(app)[1]]["kecamatan_figures"]
     assert sum(1 for row in areas if row["complaints"]["received"]) >= 3
+    # Permits issued over the months, most within their service level, some late.
+    permits = [page["summary"]["permits"] for page in pages.values()]
+    assert previous["permits"]["issued"] > 0
+    assert 0 < sum(p["within_sla"] for p in permits) < sum(p["with_sla"] for p in permits)
+    assert 40 <= loaded["permit_applications"] <= 80
     this_month = pages[_months(app)[0]]["summary"]
     assert this_month["ikm"]["grade"]
 
@@ -90,6 +102,13 @@ def test_after_seed_demo_the_city_page_has_every_figure_and_a_second_seed_adds_n
             ).all()
         )
         assert statuses.get("rejected", 0) > 0 and statuses.get("closed", 0) > 0
+        refused = db.session.scalar(
+            sa.select(sa.func.count()).where(PermitApplication.status == "rejected")
+        )
+        assert refused and refused < loaded["permit_applications"] // 4
+        assert loaded["permits"] == db.session.scalar(
+            sa.select(sa.func.count()).where(PermitApplication.status == "issued")
+        )
         running = db.session.scalars(
             sa.select(Complaint.due_at).where(Complaint.status.in_(("dispatched", "in_progress")))
         ).all()
@@ -104,3 +123,33 @@ def previous_agencies(pages: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         row for page in pages.values() for row in page["agencies"] if row["complaints"]["received"]
     ]
+
+
+def test_the_demo_records_read_back_through_the_api(
+    app: Flask, client: FlaskClient, runner: Any, monkeypatch: Any
+) -> None:
+    """The demo resident sees their applications and permits; a demo permit's code verifies;
+    the operator's list shows the demo reports, each readable."""
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "1000 per minute")
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    headers = _log_in(client, "warga@demo.binjaikota.go.id", "Demo-Warga-2026")
+    mine = client.get("/api/v1/permit-applications/mine?page_size=100", headers=headers)
+    assert mine.status_code == 200
+    issued = [row for row in mine.get_json() if row["status"] == "issued"]
+    assert issued
+    detail = client.get(f"/api/v1/permit-applications/{issued[0]['id']}", headers=headers)
+    assert detail.status_code == 200, detail.get_json()
+    permits = client.get("/api/v1/permits/mine?page_size=100", headers=headers)
+    assert permits.status_code == 200 and permits.get_json()
+    with app.app_context():
+        code = db.session.scalar(sa.select(Permit.verification_code).limit(1))
+    verified = client.get(f"/api/v1/permits/verify/{code}")
+    assert verified.status_code == 200, verified.get_json()
+
+    operator = _log_in(client, "operator@demo.binjaikota.go.id", "Demo-Operator-2026")
+    feed = client.get("/api/v1/complaints?page_size=50", headers=operator)
+    assert feed.status_code == 200
+    rows = feed.get_json()
+    assert rows and all(row["title"].startswith(DEMO_TEXT) for row in rows)
+    report = client.get(f"/api/v1/complaints/{rows[0]['id']}", headers=operator)
+    assert report.status_code == 200, report.get_json()

@@ -29,6 +29,16 @@ from binjai_api.complaints.models import Complaint, ComplaintCategory, Complaint
 from binjai_api.complaints.states import VERIFICATION_WORKING_DAYS, Action, Status
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
+from binjai_api.licensing import permits as licensing_permits
+from binjai_api.licensing.models import (
+    Permit,
+    PermitApplication,
+    PermitApplicationEvent,
+    PermitType,
+)
+from binjai_api.licensing.workflow import OFFICER_STEPS, Step
+from binjai_api.licensing.workflow import Action as ApplicationAction
+from binjai_api.licensing.workflow import Status as ApplicationStatus
 from binjai_api.ops import figures as ops_figures
 from binjai_api.regions.models import Kelurahan
 from binjai_api.workcalendar.service import (
@@ -42,6 +52,9 @@ from binjai_api.workcalendar.service import (
 DEMO_HISTORY_NAMESPACE = uuid.UUID("4d7e9f0a-2b3c-4e5d-8f60-718293a4b5c6")
 DAYS = 182  # about six months back from the first seeding
 COMPLAINTS = 240
+APPLICATIONS = 64
+# Permit types without a levy: their demo history needs no bill (licensing/billing.py).
+DEMO_PERMIT_TYPES = ("SIP", "PENELITIAN")
 DEMO_TEXT = "[DEMO]"
 # Around Binjai's centre: a report's point falls inside the city.
 CENTRE_LAT, CENTRE_LON = 3.6002, 98.4854
@@ -249,6 +262,223 @@ def _complaint_rows(
     return complaints, events
 
 
+# --- permit applications -------------------------------------------------------------------------
+
+
+def _form_data(permit_type: PermitType, serial: int, submitted: datetime) -> dict[str, Any]:
+    """Made-up answers to the type's form, marked demo."""
+    day = local_date(submitted)
+    if permit_type.code == "SIP":
+        return {
+            "profesi": ("dokter", "dokter_gigi", "bidan", "perawat")[serial % 4],
+            "nomor_str": f"DEMO-STR-{serial + 1:05d}",
+            "str_berlaku_sampai": (day + timedelta(days=900)).isoformat(),
+            "nama_tempat_praktik": f"{DEMO_TEXT} Praktik Mandiri {serial + 1}",
+            "alamat_praktik": f"{DEMO_TEXT} Jl. Contoh No. {serial + 1}, Binjai",
+        }
+    return {
+        "judul": f"{DEMO_TEXT} Penelitian contoh nomor {serial + 1}",
+        "institusi": f"{DEMO_TEXT} Universitas Contoh",
+        "lokasi": "Kota Binjai",
+        "tanggal_mulai": (day + timedelta(days=20)).isoformat(),
+        "tanggal_selesai": (day + timedelta(days=80)).isoformat(),
+    }
+
+
+def _step_days(permit_type: PermitType, step: Step) -> int:
+    return int(permit_type.step_deadlines.get(step, 1))
+
+
+def _officer_step(
+    clock: _Clock, permit_type: PermitType, late: bool, step: Step, start: datetime
+) -> datetime:
+    """When an officer step started at `start` ended: within its working days, or well past
+    them for a late application."""
+    hours = _step_days(permit_type, step) * 24.0
+    return clock.after(start, clock.rng.uniform(2, hours * (2.2 if late else 0.8)))
+
+
+def _application_rows(
+    clock: _Clock, now: datetime, permit_types: Sequence[PermitType], resident_id: uuid.UUID
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Permit]]:
+    """Applications submitted over the months, taken through verification, technical review
+    and decision to issuance (most within their service level, some late), a few refused."""
+    rng = clock.rng
+    applications: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    issued: list[Permit] = []
+    for serial in range(APPLICATIONS):
+        application_id = demo_id("application", serial)
+        permit_type = permit_types[serial % len(permit_types)]
+        technical = permit_type.technical_agency_id
+        day = clock.working_day_at_or_after(
+            local_date(now) - timedelta(days=rng.randrange(12, DAYS))
+        )
+        drafted = clock.office_moment(day)
+        submitted = clock.after(drafted, rng.uniform(1, 48))
+        sla_days = sum(
+            _step_days(permit_type, step)
+            for step in OFFICER_STEPS
+            if step != Step.TECHNICAL_REVIEW or technical is not None
+        )
+        sla_due = clock.due(submitted, sla_days)
+        late = rng.random() < 0.25
+        refused = rng.random() < 0.1
+        # (action, from, to, actor kind, agency, at, note)
+        history: list[tuple[str, str | None, str, str, uuid.UUID | None, datetime, str | None]]
+        history = [
+            (
+                ApplicationAction.SUBMIT,
+                ApplicationStatus.DRAFT,
+                ApplicationStatus.SUBMITTED,
+                "applicant",
+                None,
+                submitted,
+                None,
+            )
+        ]
+
+        at = _officer_step(clock, permit_type, late, Step.VERIFICATION, submitted)
+        if technical is not None:
+            history.append(
+                (
+                    ApplicationAction.VERIFY,
+                    ApplicationStatus.SUBMITTED,
+                    ApplicationStatus.TECHNICAL_REVIEW,
+                    "issuing_agency",
+                    permit_type.issuing_agency_id,
+                    at,
+                    None,
+                )
+            )
+            at = _officer_step(clock, permit_type, late, Step.TECHNICAL_REVIEW, at)
+            history.append(
+                (
+                    ApplicationAction.RECORD_REVIEW,
+                    ApplicationStatus.TECHNICAL_REVIEW,
+                    ApplicationStatus.AWAITING_DECISION,
+                    "technical_agency",
+                    technical,
+                    at,
+                    f"{DEMO_TEXT} Hasil pemeriksaan teknis: memenuhi syarat.",
+                )
+            )
+        else:
+            history.append(
+                (
+                    ApplicationAction.VERIFY,
+                    ApplicationStatus.SUBMITTED,
+                    ApplicationStatus.AWAITING_DECISION,
+                    "issuing_agency",
+                    permit_type.issuing_agency_id,
+                    at,
+                    None,
+                )
+            )
+        at = _officer_step(clock, permit_type, late, Step.DECISION, at)
+        if refused:
+            history.append(
+                (
+                    ApplicationAction.REJECT,
+                    ApplicationStatus.AWAITING_DECISION,
+                    ApplicationStatus.REJECTED,
+                    "issuing_agency",
+                    permit_type.issuing_agency_id,
+                    at,
+                    f"{DEMO_TEXT} Persyaratan tidak terpenuhi.",
+                )
+            )
+        else:
+            history.append(
+                (
+                    ApplicationAction.APPROVE,
+                    ApplicationStatus.AWAITING_DECISION,
+                    ApplicationStatus.APPROVED,
+                    "issuing_agency",
+                    permit_type.issuing_agency_id,
+                    at,
+                    None,
+                )
+            )
+            at = _officer_step(clock, permit_type, late, Step.ISSUANCE, at)
+            history.append(
+                (
+                    ApplicationAction.ISSUE,
+                    ApplicationStatus.APPROVED,
+                    ApplicationStatus.ISSUED,
+                    "issuing_agency",
+                    permit_type.issuing_agency_id,
+                    at,
+                    None,
+                )
+            )
+        if history[-1][5] >= now:
+            continue  # would end in the future: left out
+        decided = history[-1][5]
+        status = history[-1][2]
+        valid_from = local_date(decided)
+        permit_number = f"DEMO/{permit_type.code}/{serial + 1:05d}/{valid_from.year}"
+        details: dict[str, dict[str, Any]] = {
+            ApplicationAction.RECORD_REVIEW: {"review_result": "recommended"},
+            ApplicationAction.ISSUE: {"permit_number": permit_number},
+        }
+        applications.append(
+            {
+                "id": application_id,
+                "number": f"DEMO-IZN-{local_date(submitted).year}-{serial + 1:05d}",
+                "permit_type_id": permit_type.id,
+                "applicant_id": resident_id,
+                "replaces_permit_id": None,
+                "status": status,
+                "form_data": _form_data(permit_type, serial, submitted),
+                "submitted_at": submitted,
+                "decided_at": decided,
+                "step_due_at": None,
+                "action_due_at": None,
+                "sla_due_at": sla_due,
+                "paused_at": None,
+                "technical_review_result": "recommended" if technical is not None else None,
+                "status_reason": history[-1][6] if refused else None,
+                "created_at": drafted,
+                "updated_at": decided,
+            }
+        )
+        for step, (action, source, target, kind, agency_id, moment, remark) in enumerate(history):
+            events.append(
+                {
+                    "id": demo_id(f"application_event:{serial}", step),
+                    "application_id": application_id,
+                    "action": str(action),
+                    "from_status": str(source) if source else None,
+                    "to_status": str(target),
+                    "actor_id": None if kind != "applicant" else resident_id,
+                    "actor_kind": kind,
+                    "actor_agency_id": agency_id,
+                    "note": remark,
+                    "details": details.get(action, {}),
+                    "created_at": moment,
+                }
+            )
+        if status == ApplicationStatus.ISSUED:
+            permit = Permit(
+                id=demo_id("permit", serial),
+                application_id=application_id,
+                permit_type_id=permit_type.id,
+                holder_id=resident_id,
+                permit_number=permit_number,
+                issued_at=decided,
+                valid_from=valid_from,
+                valid_until=valid_from + timedelta(days=30 * permit_type.validity_months - 1),
+                status="active",
+                created_at=decided,
+                updated_at=decided,
+            )
+            permit.permit_type = permit_type
+            permit.verification_code = licensing_permits.code_of(permit)
+            issued.append(permit)
+    return applications, events, issued
+
+
 def seed_demo_history(*, resident_id: uuid.UUID | None) -> dict[str, int]:
     """Six months of demo reports, permits and bookings (the last two the demo resident's);
     nothing if seeded before or the demo categories are missing. Returns how many of each were
@@ -273,6 +503,22 @@ def seed_demo_history(*, resident_id: uuid.UUID | None) -> dict[str, int]:
     db.session.execute(sa.insert(Complaint), complaints)
     db.session.execute(sa.insert(ComplaintEvent), events)
     added["complaints"] = len(complaints)
+    permit_types = list(
+        db.session.scalars(
+            sa.select(PermitType)
+            .where(PermitType.code.in_(DEMO_PERMIT_TYPES), PermitType.is_active.is_(True))
+            .order_by(PermitType.code)
+        )
+    )
+    if resident_id is not None and permit_types:
+        applications, application_events, issued = _application_rows(
+            clock, now, permit_types, resident_id
+        )
+        db.session.execute(sa.insert(PermitApplication), applications)
+        db.session.execute(sa.insert(PermitApplicationEvent), application_events)
+        db.session.add_all(issued)
+        db.session.flush()
+        added["permit_applications"] = len(applications)
     # The command center's step rows, derived from the histories just written (as the
     # migration's backfill does), so the overview agrees with the page.
     ops_figures.rebuild_figures()
