@@ -13,8 +13,10 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
+from binjai_api.errors_catalogue import BY_CODE, CATALOGUE, ProblemCode, codes_for_status
 from binjai_api.openapi_contract import finish_spec
 from binjai_api.pagination import PagingLinksMixin
+from binjai_api.problem_codes import operation_codes
 
 API_TITLE = "Binjai API"
 API_VERSION = "1.0.0"
@@ -50,6 +52,11 @@ _RESPONSE_HEADERS: dict[int, dict[str, Any]] = {
     503: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
 }
 
+# Component names of the examples of each problem code.
+EXAMPLE_PREFIX = "problem_"
+# Where Blueprint keeps an operation's view function beside flask-smorest's doc info.
+_VIEW_KEY = "x-binjai-view"
+
 _EXAMPLE_CODES: dict[int, str] = {
     400: "malformed_json",
     401: "invalid_token",
@@ -65,6 +72,36 @@ _EXAMPLE_CODES: dict[int, str] = {
     500: "internal_error",
     503: "database_unavailable",
 }
+
+
+def problem_codes_doc(
+    status: int, codes: list[ProblemCode], spec: apispec.APISpec | None = None
+) -> dict[str, Any]:
+    """What an error response says of its problem codes (errors_catalogue.py): a description
+    naming them, `x-problem-codes`, and with `spec`, an example of each (a shared component)."""
+    phrase = http.HTTPStatus(status).phrase
+    if not codes:
+        return {"description": phrase}
+    doc: dict[str, Any] = {
+        "description": f"{phrase}: " + ", ".join(f"`{entry.code}`" for entry in codes) + ".",
+        "x-problem-codes": [entry.code for entry in codes],
+    }
+    if spec is not None:
+        doc["examples"] = {
+            entry.code: spec.components.get_ref("example", EXAMPLE_PREFIX + entry.code)
+            for entry in codes
+        }
+    return doc
+
+
+def register_problem_examples(spec: apispec.APISpec) -> None:
+    """One example per catalogued code, listed where an error response refers to it."""
+    for entry in CATALOGUE:
+        spec.components.example(
+            EXAMPLE_PREFIX + entry.code,
+            {"summary": entry.meaning, "value": problem_example(entry.status, entry.code)},
+            lazy=True,
+        )
 
 
 def problem_example(status: int, code: str | None = None) -> dict[str, Any]:
@@ -102,6 +139,7 @@ class BinjaiApi(flask_smorest.Api):
         self.spec.__class__ = FinishedSpec
 
     def _register_responses(self) -> None:
+        register_problem_examples(self.spec)
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status == http.HTTPStatus.NOT_MODIFIED:
@@ -112,6 +150,7 @@ class BinjaiApi(flask_smorest.Api):
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 response["example"] = problem_example(int(status))
+                response.update(problem_codes_doc(int(status), codes_for_status(int(status))))
                 if int(status) in _RESPONSE_HEADERS:
                     response["headers"] = _RESPONSE_HEADERS[int(status)]
                 prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
@@ -165,6 +204,47 @@ class Blueprint(PagingLinksMixin, flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(self._prepare_common_errors_doc)
+        self._prepare_doc_cbks.append(self._prepare_problem_codes_doc)
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        # The view function of each method, for the walk of its problem codes.
+        for method, doc_info in self._docs[endpoint].items():
+            if method != "parameters":
+                view = getattr(obj, method, None) if isinstance(obj, type) else obj
+                doc_info[_VIEW_KEY] = view
+
+    @staticmethod
+    def _prepare_problem_codes_doc(doc, doc_info, **kwargs):
+        """Each error response lists the codes this operation can answer with its status
+        (problem_codes.py), instead of every code of the status."""
+        view = doc_info.get(_VIEW_KEY)
+        responses = doc.get("responses", {})
+        statuses = {int(status) for status in responses if int(status) >= 400}
+        if view is None or not statuses:
+            return doc
+        for status, codes in operation_codes(view, statuses).items():
+            key = status if status in responses else str(status)
+            entries = [BY_CODE[code] for code in codes]
+            codes_doc = problem_codes_doc(status, entries, kwargs["spec"])
+            own = responses[key]
+            if not isinstance(own, str):
+                # The route's own response: problem+json gets the codes beside its description
+                # (Open311 and FHIR errors have their own formats and codes).
+                content = own.get("content", {}).get(PROBLEM_CONTENT_TYPE)
+                if content is not None and "x-problem-codes" in codes_doc:
+                    own["description"] = f"{own.get('description', '')} {codes_doc['description']}"
+                    own["x-problem-codes"] = codes_doc["x-problem-codes"]
+                    content.pop("example", None)
+                    content["examples"] = codes_doc["examples"]
+                continue
+            response: dict[str, Any] = {"schema": ProblemSchema}
+            response.update(codes_doc)
+            if status in _RESPONSE_HEADERS:
+                response["headers"] = _RESPONSE_HEADERS[status]
+            prepare_response(response, kwargs["spec"], PROBLEM_CONTENT_TYPE)
+            responses[key] = response
+        return doc
 
     @staticmethod
     def _prepare_common_errors_doc(doc, doc_info, **kwargs):
