@@ -14,11 +14,21 @@ from binjai_api.complaints.models import Complaint, ComplaintEvent
 from binjai_api.db import utcnow
 from binjai_api.demo_history import DEMO_TEXT
 from binjai_api.extensions import db
+from binjai_api.health.models import QueueBooking, QueueDay
 from binjai_api.licensing.models import Permit, PermitApplication, PermitApplicationEvent
 from binjai_api.ops.models import StepFact
 from binjai_api.quality import performance
 
-TABLES = (Complaint, ComplaintEvent, PermitApplication, PermitApplicationEvent, Permit, StepFact)
+TABLES = (
+    Complaint,
+    ComplaintEvent,
+    PermitApplication,
+    PermitApplicationEvent,
+    Permit,
+    QueueDay,
+    QueueBooking,
+    StepFact,
+)
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -80,6 +90,10 @@ def test_after_seed_demo_the_city_page_has_every_figure_and_a_second_seed_adds_n
     assert previous["permits"]["issued"] > 0
     assert 0 < sum(p["within_sla"] for p in permits) < sum(p["with_sla"] for p in permits)
     assert 40 <= loaded["permit_applications"] <= 80
+    # Queues served over the months, with a median wait from check-in to the call.
+    assert 300 <= loaded["health_queue_bookings"] <= 600
+    assert previous["queues"]["served"] > 0
+    assert 5 <= previous["queues"]["median_minutes_waiting"] <= 120
     this_month = pages[_months(app)[0]]["summary"]
     assert this_month["ikm"]["grade"]
 
@@ -102,6 +116,15 @@ def test_after_seed_demo_the_city_page_has_every_figure_and_a_second_seed_adds_n
             ).all()
         )
         assert statuses.get("rejected", 0) > 0 and statuses.get("closed", 0) > 0
+        no_shows = db.session.scalar(
+            sa.select(sa.func.count()).where(QueueBooking.status == "no_show")
+        )
+        assert no_shows and no_shows < loaded["health_queue_bookings"] // 5
+        assert not db.session.scalar(
+            sa.select(sa.func.count()).where(
+                sa.or_(QueueBooking.patient_nik.is_not(None), QueueBooking.account_id.is_not(None))
+            )
+        )
         refused = db.session.scalar(
             sa.select(sa.func.count()).where(PermitApplication.status == "rejected")
         )

@@ -29,6 +29,7 @@ from binjai_api.complaints.models import Complaint, ComplaintCategory, Complaint
 from binjai_api.complaints.states import VERIFICATION_WORKING_DAYS, Action, Status
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
+from binjai_api.health.models import Facility, HealthService, QueueBooking, QueueDay, QueueSession
 from binjai_api.licensing import permits as licensing_permits
 from binjai_api.licensing.models import (
     Permit,
@@ -53,6 +54,8 @@ DEMO_HISTORY_NAMESPACE = uuid.UUID("4d7e9f0a-2b3c-4e5d-8f60-718293a4b5c6")
 DAYS = 182  # about six months back from the first seeding
 COMPLAINTS = 240
 APPLICATIONS = 64
+QUEUE_SESSIONS = 8  # weekly sessions of demo poli given a history
+QUEUE_DAYS = 56  # past session days, about 8 bookings each
 # Permit types without a levy: their demo history needs no bill (licensing/billing.py).
 DEMO_PERMIT_TYPES = ("SIP", "PENELITIAN")
 DEMO_TEXT = "[DEMO]"
@@ -479,6 +482,135 @@ def _application_rows(
     return applications, events, issued
 
 
+# --- queue bookings ------------------------------------------------------------------------------
+
+
+def _queue_rows(clock: _Clock, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Past session days of a few demo poli: patients checked in before the session, called in
+    turn after realistic waits and served; some did not come (no-show), a few cancelled."""
+    rng = clock.rng
+    sessions = db.session.execute(
+        sa.select(QueueSession, HealthService.facility_id)
+        .join(HealthService, HealthService.id == QueueSession.service_id)
+        .join(Facility, Facility.id == HealthService.facility_id)
+        .where(Facility.is_demo.is_(True), HealthService.is_active.is_(True))
+        .order_by(Facility.name, HealthService.code, QueueSession.weekday)
+    ).all()
+    if not sessions:
+        return [], []
+    chosen = rng.sample(sessions, min(QUEUE_SESSIONS, len(sessions)))
+    today = local_date(now)
+    taken = {
+        (session_id, day)
+        for session_id, day in db.session.execute(
+            sa.select(QueueDay.session_id, QueueDay.day).where(
+                QueueDay.day >= today - timedelta(days=DAYS), QueueDay.day < today
+            )
+        )
+    }
+    candidates = [
+        (session, facility_id, day)
+        for session, facility_id in chosen
+        for back in range(1, DAYS)
+        if (day := today - timedelta(days=back)).weekday() == session.weekday
+        and not clock.calendar.is_day_off(day)
+        and (session.id, day) not in taken
+    ]
+    days: list[dict[str, Any]] = []
+    bookings: list[dict[str, Any]] = []
+    for serial, (session, facility_id, day) in enumerate(
+        sorted(
+            rng.sample(candidates, min(QUEUE_DAYS, len(candidates))),
+            key=lambda c: (c[2], str(c[0].id)),
+        )
+    ):
+        day_id = demo_id("queue_day", serial)
+        opens = datetime.combine(day, session.starts_at, tzinfo=LOCAL_TIMEZONE).astimezone(UTC)
+        desk_free = opens
+        counts = {"online": 0, "walk_in": 0, "served": 0, "seconds": 0}
+        calling: int | None = None
+        for number in range(1, rng.randrange(5, 13)):
+            source = "online" if rng.random() < 0.6 else "walk_in"
+            counts[source] += 1
+            booked = (
+                opens - timedelta(days=rng.randrange(1, 6), hours=rng.uniform(0, 8))
+                if source == "online"
+                else opens + timedelta(minutes=rng.uniform(-40, 60))
+            )
+            row: dict[str, Any] = {
+                "id": demo_id(f"queue_booking:{serial}", number),
+                "queue_day_id": day_id,
+                "facility_id": facility_id,
+                "service_id": session.service_id,
+                "day": day,
+                "queue_number": number,
+                "booking_code": f"DEMO{len(bookings) + 1:06d}",
+                "source": source,
+                "account_id": None,
+                "patient_name": f"{DEMO_TEXT} Pasien {len(bookings) + 1}",
+                "patient_nik": None,
+                "status": "served",
+                "checked_in_at": None,
+                "called_at": None,
+                "finished_at": None,
+                "cancelled_at": None,
+                "three_ahead_notified": False,
+                "created_at": booked,
+            }
+            draw = rng.random()
+            if source == "online" and draw < 0.07:
+                cancelled = booked + timedelta(hours=rng.uniform(1, 20))
+                row.update(status="cancelled", cancelled_at=min(cancelled, opens))
+            elif source == "online" and draw < 0.17:
+                # Called in turn, never came: marked a no-show a few minutes later.
+                called = max(desk_free, opens)
+                row.update(
+                    status="no_show",
+                    called_at=called,
+                    finished_at=called + timedelta(minutes=rng.uniform(3, 8)),
+                )
+                desk_free = row["finished_at"]
+                calling = number
+            else:
+                arrived = (
+                    booked
+                    if source == "walk_in"
+                    else opens + timedelta(minutes=rng.uniform(-45, 40))
+                )
+                called = max(desk_free, arrived + timedelta(minutes=rng.uniform(2, 12)))
+                finished = called + timedelta(
+                    minutes=session.minutes_per_patient * rng.uniform(0.6, 1.8)
+                )
+                row.update(checked_in_at=arrived, called_at=called, finished_at=finished)
+                desk_free = finished
+                counts["served"] += 1
+                counts["seconds"] += int((finished - called).total_seconds())
+                calling = number
+            row["updated_at"] = row["finished_at"] or row["cancelled_at"]
+            bookings.append(row)
+        last = bookings[-1]["queue_number"]
+        days.append(
+            {
+                "id": day_id,
+                "session_id": session.id,
+                "service_id": session.service_id,
+                "facility_id": facility_id,
+                "day": day,
+                "status": "open",
+                "last_number": last,
+                "online_booked": counts["online"],
+                "walk_ins": counts["walk_in"],
+                "now_calling": calling,
+                "served_count": counts["served"],
+                "service_seconds": counts["seconds"],
+                "cancel_reason": None,
+                "created_at": opens - timedelta(days=5),
+                "updated_at": desk_free,
+            }
+        )
+    return days, bookings
+
+
 def seed_demo_history(*, resident_id: uuid.UUID | None) -> dict[str, int]:
     """Six months of demo reports, permits and bookings (the last two the demo resident's);
     nothing if seeded before or the demo categories are missing. Returns how many of each were
@@ -519,6 +651,11 @@ def seed_demo_history(*, resident_id: uuid.UUID | None) -> dict[str, int]:
         db.session.add_all(issued)
         db.session.flush()
         added["permit_applications"] = len(applications)
+    queue_days, bookings = _queue_rows(clock, now)
+    if queue_days:
+        db.session.execute(sa.insert(QueueDay), queue_days)
+        db.session.execute(sa.insert(QueueBooking), bookings)
+    added["queue_bookings"] = len(bookings)
     # The command center's step rows, derived from the histories just written (as the
     # migration's backfill does), so the overview agrees with the page.
     ops_figures.rebuild_figures()
