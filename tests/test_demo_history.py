@@ -4,6 +4,7 @@ service level, queue waits and an IKM grade; a second seed changes nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +17,10 @@ from binjai_api.demo_history import DEMO_TEXT
 from binjai_api.extensions import db
 from binjai_api.health.models import QueueBooking, QueueDay
 from binjai_api.licensing.models import Permit, PermitApplication, PermitApplicationEvent
+from binjai_api.ops import service as ops_service
 from binjai_api.ops.models import StepFact
 from binjai_api.quality import performance
+from binjai_api.workcalendar.service import local_date
 
 TABLES = (
     Complaint,
@@ -176,3 +179,25 @@ def test_the_demo_records_read_back_through_the_api(
     assert rows and all(row["title"].startswith(DEMO_TEXT) for row in rows)
     report = client.get(f"/api/v1/complaints/{rows[0]['id']}", headers=operator)
     assert report.status_code == 200, report.get_json()
+
+
+def test_the_command_center_overview_of_the_demo_months_agrees_with_the_histories(
+    app: Flask, runner: Any
+) -> None:
+    """The step rows the demo wrote give the overview the histories give (ops/figures.py), and
+    the overview's reports counts match the page's."""
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        now = utcnow()
+        for month in _months(app)[:4]:
+            start, end = performance.month_bounds(month)
+            period = ops_service.Period(local_date(start), local_date(end) - timedelta(days=1))
+            window: dict[str, Any] = {"period": period, "agency_id": None, "now": now}
+            kept = ops_service.compute_overview(**window)
+            afresh = ops_service.compute_overview(**window, from_scratch=True)
+            for domain in ("complaints", "permit_applications"):
+                for key in ("opened", "closed", "closed_within_deadline", "durations"):
+                    assert kept[domain][key] == afresh[domain][key], (month, domain, key)
+            page = performance.compute(month=month, agency_id=None, kecamatan=None, language="id")
+            assert kept["complaints"]["opened"] == page["summary"]["complaints"]["received"]
+            assert kept["complaints"]["closed"] > 0
