@@ -54,6 +54,7 @@ DEMO_HISTORY_NAMESPACE = uuid.UUID("4d7e9f0a-2b3c-4e5d-8f60-718293a4b5c6")
 DAYS = 182  # about six months back from the first seeding
 COMPLAINTS = 240
 APPLICATIONS = 64
+RECENT_APPLICATIONS = 6
 QUEUE_SESSIONS = 8  # weekly sessions of demo poli given a history
 QUEUE_DAYS = 56  # past session days, about 8 bookings each
 # Permit types without a levy: their demo history needs no bill (licensing/billing.py).
@@ -312,21 +313,24 @@ def _application_rows(
     issued: list[Permit] = []
     for serial in range(APPLICATIONS):
         application_id = demo_id("application", serial)
-        permit_type = permit_types[serial % len(permit_types)]
+        # The first few are recent quick ones (no technical review), so that the current
+        # month shows issued permits too once a few working days of it have passed.
+        recent = serial < RECENT_APPLICATIONS
+        quick = [t for t in permit_types if t.technical_agency_id is None]
+        permit_type = quick[0] if recent and quick else permit_types[serial % len(permit_types)]
         technical = permit_type.technical_agency_id
-        day = clock.working_day_at_or_after(
-            local_date(now) - timedelta(days=rng.randrange(12, DAYS))
-        )
+        back = rng.randrange(4, 10) if recent else rng.randrange(12, DAYS)
+        day = clock.working_day_at_or_after(local_date(now) - timedelta(days=back))
         drafted = clock.office_moment(day)
-        submitted = clock.after(drafted, rng.uniform(1, 48))
+        submitted = clock.after(drafted, rng.uniform(1, 8 if recent else 48))
         sla_days = sum(
             _step_days(permit_type, step)
             for step in OFFICER_STEPS
             if step != Step.TECHNICAL_REVIEW or technical is not None
         )
         sla_due = clock.due(submitted, sla_days)
-        late = rng.random() < 0.25
-        refused = rng.random() < 0.1
+        late = rng.random() < 0.25 and not recent
+        refused = rng.random() < 0.1 and not recent
         # (action, from, to, actor kind, agency, at, note)
         history: list[tuple[str, str | None, str, str, uuid.UUID | None, datetime, str | None]]
         history = [
