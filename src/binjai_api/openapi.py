@@ -14,7 +14,7 @@ from flask_smorest.utils import get_appcontext, prepare_response
 
 from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_http_exception
 from binjai_api.errors_catalogue import BY_CODE, CATALOGUE, ProblemCode, codes_for_status
-from binjai_api.openapi_contract import finish_spec
+from binjai_api.openapi_contract import finish_spec, operations
 from binjai_api.pagination import PagingLinksMixin
 from binjai_api.problem_codes import operation_codes
 
@@ -74,34 +74,16 @@ _EXAMPLE_CODES: dict[int, str] = {
 }
 
 
-def problem_codes_doc(
-    status: int, codes: list[ProblemCode], spec: apispec.APISpec | None = None
-) -> dict[str, Any]:
+def problem_codes_doc(status: int, codes: list[ProblemCode]) -> dict[str, Any]:
     """What an error response says of its problem codes (errors_catalogue.py): a description
-    naming them, `x-problem-codes`, and with `spec`, an example of each (a shared component)."""
+    naming them and `x-problem-codes`."""
     phrase = http.HTTPStatus(status).phrase
     if not codes:
         return {"description": phrase}
-    doc: dict[str, Any] = {
+    return {
         "description": f"{phrase}: " + ", ".join(f"`{entry.code}`" for entry in codes) + ".",
         "x-problem-codes": [entry.code for entry in codes],
     }
-    if spec is not None:
-        doc["examples"] = {
-            entry.code: spec.components.get_ref("example", EXAMPLE_PREFIX + entry.code)
-            for entry in codes
-        }
-    return doc
-
-
-def register_problem_examples(spec: apispec.APISpec) -> None:
-    """One example per catalogued code, listed where an error response refers to it."""
-    for entry in CATALOGUE:
-        spec.components.example(
-            EXAMPLE_PREFIX + entry.code,
-            {"summary": entry.meaning, "value": problem_example(entry.status, entry.code)},
-            lazy=True,
-        )
 
 
 def problem_example(status: int, code: str | None = None) -> dict[str, Any]:
@@ -124,7 +106,48 @@ class FinishedSpec(apispec.APISpec):
     """apispec's document, finished for client generators (openapi_contract.py)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return finish_spec(super().to_dict())
+        spec = finish_spec(super().to_dict())
+        _document_problem_codes(spec)
+        return spec
+
+
+def _document_problem_codes(spec: dict[str, Any]) -> None:
+    """Fill each marked error response with the codes its operation can answer with its status,
+    and list one example per code used under components/examples."""
+    used: set[str] = set()
+    for _path, _method, operation in operations(spec):
+        for key, response in operation.get("responses", {}).items():
+            view = response.pop(_VIEW_KEY, None) if isinstance(response, dict) else None
+            if view is None:
+                continue
+            module_name, qualname = view.split(":")
+            status = int(key)
+            codes = operation_codes(module_name, qualname, {status})[status]
+            entries = [BY_CODE[code] for code in codes]
+            codes_doc = problem_codes_doc(status, entries)
+            own = response.get("description", "")
+            phrase = http.HTTPStatus(status).phrase
+            if own == phrase:
+                response["description"] = codes_doc["description"]
+            else:  # the route's own description stays first
+                response["description"] = f"{own} {codes_doc['description']}"
+            if "x-problem-codes" not in codes_doc:
+                continue
+            response["x-problem-codes"] = codes_doc["x-problem-codes"]
+            content = response["content"][PROBLEM_CONTENT_TYPE]
+            content.pop("example", None)
+            content["examples"] = {
+                code: {"$ref": f"#/components/examples/{EXAMPLE_PREFIX}{code}"} for code in codes
+            }
+            used.update(codes)
+    examples = spec.setdefault("components", {}).setdefault("examples", {})
+    for entry in CATALOGUE:
+        if entry.code in used:
+            examples[EXAMPLE_PREFIX + entry.code] = {
+                "summary": entry.meaning,
+                "value": problem_example(entry.status, entry.code),
+            }
+    spec["components"]["examples"] = dict(sorted(examples.items()))
 
 
 class BinjaiApi(flask_smorest.Api):
@@ -139,7 +162,6 @@ class BinjaiApi(flask_smorest.Api):
         self.spec.__class__ = FinishedSpec
 
     def _register_responses(self) -> None:
-        register_problem_examples(self.spec)
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status == http.HTTPStatus.NOT_MODIFIED:
@@ -216,34 +238,27 @@ class Blueprint(PagingLinksMixin, flask_smorest.Blueprint):
 
     @staticmethod
     def _prepare_problem_codes_doc(doc, doc_info, **kwargs):
-        """Each error response lists the codes this operation can answer with its status
-        (problem_codes.py), instead of every code of the status."""
+        """Mark each problem+json error response with its view, so that the finished spec lists
+        the codes this operation can answer with that status (problem_codes.py). Walking the
+        code is left to when the spec is built, not paid at every start of the app."""
         view = doc_info.get(_VIEW_KEY)
         responses = doc.get("responses", {})
-        statuses = {int(status) for status in responses if int(status) >= 400}
-        if view is None or not statuses:
+        if view is None:
             return doc
-        for status, codes in operation_codes(view, statuses).items():
-            key = status if status in responses else str(status)
-            entries = [BY_CODE[code] for code in codes]
-            codes_doc = problem_codes_doc(status, entries, kwargs["spec"])
-            own = responses[key]
-            if not isinstance(own, str):
-                # The route's own response: problem+json gets the codes beside its description
-                # (Open311 and FHIR errors have their own formats and codes).
-                content = own.get("content", {}).get(PROBLEM_CONTENT_TYPE)
-                if content is not None and "x-problem-codes" in codes_doc:
-                    own["description"] = f"{own.get('description', '')} {codes_doc['description']}"
-                    own["x-problem-codes"] = codes_doc["x-problem-codes"]
-                    content.pop("example", None)
-                    content["examples"] = codes_doc["examples"]
+        for key in list(responses):
+            if int(key) < 400:
                 continue
-            response: dict[str, Any] = {"schema": ProblemSchema}
-            response.update(codes_doc)
-            if status in _RESPONSE_HEADERS:
-                response["headers"] = _RESPONSE_HEADERS[status]
-            prepare_response(response, kwargs["spec"], PROBLEM_CONTENT_TYPE)
-            responses[key] = response
+            own = responses[key]
+            if isinstance(own, str):
+                phrase = http.HTTPStatus(int(key)).phrase
+                response: dict[str, Any] = {"schema": ProblemSchema, "description": phrase}
+                if int(key) in _RESPONSE_HEADERS:
+                    response["headers"] = _RESPONSE_HEADERS[int(key)]
+                prepare_response(response, kwargs["spec"], PROBLEM_CONTENT_TYPE)
+                responses[key] = own = response
+            if PROBLEM_CONTENT_TYPE in own.get("content", {}):
+                # Open311 and FHIR errors have their own formats and codes.
+                own[_VIEW_KEY] = f"{view.__module__}:{view.__qualname__}"
         return doc
 
     @staticmethod

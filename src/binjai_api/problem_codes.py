@@ -12,7 +12,7 @@ object): a status whose codes it misses still lists the framework's own codes fo
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,7 +33,7 @@ _IDEMPOTENCY_CODES = {
 }
 # What the framework answers for any operation that documents the status.
 _FRAMEWORK_CODES: dict[int, tuple[str, ...]] = {
-    400: ("malformed_json", "bad_request"),
+    400: ("malformed_json", "bad_request", "json_too_deep"),
     401: _TOKEN_CODES,
     403: ("forbidden",),
     404: ("not_found",),
@@ -227,9 +227,9 @@ def _decorator_names(module_name: str, qualname: str) -> set[str]:
     return names
 
 
-def operation_codes(view: Callable[..., Any], statuses: set[int]) -> dict[int, list[str]]:
-    """The codes each of `statuses` can carry on the operation served by `view`."""
-    module_name, qualname = view.__module__, view.__qualname__
+def operation_codes(module_name: str, qualname: str, statuses: set[int]) -> dict[int, list[str]]:
+    """The codes each of `statuses` can carry on the operation served by the view function
+    `qualname` (`ClassView.post`) of module `module_name`."""
     walked = _walk(module_name, qualname)
     decorators = _decorator_names(module_name, qualname)
     idempotent = "idempotency.idempotent" in decorators
