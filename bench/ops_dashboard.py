@@ -304,10 +304,16 @@ def write_bookings(count: int, now: datetime, rng: random.Random) -> dict[str, i
         )
     ).all()
     today = now.astimezone(LOCAL_TIMEZONE).date()
+    # seed-demo's history already holds some of these session days (demo_history.py).
+    taken = set(db.session.execute(sa.select(QueueDay.session_id, QueueDay.day)).tuples())
     days: list[tuple[Any, Any, date]] = []
     for back in range(1, 61):
         day = today - timedelta(days=back)
-        days += [(s, f, day) for s, f in sessions if s.weekday == day.weekday()]
+        days += [
+            (s, f, day)
+            for s, f in sessions
+            if s.weekday == day.weekday() and (s.id, day) not in taken
+        ]
     queue_days: list[dict[str, Any]] = []
     bookings: list[dict[str, Any]] = []
     per_day = max(1, count // max(1, len(days)))
