@@ -71,24 +71,24 @@ def _blueprints() -> tuple[Any, ...]:
     from binjai_api.audit.routes import blp as audit_blp
     from binjai_api.auth.routes import admin_blp
     from binjai_api.auth.routes import blp as auth_blp
-    from binjai_api.complaints.routes import blp as complaints_blp
     from binjai_api.complaints.desk_routes import blp as complaint_desk_blp
+    from binjai_api.complaints.routes import blp as complaints_blp
     from binjai_api.health.routes import blp as health_blp
     from binjai_api.licensing.routes import blp as licensing_blp
     from binjai_api.notifications.routes import blp as notifications_blp
     from binjai_api.notifications.routes import ops_blp as broadcasts_blp
     from binjai_api.open311.routes import blp as open311_blp
     from binjai_api.ops.routes import blp as ops_blp
-    from binjai_api.regions.routes import blp as regions_blp
     from binjai_api.quality.routes import blp as quality_blp
+    from binjai_api.regions.routes import blp as regions_blp
     from binjai_api.webhooks.routes import blp as webhooks_blp
     from binjai_api.workcalendar.routes import blp as days_off_blp
 
     return (
         auth_blp,
         complaints_blp,
-        licensing_blp,
         complaint_desk_blp,
+        licensing_blp,
         health_blp,
         notifications_blp,
         area_alerts_blp,
@@ -97,9 +97,9 @@ def _blueprints() -> tuple[Any, ...]:
         days_off_blp,
         broadcasts_blp,
         ops_blp,
+        quality_blp,
         audit_blp,
         admin_blp,
-        quality_blp,
         webhooks_blp,
         open311_blp,
     )
@@ -124,6 +124,7 @@ def _import_models() -> None:
     from binjai_api.licensing import models as _licensing  # noqa: F401
     from binjai_api.notifications import models as _notifications  # noqa: F401
     from binjai_api.ops import models as _ops  # noqa: F401
+    from binjai_api.quality import models as _quality  # noqa: F401
     from binjai_api.regions import models as _regions  # noqa: F401
     from binjai_api.webhooks import models as _webhooks  # noqa: F401
     from binjai_api.workcalendar import models as _workcalendar  # noqa: F401
@@ -135,7 +136,6 @@ def _start_audit_trail(app: Flask) -> None:
     audit_service.init_app(app)
 
 
-    from binjai_api.quality import models as _quality  # noqa: F401
 def _add_security_headers(app: Flask) -> None:
     from binjai_api import security_headers
 

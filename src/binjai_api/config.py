@@ -160,6 +160,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # FHIR face: the city's SATUSEHAT (IHS) organisation number in identifier systems; empty,
         # a documented placeholder (fhir/identifiers.py).
         "SATUSEHAT_ORGANIZATION_ID": os.environ.get("SATUSEHAT_ORGANIZATION_ID", ""),
+        # "Is it fixed?": this many working days after a report is resolved, its reporter and
+        # supporters are asked (quality/fix_checks.py); the worker looks this often (0: never).
+        "FIX_CHECK_WORKING_DAYS": _env_int("FIX_CHECK_WORKING_DAYS", 14),
+        "FIX_CHECK_INTERVAL_SECONDS": _env_int("FIX_CHECK_INTERVAL_SECONDS", 600),
         # Complaints: locations must fall in this box (min_lon,min_lat,max_lon,max_lat).
         "COMPLAINT_AREA_BBOX": os.environ.get("COMPLAINT_AREA_BBOX", "98.40,3.52,98.58,3.68"),
         "COMPLAINT_SUBMIT_RATE_LIMIT": os.environ.get("COMPLAINT_SUBMIT_RATE_LIMIT", "20 per hour"),
@@ -177,10 +181,6 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # Open311) starts with this, never with the request's host. Unset: this machine's PORT.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL")
         or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}",
-        # "Is it fixed?": this many working days after a report is resolved, its reporter and
-        # supporters are asked (quality/fix_checks.py); the worker looks this often (0: never).
-        "FIX_CHECK_WORKING_DAYS": _env_int("FIX_CHECK_WORKING_DAYS", 14),
-        "FIX_CHECK_INTERVAL_SECONDS": _env_int("FIX_CHECK_INTERVAL_SECONDS", 600),
         "TESTING": False,
     }
     if overrides:
@@ -256,6 +256,10 @@ def check_settings(settings: dict[str, Any]) -> None:
         raise UnsafeConfigurationError("AREA_ALERTS_DAILY_LIMIT must be from 0 to 100")
     if settings["AREA_ALERTS_INTERVAL_SECONDS"] < 0:
         raise UnsafeConfigurationError("AREA_ALERTS_INTERVAL_SECONDS must be 0 (off) or more")
+    if settings["FIX_CHECK_WORKING_DAYS"] < 1:
+        raise UnsafeConfigurationError("FIX_CHECK_WORKING_DAYS must be 1 or more")
+    if settings["FIX_CHECK_INTERVAL_SECONDS"] < 0:
+        raise UnsafeConfigurationError("FIX_CHECK_INTERVAL_SECONDS must be 0 (off) or more")
     if env == "production" and settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
         raise UnsafeConfigurationError(
             "WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be off in production (SSRF)"
@@ -277,14 +281,6 @@ def check_settings(settings: dict[str, Any]) -> None:
             )
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise UnsafeConfigurationError("production needs DATABASE_URL pointing at PostgreSQL")
-    if settings["FIX_CHECK_WORKING_DAYS"] < 1:
-        raise UnsafeConfigurationError("FIX_CHECK_WORKING_DAYS must be 1 or more")
-    if settings["FIX_CHECK_INTERVAL_SECONDS"] < 0:
-        raise UnsafeConfigurationError("FIX_CHECK_INTERVAL_SECONDS must be 0 (off) or more")
-    if env == "production" and settings["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
-        raise UnsafeConfigurationError(
-            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be off in production (SSRF)"
-        )
     base_url = urlsplit(str(settings.get("PUBLIC_BASE_URL") or ""))
     if base_url.scheme != "https" or not base_url.hostname or base_url.query or base_url.fragment:
         raise UnsafeConfigurationError(

@@ -112,9 +112,7 @@ class CategoryQuestionSchema(StrictSchema):
         validate=_STOP_MESSAGE,
         metadata={"example": "Darurat? Hubungi 112 sekarang."},
     )
-    stop_message_en = ma.fields.String(
-        load_default=None, allow_none=True, validate=_STOP_MESSAGE
-    )
+    stop_message_en = ma.fields.String(load_default=None, allow_none=True, validate=_STOP_MESSAGE)
 
 
 class CategoryFormSchema(StrictSchema):
@@ -141,9 +139,7 @@ class CategoryFormSchema(StrictSchema):
         validate=_STOP_MESSAGE,
         metadata={"description": "When set, every submission under the category is refused"},
     )
-    stop_message_en = ma.fields.String(
-        load_default=None, allow_none=True, validate=_STOP_MESSAGE
-    )
+    stop_message_en = ma.fields.String(load_default=None, allow_none=True, validate=_STOP_MESSAGE)
 
 
 class ComplaintCategorySchema(ma.Schema):
