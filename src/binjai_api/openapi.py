@@ -16,7 +16,7 @@ from binjai_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema, problem_from_
 from binjai_api.errors_catalogue import BY_CODE, CATALOGUE, ProblemCode, codes_for_status
 from binjai_api.openapi_contract import finish_spec, operations
 from binjai_api.pagination import PagingLinksMixin
-from binjai_api.problem_codes import operation_codes
+from binjai_api.problem_codes import operation_codes, walked_codes
 
 API_TITLE = "Binjai API"
 API_VERSION = "1.0.0"
@@ -116,6 +116,7 @@ def _document_problem_codes(spec: dict[str, Any]) -> None:
     and list one example per code used under components/examples."""
     used: set[str] = set()
     for _path, _method, operation in operations(spec):
+        _declare_walked_statuses(operation.get("responses", {}))
         for key, response in operation.get("responses", {}).items():
             view = response.pop(_VIEW_KEY, None) if isinstance(response, dict) else None
             if view is None:
@@ -148,6 +149,29 @@ def _document_problem_codes(spec: dict[str, Any]) -> None:
                 "value": problem_example(entry.status, entry.code),
             }
     spec["components"]["examples"] = dict(sorted(examples.items()))
+
+
+def _declare_walked_statuses(responses: dict[str, Any]) -> None:
+    """Declare the error statuses the operation's code can answer but its route did not list
+    (a 404 `not_found` met deep in a service, say), so that every status an operation answers
+    is in the spec. Each is shaped like the operation's other problem responses and filled with
+    its codes below."""
+    marked = [r for r in responses.values() if isinstance(r, dict) and _VIEW_KEY in r]
+    if not marked:
+        return
+    view = marked[0][_VIEW_KEY]
+    module_name, qualname = view.split(":")
+    walked = {status for status, _code in walked_codes(module_name, qualname)}
+    for status in sorted(walked - {int(key) for key in responses if key.isdigit()}):
+        responses[str(status)] = {
+            "description": http.HTTPStatus(status).phrase,
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            _VIEW_KEY: view,
+        }
+    # Keep the statuses in order, as apispec writes them.
+    ordered = dict(sorted(responses.items(), key=lambda item: item[0]))
+    responses.clear()
+    responses.update(ordered)
 
 
 class BinjaiApi(flask_smorest.Api):

@@ -227,6 +227,11 @@ def _decorator_names(module_name: str, qualname: str) -> set[str]:
     return names
 
 
+def walked_codes(module_name: str, qualname: str) -> frozenset[tuple[int, str]]:
+    """Every (status, code) the code under the view function `qualname` can raise."""
+    return _walk(module_name, qualname)
+
+
 def operation_codes(module_name: str, qualname: str, statuses: set[int]) -> dict[int, list[str]]:
     """The codes each of `statuses` can carry on the operation served by the view function
     `qualname` (`ClassView.post`) of module `module_name`."""

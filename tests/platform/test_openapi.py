@@ -293,3 +293,23 @@ def test_open311_optional_arguments_sent_empty_are_allowed_by_the_spec(
     )
     assert not re.search(status["schema"]["pattern"], "pending")
     assert client.get("/open311/v2/requests.json?status=&start_date=").status_code == 200
+
+
+def test_a_status_the_code_can_answer_is_declared_even_if_the_route_forgot_it() -> None:
+    """GET /me lists no 404, but its service can answer 404 not_found (an account deleted
+    while its token lives): the spec declares it, as a problem response with its code."""
+    from binjai_api.openapi import _VIEW_KEY, _declare_walked_statuses
+
+    view = "binjai_api.auth.routes:MeView.get"
+    responses: dict[str, Any] = {"200": {"description": "OK"}, "429": {_VIEW_KEY: view}}
+    _declare_walked_statuses(responses)
+    assert "404" in responses
+    assert responses["404"][_VIEW_KEY] == view
+    assert list(responses) == sorted(responses)
+
+
+def test_every_status_found_in_the_code_is_in_the_committed_spec(spec: dict[str, Any]) -> None:
+    me = spec["paths"]["/api/v1/me"]["get"]["responses"]
+    assert me["404"]["x-problem-codes"] == ["not_found"]
+    reactivate = spec["paths"]["/api/v1/admin/accounts/{account_id}/reactivate"]["post"]
+    assert "409" in reactivate["responses"]
