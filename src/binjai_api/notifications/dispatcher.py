@@ -71,28 +71,37 @@ def outbox_backlog(*, now: datetime) -> tuple[int, int, datetime | None]:
     return int(depth), int(due), oldest
 
 
-def claim_due(*, batch_size: int, lease_seconds: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
-    """Claim up to `batch_size` due deliveries for this worker, and commit the claim."""
+def claim_due(
+    *,
+    batch_size: int,
+    lease_seconds: int,
+    table: sa.Table = deliveries,
+    **claimed_values: Any,
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """Claim up to `batch_size` due rows of an outbox `table` (pushes by default; webhooks use
+    theirs) for this worker, and commit the claim: each row's lease runs `lease_seconds`, its
+    attempt is counted, and `claimed_values` are set beside."""
     now = utcnow()
     claim_id = uuid.uuid4()
     due = (
-        sa.select(deliveries.c.id)
-        .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
-        .order_by(deliveries.c.next_attempt_at)
+        sa.select(table.c.id)
+        .where(table.c.status == "pending", table.c.next_attempt_at <= now)
+        .order_by(table.c.next_attempt_at)
         .limit(batch_size)
         .with_for_update(skip_locked=True)
         .cte("due")
     )
     claimed = db.session.execute(
-        sa.update(deliveries)
-        .where(deliveries.c.id.in_(sa.select(due.c.id)))
+        sa.update(table)
+        .where(table.c.id.in_(sa.select(due.c.id)))
         .values(
             claim_id=claim_id,
             next_attempt_at=now + timedelta(seconds=lease_seconds),
-            attempts=deliveries.c.attempts + 1,
+            attempts=table.c.attempts + 1,
             updated_at=now,
+            **claimed_values,
         )
-        .returning(deliveries.c.id)
+        .returning(table.c.id)
     )
     ids = list(claimed.scalars())
     db.session.commit()

@@ -28,7 +28,7 @@ from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.notifications import kinds
 from binjai_api.notifications import service as notifications_service
-from binjai_api.notifications.dispatcher import DispatchReport, retry_delay
+from binjai_api.notifications.dispatcher import DispatchReport, claim_due, retry_delay
 from binjai_api.webhooks import events, safety
 from binjai_api.webhooks.models import WebhookDelivery, WebhookEndpoint
 from binjai_api.webhooks.service import signing_secrets
@@ -64,35 +64,6 @@ class Outcome:
 class _Batch:
     outgoing: list[Outgoing] = field(default_factory=list)
     settled: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
-
-
-def claim_due(*, batch_size: int, lease_seconds: int) -> tuple[uuid.UUID, list[uuid.UUID]]:
-    """Claim up to `batch_size` due webhook deliveries for this worker, and commit the claim."""
-    now = utcnow()
-    claim_id = uuid.uuid4()
-    due = (
-        sa.select(deliveries.c.id)
-        .where(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now)
-        .order_by(deliveries.c.next_attempt_at)
-        .limit(batch_size)
-        .with_for_update(skip_locked=True)
-        .cte("due")
-    )
-    claimed = db.session.execute(
-        sa.update(deliveries)
-        .where(deliveries.c.id.in_(sa.select(due.c.id)))
-        .values(
-            claim_id=claim_id,
-            next_attempt_at=now + timedelta(seconds=lease_seconds),
-            attempts=deliveries.c.attempts + 1,
-            last_attempt_at=now,
-            updated_at=now,
-        )
-        .returning(deliveries.c.id)
-    )
-    ids = list(claimed.scalars())
-    db.session.commit()
-    return claim_id, ids
 
 
 def sign(*, message_id: str, body: bytes, secrets: list[str], at: datetime) -> dict[str, str]:
@@ -173,7 +144,10 @@ def deliver_due() -> DispatchReport:
     report = DispatchReport()
     began = time.perf_counter()
     claim_id, ids = claim_due(
-        batch_size=config["WEBHOOK_BATCH_SIZE"], lease_seconds=config["OUTBOX_LEASE_SECONDS"]
+        batch_size=config["WEBHOOK_BATCH_SIZE"],
+        lease_seconds=config["OUTBOX_LEASE_SECONDS"],
+        table=deliveries,
+        last_attempt_at=utcnow(),
     )
     report.claimed = len(ids)
     if not ids:
