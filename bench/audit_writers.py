@@ -9,6 +9,11 @@ AUDIT_SEAL_INTERVAL_SECONDS, during the run; at the end the rest is sealed and t
 is printed. Either way the chain is verified at the end.
 
 Run: .venv/bin/python bench/audit_writers.py [--writers 16] [--duration 10] [--label after]
+     [--database bench_audit] [--tree DIR]
+`--tree` runs another checkout's code and migrations (its src/ first on the path), e.g. the
+"before" commit unpacked with `git archive 8e7276e~1 | tar -x -C /tmp/before`, so that before
+and after are measured one after the other by the same script. `--database` names the
+throwaway database, for runs beside others on one PostgreSQL server.
 Prints the figures and appends them to bench/results/audit_writers.md.
 """
 
@@ -41,7 +46,30 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--label", default="run", help="a name for this run in the results")
+    parser.add_argument(
+        "--database", default=DATABASE_NAME, help="the throwaway database (dropped and created)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=BENCH_DIR / "results" / "audit_writers.md",
+        help="the file the figures are appended to",
+    )
+    parser.add_argument(
+        "--tree", type=Path, help="measure the code and migrations of this checkout instead"
+    )
     return parser.parse_args()
+
+
+def use_tree(tree: Path) -> None:
+    """Import binjai_api from another checkout, here, in the writers and in `flask db`."""
+    source = str(tree.resolve() / "src")
+    if not Path(source, "binjai_api").is_dir():
+        raise SystemExit(f"{tree} has no src/binjai_api")
+    sys.path.insert(0, source)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (source, os.environ.get("PYTHONPATH")) if part
+    )
 
 
 def _app(database_url: str) -> Any:
@@ -121,7 +149,10 @@ def percentile(values: list[float], pct: float) -> float:
 
 def main() -> int:
     args = parse_args()
-    database_url = base.fresh_postgres_database(DATABASE_NAME)
+    if args.tree is not None:
+        use_tree(args.tree)
+    load_before = os.getloadavg()[0]
+    database_url = base.fresh_postgres_database(args.database)
     env = base.server_env(database_url)
     base.run_flask(["db", "upgrade"], env)
 
@@ -176,6 +207,7 @@ def main() -> int:
         f"## {args.label}: {args.writers} writers, {args.duration:.0f} s, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores",
         "",
+        f"- code: {args.tree or 'this checkout'}; load average before the run {load_before:.1f}",
         f"- sealing: {'off the request path (worker job)' if seals_off_path else 'at commit'}",
         f"- audited writes committed: {len(latencies)} = **{throughput:.0f} writes/s**",
         f"- latency per write: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
@@ -199,7 +231,7 @@ def main() -> int:
     )
     text = "\n".join(lines) + "\n"
     print(text)
-    results_path = BENCH_DIR / "results" / "audit_writers.md"
+    results_path = args.results
     if not results_path.exists():
         results_path.write_text("# Audited writers on PostgreSQL (bench/audit_writers.py)\n\n")
     with results_path.open("a") as out:

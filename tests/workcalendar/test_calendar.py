@@ -10,9 +10,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.audit.models import AuditRecord
+from binjai_api.extensions import db
 from binjai_api.workcalendar import service
 from tests.platform.test_errors import assert_problem
 
@@ -121,6 +124,30 @@ def test_days_off_are_managed_by_admins_only(
     assert client.delete("/api/v1/days-off/2026-12-31", headers=admin).status_code == 204
     assert_problem(client.delete("/api/v1/days-off/2026-12-31", headers=admin), 404, "not_found")
     assert_problem(client.delete("/api/v1/days-off/31-12-2026", headers=admin), 404, "not_found")
+
+
+def test_a_date_declared_twice_is_refused_by_its_unique_constraint(
+    app: Flask, client: FlaskClient, auth_headers: Callable[..., dict[str, str]]
+) -> None:
+    """The service inserts without looking first: the second declaration of a date, with or
+    without an Idempotency-Key, answers 409 and leaves the one day off and its one record."""
+    admin = auth_headers("admin")
+    body = {"date": "2027-01-04", "name": "Libur kota (demo)"}
+    first = client.post("/api/v1/days-off", json=body, headers=admin)
+    assert first.status_code == 201
+    assert first.json["date"] == "2027-01-04" and first.json["id"]
+    for headers in (admin, {**admin, "Idempotency-Key": "twice-2027-01-04"}):
+        again = client.post("/api/v1/days-off", json={**body, "name": "Lagi"}, headers=headers)
+        assert_problem(again, 409, "day_off_exists")
+    with app.app_context():
+        entries = service.days_off(date(2027, 1, 4), date(2027, 1, 4))
+        assert [(e.source, e.name, str(e.id)) for e in entries if e.source == "local"] == [
+            ("local", "Libur kota (demo)", first.json["id"])
+        ]
+        records = db.session.scalars(
+            sa.select(AuditRecord).where(AuditRecord.object_id == first.json["id"])
+        ).all()
+        assert [record.action for record in records] == ["create"]
 
 
 def test_a_reversed_or_huge_range_is_refused(client: FlaskClient) -> None:

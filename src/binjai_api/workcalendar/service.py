@@ -170,12 +170,19 @@ def days_off(start: date, end: date) -> list[DayOffEntry]:
 def declare_day_off(*, day: date, name: str) -> DayOffEntry:
     """Declare a local day off. Deadlines computed from now on skip it; deadlines already set
     keep their date, as the city announced them."""
-    if db.session.scalar(sa.select(DayOff.id).where(DayOff.day == day)) is not None:
-        raise conflict("day_off_exists", gettext("This date is already a local day off."))
-    row = DayOff(day=day, name=name)
-    db.session.add(row)
-    db.session.commit()
-    return DayOffEntry(day=row.day, name=row.name, source="local", id=row.id)
+    # The date's unique constraint answers "already declared" (no SELECT before the INSERT),
+    # and the entry is built from the values written (no reload after the commit): an audited
+    # write is the INSERT, its audit record and the commit.
+    entry = DayOffEntry(day=day, name=name, source="local", id=uuid.uuid4())
+    db.session.add(DayOff(id=entry.id, day=day, name=name))
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        if db.session.scalar(sa.select(DayOff.id).where(DayOff.day == day)) is None:
+            raise
+        raise conflict("day_off_exists", gettext("This date is already a local day off.")) from None
+    return entry
 
 
 def cancel_day_off(day: date) -> None:
