@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from binjai_api.audit import service as audit_service
 from binjai_api.auth.enums import Role
@@ -16,6 +18,8 @@ from binjai_api.auth.service import Principal
 from binjai_api.errors import not_found
 from binjai_api.extensions import db
 from binjai_api.health.models import (
+    Facility,
+    HealthService,
     QueueBooking,
     QueueDay,
     QueueSession,
@@ -104,9 +108,15 @@ def booking_view(booking: QueueBooking, principal: Principal) -> BookingView:
     return _view(booking, principal, _staff_of(principal))
 
 
-def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None) -> BookingView:
-    """`booking_view` once the caller's facility (`_staff_of`) is known."""
-    # The app polls this: the booking (its day joined), then one query for the people ahead
+def _view(
+    booking: QueueBooking,
+    principal: Principal,
+    staff_of: uuid.UUID | None,
+    position: tuple[int, time, int] | None = None,
+) -> BookingView:
+    """`booking_view` once the caller's facility (`_staff_of`) is known; `position`: the people
+    ahead, the session's start and minutes per patient, when read with the booking."""
+    # The booking (its day joined), then, unless read with it, one query for the people ahead
     # together with the session's start and minutes per patient.
     _record_staff_access([booking], principal, staff_of)
     day = booking.queue_day
@@ -114,21 +124,23 @@ def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | Non
     if booking.status not in WAITING_STATUSES:
         estimated = booking.called_at if booking.status != "cancelled" else None
         return BookingView(booking, day.now_calling, None, estimated, nik)
-    people_ahead = (
-        sa.select(sa.func.count())
-        .select_from(QueueBooking)
-        .where(
-            QueueBooking.queue_day_id == day.id,
-            QueueBooking.status.in_(WAITING_STATUSES),
-            QueueBooking.queue_number < booking.queue_number,
+    if position is None:
+        people_ahead = (
+            sa.select(sa.func.count())
+            .select_from(QueueBooking)
+            .where(
+                QueueBooking.queue_day_id == day.id,
+                QueueBooking.status.in_(WAITING_STATUSES),
+                QueueBooking.queue_number < booking.queue_number,
+            )
+            .scalar_subquery()
         )
-        .scalar_subquery()
-    )
-    ahead, starts_at, minutes_per_patient = db.session.execute(
-        sa.select(people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient).where(
-            QueueSession.id == day.session_id
-        )
-    ).one()
+        position = db.session.execute(
+            sa.select(people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient).where(
+                QueueSession.id == day.session_id
+            )
+        ).one()
+    ahead, starts_at, minutes_per_patient = position
     start = max(current_time(), local_instant(day.day, starts_at))
     minutes = _average_minutes(day, minutes_per_patient)
     estimated_at = start + timedelta(minutes=ahead * minutes)
@@ -139,9 +151,10 @@ def _view(booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | Non
 
 def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
     """Live status of a booking (the app polls it): its patient's, its facility staff's, admins'."""
-    booking = db.session.get(QueueBooking, booking_id)
-    if booking is None:
+    row = db.session.execute(_booking_status_statement(), {"booking_id": booking_id}).one_or_none()
+    if row is None:
         raise not_found(gettext("Booking not found."))
+    booking, *position = row
     staff_of = _staff_of(principal)
     if not (
         booking.account_id == principal.id
@@ -149,7 +162,39 @@ def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
         or staff_of == booking.facility_id
     ):
         raise not_found(gettext("Booking not found."))
-    return _view(booking, principal, staff_of)
+    return _view(booking, principal, staff_of, (position[0], position[1], position[2]))
+
+
+@cache
+def _booking_status_statement() -> sa.Select[Any]:
+    """What the app polls, in one statement built once: the booking with its day, the names of
+    its facility and poli, the people ahead of it and its session's start and minutes per
+    patient (counted whatever the status; `_view` uses them only while it waits)."""
+    ahead = aliased(QueueBooking)
+    people_ahead = (
+        sa.select(sa.func.count())
+        .select_from(ahead)
+        .where(
+            ahead.queue_day_id == QueueBooking.queue_day_id,
+            ahead.status.in_(WAITING_STATUSES),
+            ahead.queue_number < QueueBooking.queue_number,
+        )
+        .correlate(QueueBooking)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(
+            QueueBooking, people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient
+        )
+        .join(QueueBooking.queue_day)
+        .join(QueueSession, QueueSession.id == QueueDay.session_id)
+        .options(
+            contains_eager(QueueBooking.queue_day),
+            joinedload(QueueBooking.facility).load_only(Facility.name),
+            joinedload(QueueBooking.service).load_only(HealthService.name),
+        )
+        .where(QueueBooking.id == sa.bindparam("booking_id", type_=QueueBooking.id.type))
+    )
 
 
 def my_bookings_query(
