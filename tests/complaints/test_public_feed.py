@@ -4,13 +4,19 @@ and a constant number of queries whatever the page size."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
+import marshmallow as ma
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.complaints import service
+from binjai_api.complaints.models import Complaint
+from binjai_api.complaints.schemas import PublicComplaintSchema
 from binjai_api.db import utcnow
+from binjai_api.extensions import db
 from tests.complaints.conftest import Person
 from tests.complaints.helpers import act, jpeg_with_gps, submit, update_complaint, upload
 from tests.platform.test_errors import assert_problem
@@ -165,3 +171,38 @@ def test_a_public_total_is_shared_for_a_while_but_the_items_are_always_fresh(
     assert json.loads(client.get(f"{path}&status=submitted").headers["X-Pagination"])["total"] == 2
     monkeypatch.setitem(app.config, "PUBLIC_COUNT_CACHE_SECONDS", 0)
     assert json.loads(client.get(path).headers["X-Pagination"])["total"] == 2
+
+
+def test_the_feed_writes_each_report_as_marshmallow_dumps_its_public_view(
+    app: Flask, client: FlaskClient, categories: dict[str, str], resident: Person
+) -> None:
+    """The feed reads plain rows and writes its items in one pass: field for field, in the same
+    order, what PublicComplaintSchema dumps of `public_view` (photos, deadlines, a resolution,
+    a duplicate, missing coordinates and timestamps with microseconds included)."""
+    first = submit(client, resident.headers, categories["waste"])["id"]
+    for _ in range(2):
+        assert upload(client, resident.headers, first, jpeg_with_gps()).status_code == 201
+    second = submit(client, resident.headers, categories["road_damage"])["id"]
+    now = utcnow()
+    update_complaint(app, first, due_at=now - timedelta(hours=1), supporter_count=3)
+    update_complaint(
+        app,
+        second,
+        status="resolved",
+        resolution_note="Sudah ditambal",
+        resolved_at=now.replace(microsecond=123),
+        duplicate_of_id=uuid.UUID(first),
+        lat=None,
+        lon=None,
+    )
+    for language in ("id", "en"):
+        response = client.get("/api/v1/public/complaints", headers={"Accept-Language": language})
+        items = json.loads(response.get_data(as_text=True))
+        assert {item["id"] for item in items} == {first, second}
+        with app.test_request_context(headers={"Accept-Language": language}):
+            for item in items:
+                complaint = db.session.get(Complaint, uuid.UUID(item["id"]))
+                expected = ma.Schema.dump(PublicComplaintSchema(), service.public_view(complaint))
+                assert list(item) == list(expected)
+                assert item == json.loads(json.dumps(expected))
+        assert len(next(i for i in items if i["id"] == first)["photos"]) == 2

@@ -81,7 +81,11 @@ class PublicPage(PublicSelectPage):
 
     @property
     def items(self) -> list[Any]:
-        return [service.public_view(complaint) for complaint in super().items]
+        return service.public_views_page(
+            self.collection,
+            offset=self.page_params.first_item,
+            limit=self.page_params.page_size,
+        )
 
 
 class ListPage(SelectPage):
@@ -354,7 +358,7 @@ class PublicComplaintsView(MethodView):
     @blp.paginate(PublicPage)
     def get(self, args: dict[str, Any]) -> Any:
         """The public feed: non-confidential reports, never the reporter's identity"""
-        return service.public_feed_query(**args)
+        return service.public_complaints_query(**args)
 
 
 @blp.route("/public/complaints.geojson")

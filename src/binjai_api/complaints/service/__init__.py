@@ -50,9 +50,9 @@ from binjai_api.complaints.service.public import (
     public_complaints,
     public_complaints_by_tracking_numbers,
     public_complaints_query,
-    public_feed_query,
     public_geojson,
     public_photo_path,
+    public_views_page,
     read_public_photo,
 )
 from binjai_api.complaints.service.submission import area_bbox, submit_complaint
@@ -109,10 +109,10 @@ __all__ = [
     "public_complaints_by_tracking_numbers",
     "public_complaints_query",
     "public_detail_view",
-    "public_feed_query",
     "public_geojson",
     "public_photo_path",
     "public_view",
+    "public_views_page",
     "queue_query",
     "read_photo",
     "read_public_photo",
