@@ -27,8 +27,13 @@ from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
 from binjai_api.ops import service as ops_service
-from binjai_api.ops.figures import rebuild_figures, step_figures
-from binjai_api.ops.models import StepFact
+from binjai_api.ops.figures import (
+    rebuild_days,
+    rebuild_figures,
+    step_figures,
+    step_figures_from_rows,
+)
+from binjai_api.ops.models import StepDay, StepFact
 from binjai_api.workcalendar.service import local_date as workcalendar_date
 from tests import factories
 from tests.complaints.conftest import make_person
@@ -232,10 +237,27 @@ def test_step_rows_give_the_figures_of_the_histories(app: Flask, city: City, see
         assert reopened and resubmitted
         assert _compare_everywhere(city, periods) == len(periods) * 5
 
+        # The day rows kept with each step equal the step rows summed afresh, and give the
+        # figures the step rows give (the percentiles exactly).
+        days = _day_rows()
+        assert days
+        for period in periods:
+            for agency_id in (None, *(city.agencies[code] for code in AGENCIES)):
+                window = {"start": period.start, "end": period.end, "agency_id": agency_id}
+                assert step_figures(**window) == step_figures_from_rows(**window)
+        rebuild_days(db.session.connection())
+        db.session.commit()
+        assert _day_rows() == days
+        db.session.execute(sa.delete(StepDay))
+        _migration_days_backfill()
+        db.session.commit()
+        assert _day_rows() == days
+
         kept = _rows()
         rebuild_figures()
         db.session.commit()
         assert _rows() == kept
+        assert _day_rows() == days
         _compare_everywhere(city, periods)
 
         # The migration's own backfill (its SQL as it landed) gives the same rows.
@@ -254,6 +276,30 @@ def _migration_backfill() -> None:
     spec.loader.exec_module(migration)
     with Operations.context(MigrationContext.configure(db.session.connection())):
         migration._backfill()
+
+
+def _migration_days_backfill() -> None:
+    """Run migration 0016's backfill of the day rows in the session's transaction."""
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0016_ops_step_days.py"
+    spec = importlib.util.spec_from_file_location("migration_0016_ops_step_days", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(db.session.connection())):
+        migration._backfill()
+
+
+def _day_rows() -> dict[tuple[Any, ...], tuple[int, int, int]]:
+    """The day rows that count something (a reassignment leaves an agency's emptied rows at 0)."""
+    return {
+        (row.domain, row.step, row.scope_id, row.day, row.bucket): (
+            row.count,
+            row.with_deadline,
+            row.on_time,
+        )
+        for row in db.session.scalars(sa.select(StepDay))
+        if (row.count, row.with_deadline, row.on_time) != (0, 0, 0)
+    }
 
 
 def _rows() -> tuple[list[tuple[Any, ...]], dict[uuid.UUID, list[Any]]]:
@@ -315,6 +361,13 @@ def test_a_reassigned_report_moves_its_figures_to_the_new_agency(app: Flask, cit
         ).all()
         assert {row.agency_id for row in rows} == {perkim}
         assert pupr not in {row.agency_id for row in rows}
+        # The day rows moved with them: each agency's figures from them equal its step rows'.
+        for agency_id in (pupr, perkim, None):
+            scoped = {**window, "agency_id": agency_id}
+            assert step_figures(**scoped) == step_figures_from_rows(**scoped)
+        kept = _day_rows()
+        rebuild_days(db.session.connection())
+        assert _day_rows() == kept
 
 
 def test_the_services_steps_leave_their_rows(

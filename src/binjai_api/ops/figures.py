@@ -5,7 +5,11 @@ computed from the histories they were most of a year's overview. Each step the o
 (a closing, a verification, a first resolution, an issuance) leaves one narrow row in
 `ops_step_facts`, written by a flush listener in the same transaction as the step's history
 event, whichever service wrote it; a report's reassignment moves its rows to the new agency.
-A period's figures are then one indexed query over that table. The rules are the domains'
+The same flush adds each row to `ops_step_days` (one UPSERT): per local day, scope and
+log-spaced duration bucket, how many steps, with a deadline, on time. A period of whole days
+then sums a few thousand day rows, and each median or 90th percentile is still exact: the
+buckets' counts say which bucket holds the rank, and only that bucket's step rows in the period
+are read, in order. The rules are the domains'
 statistics (complaints/statistics.py, licensing/statistics.py): `rebuild_figures` derives the
 same rows from the histories in SQL (the migration's backfill, the benchmark's bulk load), and
 the tests check both against the from-scratch queries.
@@ -13,14 +17,16 @@ the tests check both against the from-scratch queries.
 
 from __future__ import annotations
 
+import bisect
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from binjai_api.complaints import statistics as complaints_stats
@@ -33,7 +39,8 @@ from binjai_api.licensing import statistics as licensing_stats
 from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
 from binjai_api.licensing.workflow import Action as ApplicationAction
 from binjai_api.licensing.workflow import Status as ApplicationStatus
-from binjai_api.ops.models import StepFact
+from binjai_api.ops.models import StepDay, StepFact
+from binjai_api.workcalendar.service import LOCAL_TIMEZONE, local_date
 
 COMPLAINT = "complaint"
 APPLICATION = "permit_application"
@@ -52,6 +59,26 @@ STEPS = (
 )
 
 _facts = cast(sa.Table, StepFact.__table__)
+_days = cast(sa.Table, StepDay.__table__)
+# The day rows' scope for the whole city (no agency or permit type has this id).
+EVERY_SCOPE = uuid.UUID(int=0)
+
+
+def _bucket_bounds() -> tuple[float, ...]:
+    """The duration buckets' lower bounds: whole seconds 1, 2, 3, ... growing by 10% at a time
+    (190 bounds up to 20 years). Bucket b holds [BOUNDS[b-1], BOUNDS[b]); bucket 0 under 1 s."""
+    bounds = [1.0]
+    while bounds[-1] < 20 * 365 * 86400:
+        bounds.append(float(max(bounds[-1] + 1, round(bounds[-1] * 1.1))))
+    return tuple(bounds)
+
+
+BUCKET_BOUNDS = _bucket_bounds()
+
+
+def duration_bucket(seconds: float | None) -> int:
+    """The bucket of a duration (0 for none: the closings' rows)."""
+    return 0 if seconds is None else bisect.bisect_right(BUCKET_BOUNDS, seconds)
 
 
 def interpolated_percentile(values: Sequence[float], fraction: float) -> float | None:
@@ -236,6 +263,7 @@ def record_steps(session: Session, _flush_context: Any) -> None:
     if not events and not reassigned:
         return
     connection = session.connection()
+    days: dict[tuple[Any, ...], list[int]] = {}
     for event in events:
         if isinstance(event, ComplaintEvent):
             rows = _complaint_facts(session, connection, event)
@@ -243,15 +271,107 @@ def record_steps(session: Session, _flush_context: Any) -> None:
             rows = _application_facts(session, connection, event)
         if rows:
             connection.execute(sa.insert(_facts), rows)
+            _count_in_days(days, rows)
     for complaint in reassigned:
+        moved = connection.execute(
+            sa.select(_facts).where(_facts.c.domain == COMPLAINT, _facts.c.item_id == complaint.id)
+        ).mappings()
+        for row in moved:
+            if row["agency_id"] != complaint.agency_id:
+                if row["agency_id"] is not None:
+                    _count_in_days(days, [row], scopes=(row["agency_id"],), sign=-1)
+                if complaint.agency_id is not None:
+                    _count_in_days(days, [row], scopes=(complaint.agency_id,))
         connection.execute(
             sa.update(_facts)
             .where(_facts.c.domain == COMPLAINT, _facts.c.item_id == complaint.id)
             .values(agency_id=complaint.agency_id)
         )
 
+    _add_to_days(connection, days)
+
 
 sa.event.listen(Session, "after_flush", record_steps)
+
+
+# --- the day rows (ops_step_days) -----------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _count_in_days(
+    days: dict[tuple[Any, ...], list[int]],
+    rows: Iterable[Any],
+    *,
+    scopes: tuple[uuid.UUID, ...] | None = None,
+    sign: int = 1,
+) -> None:
+    """Add step rows (mappings of ops_step_facts' columns) to `days`, keyed as ops_step_days:
+    each in the whole city's scope and its own (a report's agency, an application's permit
+    type), or in `scopes` only."""
+    for row in rows:
+        if scopes is None:
+            own = row["agency_id"] if row["domain"] == COMPLAINT else row["permit_type_id"]
+            counted: tuple[uuid.UUID, ...] = (EVERY_SCOPE,) if own is None else (EVERY_SCOPE, own)
+        else:
+            counted = scopes
+        day = local_date(_utc(row["ended_at"]))
+        bucket = duration_bucket(row["seconds"])
+        for scope in counted:
+            total = days.setdefault((row["domain"], row["step"], scope, day, bucket), [0, 0, 0])
+            total[0] += sign
+            total[1] += sign if row["has_deadline"] else 0
+            total[2] += sign if row["on_time"] else 0
+
+
+def _day_values(days: dict[tuple[Any, ...], list[int]]) -> list[dict[str, Any]]:
+    # In key order: concurrent writers lock the rows they share in the same order.
+    ordered = sorted(days.items(), key=lambda item: (*item[0][:2], str(item[0][2]), *item[0][3:]))
+    return [
+        {
+            "domain": domain,
+            "step": step,
+            "scope_id": scope,
+            "day": day,
+            "bucket": bucket,
+            "count": count,
+            "with_deadline": with_deadline,
+            "on_time": on_time,
+        }
+        for (domain, step, scope, day, bucket), (count, with_deadline, on_time) in ordered
+    ]
+
+
+def _add_to_days(connection: sa.Connection, days: dict[tuple[Any, ...], list[int]]) -> None:
+    """One UPSERT adding `days` to ops_step_days, in the caller's transaction."""
+    if not days:
+        return
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(_days).values(_day_values(days))
+    statement = statement.on_conflict_do_update(
+        index_elements=["domain", "step", "scope_id", "day", "bucket"],
+        set_={
+            name: _days.c[name] + statement.excluded[name]
+            for name in ("count", "with_deadline", "on_time")
+        },
+    )
+    connection.execute(statement)
+
+
+def rebuild_days(connection: sa.Connection) -> None:
+    """ops_step_days summed afresh from every step row (the migration's backfill does the same
+    over the rows as they stood then)."""
+    connection.execute(sa.delete(_days))
+    days: dict[tuple[Any, ...], list[int]] = {}
+    rows = connection.execute(sa.select(_facts).execution_options(yield_per=10_000))
+    for chunk in rows.mappings().partitions():
+        _count_in_days(days, chunk)
+    values = _day_values(days)
+    for first in range(0, len(values), 5_000):
+        connection.execute(sa.insert(_days), values[first : first + 5_000])
 
 
 # --- rebuilding from the histories ----------------------------------------------------------------
@@ -386,6 +506,7 @@ def rebuild_figures() -> None:
     ]
     for select in selects:
         session.execute(sa.insert(_facts).from_select(columns, select))
+    rebuild_days(session.connection())
 
 
 # --- a period's figures ---------------------------------------------------------------------------
@@ -408,7 +529,157 @@ def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 def step_figures(
     *, start: datetime, end: datetime, agency_id: uuid.UUID | None = None
 ) -> dict[tuple[str, str], StepFigures]:
-    """Every (domain, step)'s figures over [start, end) in the caller's scope: one range of the
+    """Every (domain, step)'s figures over [start, end) in the caller's scope: from the day rows
+    when the period is whole local days (the overview's), else from the step rows."""
+    first, after = local_date(start), local_date(end)
+    if (
+        first < after
+        and start == datetime.combine(first, time(0), tzinfo=LOCAL_TIMEZONE)
+        and end == datetime.combine(after, time(0), tzinfo=LOCAL_TIMEZONE)
+    ):
+        found = _figures_from_days(
+            first, after - timedelta(days=1), start=start, end=end, agency_id=agency_id
+        )
+        if found is not None:
+            return found
+    return step_figures_from_rows(start=start, end=end, agency_id=agency_id)
+
+
+def _figures_from_days(
+    first: date, last: date, *, start: datetime, end: datetime, agency_id: uuid.UUID | None
+) -> dict[tuple[str, str], StepFigures] | None:
+    """The figures of local days first..last, i.e. [start, end): the day rows' sums per bucket
+    (one query); the closings not an item's first in the period (one query over those rare
+    rows); and each percentile exactly, as percentile_cont gives it: the buckets' counts say
+    which bucket holds each rank needed and where in it, and the step rows of that bucket's
+    range in the period, in order, give the value (one short query per bucket). None if the
+    day rows disagree with the step rows (then the caller reads the step rows)."""
+    d = _days.c
+    if agency_id is None:
+        scope: sa.ColumnElement[bool] = d.scope_id == EVERY_SCOPE
+    else:
+        scope = sa.or_(
+            sa.and_(d.domain == COMPLAINT, d.scope_id == agency_id),
+            sa.and_(d.domain == APPLICATION, d.scope_id.in_(_permit_types_of(agency_id))),
+        )
+    sums = db.session.execute(
+        sa.select(
+            d.domain,
+            d.step,
+            d.bucket,
+            sa.func.sum(d.count),
+            sa.func.sum(d.with_deadline),
+            sa.func.sum(d.on_time),
+        )
+        .where(scope, d.day >= first, d.day <= last)
+        .group_by(d.domain, d.step, d.bucket)
+    )
+    buckets: dict[tuple[str, str], list[tuple[int, int]]] = {key: [] for key in STEPS}
+    totals: dict[tuple[str, str], list[int]] = {key: [0, 0, 0] for key in STEPS}
+    for domain, step, bucket, count, with_deadline, on_time in sums:
+        if (domain, step) not in totals or not count:
+            continue
+        buckets[(domain, step)].append((int(bucket), int(count)))
+        total = totals[(domain, step)]
+        total[0] += int(count)
+        total[1] += int(with_deadline)
+        total[2] += int(on_time)
+    f = StepFact
+    later_closings = dict(
+        db.session.execute(
+            sa.select(f.domain, sa.func.count())
+            .where(
+                f.step == CLOSING,
+                f.domain.in_((COMPLAINT, APPLICATION)),
+                f.previous_closing_at.is_not(None),
+                f.previous_closing_at >= start,
+                f.ended_at >= start,
+                f.ended_at < end,
+                *([] if agency_id is None else [_rows_in_scope(agency_id)]),
+            )
+            .group_by(f.domain)
+        ).all()
+    )
+    found = {}
+    for domain, step in STEPS:
+        count, with_deadline, on_time = totals[(domain, step)]
+        if step == CLOSING:
+            items = count - int(later_closings.get(domain, 0))
+            median = p90 = None
+        else:
+            items, with_deadline, on_time = count, 0, 0
+            cuts = _percentiles_in_buckets(
+                domain, step, sorted(buckets[(domain, step)]), count, start, end, agency_id
+            )
+            if cuts is None:
+                return None
+            median, p90 = (round(v, 1) if v is not None else None for v in cuts)
+        found[(domain, step)] = StepFigures(count, items, with_deadline, on_time, median, p90)
+    return found
+
+
+def _percentiles_in_buckets(
+    domain: str,
+    step: str,
+    buckets: list[tuple[int, int]],
+    count: int,
+    start: datetime,
+    end: datetime,
+    agency_id: uuid.UUID | None,
+) -> list[float | None] | None:
+    """PERCENTILES of a step's durations in [start, end), exactly (interpolated_percentile's
+    rule), from its buckets' counts and the step rows of the buckets holding the ranks."""
+    if not count:
+        return [None for _ in PERCENTILES]
+    positions = [p * (count - 1) for p in PERCENTILES]
+    ranks = sorted({bound(pos) for pos in positions for bound in (math.floor, math.ceil)})
+    wanted: dict[int, list[int]] = {}  # bucket -> ranks within it
+    starts: dict[int, int] = {}  # bucket -> rank of its first value
+    offset, index = 0, 0
+    for bucket, size in buckets:
+        starts[bucket] = offset
+        while index < len(ranks) and ranks[index] < offset + size:
+            wanted.setdefault(bucket, []).append(ranks[index] - offset)
+            index += 1
+        offset += size
+    if index < len(ranks):
+        return None
+    values: dict[int, float] = {}
+    f = StepFact
+    for bucket, within in wanted.items():
+        where = [f.domain == domain, f.step == step, f.ended_at >= start, f.ended_at < end]
+        if bucket > 0:
+            where.append(f.seconds >= BUCKET_BOUNDS[bucket - 1])
+        if bucket < len(BUCKET_BOUNDS):
+            where.append(f.seconds < BUCKET_BOUNDS[bucket])
+        if agency_id is not None:
+            where.append(_in_scope(domain, agency_id))
+        lowest, highest = min(within), max(within)
+        got = db.session.scalars(
+            sa.select(f.seconds)
+            .where(*where)
+            .order_by(f.seconds)
+            .offset(lowest)
+            .limit(highest - lowest + 1)
+        ).all()
+        if len(got) != highest - lowest + 1:
+            return None
+        for rank in within:
+            value = got[rank - lowest]
+            if value is None:
+                return None
+            values[starts[bucket] + rank] = float(value)
+    cuts: list[float | None] = []
+    for position in positions:
+        lower, upper = values[math.floor(position)], values[math.ceil(position)]
+        cuts.append(lower + (upper - lower) * (position - math.floor(position)))
+    return cuts
+
+
+def step_figures_from_rows(
+    *, start: datetime, end: datetime, agency_id: uuid.UUID | None = None
+) -> dict[tuple[str, str], StepFigures]:
+    """step_figures over any [start, end), from the step rows: one range of the
     (domain, step, ended_at) index each, which on PostgreSQL covers every column read (the
     percentiles computed there; SQLite's sorted here)."""
     postgres = db.engine.dialect.name == "postgresql"
@@ -465,15 +736,26 @@ def step_figures(
     return found
 
 
-def _in_scope(domain: str, agency_id: uuid.UUID) -> sa.ColumnElement[bool]:
-    """A report is its agency's; an application its permit type's issuing and technical
-    agencies'."""
-    if domain == COMPLAINT:
-        return StepFact.agency_id == agency_id
-    permit_types = sa.select(PermitType.id).where(
+def _permit_types_of(agency_id: uuid.UUID) -> sa.Select[uuid.UUID]:
+    return sa.select(PermitType.id).where(
         sa.or_(
             PermitType.issuing_agency_id == agency_id,
             PermitType.technical_agency_id == agency_id,
         )
     )
-    return StepFact.permit_type_id.in_(permit_types)
+
+
+def _in_scope(domain: str, agency_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """A report is its agency's; an application its permit type's issuing and technical
+    agencies'."""
+    if domain == COMPLAINT:
+        return StepFact.agency_id == agency_id
+    return StepFact.permit_type_id.in_(_permit_types_of(agency_id))
+
+
+def _rows_in_scope(agency_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """_in_scope for step rows of either domain."""
+    return sa.or_(
+        sa.and_(StepFact.domain == COMPLAINT, _in_scope(COMPLAINT, agency_id)),
+        sa.and_(StepFact.domain == APPLICATION, _in_scope(APPLICATION, agency_id)),
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -62,6 +62,26 @@ class StepFact(Base):
             ],
         ),
         sa.Index("ix_ops_step_facts_item_id", "item_id"),
+        # A percentile's rank within one bucket of ops_step_days: the period's values of that
+        # bucket's range, in order.
+        sa.Index(
+            "ix_ops_step_facts_domain_step_seconds",
+            "domain",
+            "step",
+            "seconds",
+            postgresql_include=["ended_at", "agency_id", "permit_type_id"],
+        ),
+        # Closings that were not an item's first (a reopened report, closed again): few, so a
+        # period counts each closed item once by subtracting these from the closings' sum.
+        sa.Index(
+            "ix_ops_step_facts_reclosings",
+            "domain",
+            "step",
+            "ended_at",
+            postgresql_include=["previous_closing_at", "agency_id", "permit_type_id"],
+            postgresql_where=sa.text("previous_closing_at IS NOT NULL"),
+            sqlite_where=sa.text("previous_closing_at IS NOT NULL"),
+        ),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -76,3 +96,36 @@ class StepFact(Base):
     has_deadline: Mapped[bool] = mapped_column(default=False)
     on_time: Mapped[bool] = mapped_column(default=False)
     previous_closing_at: Mapped[datetime | None]
+
+
+class StepDay(Base):
+    """The step rows of one local day summed: per (domain, step, scope, day, duration bucket),
+    how many, with a deadline, on time. Kept current in the same transaction as the step rows
+    (ops/figures.py: one UPSERT per flush), so that a year's figures add up a few thousand rows
+    instead of reading a year of steps. `scope_id` is EVERY_SCOPE for the whole city, else a
+    report's agency or an application's permit type (each step row counts in both). `bucket`
+    is the duration's log-spaced bucket (figures.BUCKET_BOUNDS; 0 for closings): the buckets'
+    counts locate a percentile's rank, then the step rows of that one bucket give its exact
+    value."""
+
+    __tablename__ = "ops_step_days"
+    __table_args__ = (
+        # A period's sums in one scope are one range of the key, which covers what they read.
+        sa.PrimaryKeyConstraint(
+            "scope_id",
+            "day",
+            "domain",
+            "step",
+            "bucket",
+            postgresql_include=["count", "with_deadline", "on_time"],
+        ),
+    )
+
+    domain: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    step: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    scope_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    bucket: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    with_deadline: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
