@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask
 from flask.testing import FlaskClient
 
 from binjai_api.health import service
-from binjai_api.health.schemas import FACILITY_EXAMPLE
+from binjai_api.health.schemas import FACILITY_EXAMPLE, FacilitySummarySchema
 from binjai_api.workcalendar import service as workcalendar
 from tests.health.conftest import MONDAY, Clock, Place, create_facility
 from tests.platform.test_errors import assert_problem
@@ -341,3 +343,31 @@ def test_search_costs_the_same_queries_for_one_facility_or_many(
     assert len(client.get("/api/v1/facilities", query_string=CENTRE).get_json()) == 5
     # The facilities, then their poli, beds and hours in one query each.
     assert len(search()) == len(one) == 4
+
+
+def test_search_writes_each_result_as_marshmallow_dumps_the_facility(
+    app: Flask,
+    client: FlaskClient,
+    clock: Clock,
+    staff_of: Callable[[str], dict[str, str]],
+) -> None:
+    """Search reads plain rows and writes its results in one pass: field for field, in the same
+    order, what FacilitySummarySchema dumps of `search_facilities`' views (hours shared by
+    several facilities or not, poli, beds, distance or none, open and closed)."""
+    hospital = create_facility(app, name="RS Uji", type="hospital", emergency_24h=True)
+    beds = {"beds": [{"bed_class": "kelas_3", "total": 40, "available": 6}]}
+    staff = staff_of(hospital.facility_id)
+    url = f"/api/v1/facilities/{hospital.facility_id}/beds"
+    assert client.put(url, json=beds, headers=staff).status_code == 200
+    create_facility(app, name="Puskesmas A", lat=3.6010)
+    create_facility(app, name="Puskesmas B", lat=3.6020)
+    evening = [{"weekday": "monday", "opens_at": time(16, 0), "closes_at": time(21, 0)}]
+    create_facility(app, name="Klinik Sore", type="clinic", opening_hours=evening, services=[])
+    for query in ({}, {**CENTRE, "radius_m": 5000}, {"sort": "-updated_at"}, {"open_now": True}):
+        items = json.loads(client.get("/api/v1/facilities", query_string=query).get_data())
+        with app.test_request_context():
+            views = service.search_facilities(**query)
+            expected = ma.Schema.dump(FacilitySummarySchema(many=True), views, many=True)
+        assert [list(item) for item in items] == [list(view) for view in expected]
+        assert items == json.loads(json.dumps(expected)), query
+    assert {item["name"] for item in items} == {"RS Uji", "Puskesmas A", "Puskesmas B"}

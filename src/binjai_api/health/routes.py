@@ -72,7 +72,7 @@ class FacilitiesView(MethodView):
     @blp.paginate(Page)
     def get(self, args: dict[str, Any]) -> Any:
         """Search health facilities, e.g. open now near a point, sorted by distance"""
-        return service.search_facilities(**args)
+        return service.search_facility_summaries(**args)
 
     @access.roles(Role.ADMIN)
     @idempotency.idempotent

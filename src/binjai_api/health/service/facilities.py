@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from importlib import resources
@@ -21,6 +21,7 @@ from binjai_api.auth.service import Principal
 from binjai_api.db import utcnow
 from binjai_api.errors import conflict, field_errors, not_found
 from binjai_api.extensions import db
+from binjai_api.fastdump import Dumped, rfc3339_utc
 from binjai_api.health.models import (
     BedAvailability,
     Facility,
@@ -53,20 +54,111 @@ class FacilityView:
 def is_open(facility: Facility, moment: datetime, day_off: bool) -> bool:
     """Open at a local moment: a 24-hour IGD always is, holidays included; everything else
     follows its weekly hours and closes on days off."""
-    if facility.emergency_24h:
-        return True
+    return facility.emergency_24h or _open_by_hours(facility.opening_hours, moment, day_off)
+
+
+def _open_by_hours(opening_hours: Iterable[Any], moment: datetime, day_off: bool) -> bool:
+    """Whether weekly hours (rows with weekday, opens_at, closes_at) are open at a local moment
+    (never on a day off)."""
     if day_off:
         return False
     now = moment.time()
     return any(
         hours.weekday == moment.weekday() and hours.opens_at <= now < hours.closes_at
-        for hours in facility.opening_hours
+        for hours in opening_hours
     )
 
 
 def _now_and_day_off() -> tuple[datetime, bool]:
     now = local_now()
     return now, workcalendar.is_day_off(now.date())
+
+
+def _search_sort(lat: float | None, lon: float | None, sort: str | None) -> tuple[bool, str]:
+    """Whether a search is near a point, and its order (by distance near one, else by name)."""
+    near = lat is not None and lon is not None
+    sort = sort or ("distance" if near else "name")
+    if sort.lstrip("-") == "distance" and not near:
+        raise field_errors(
+            {"sort": [gettext("Sorting by distance needs lat and lon.")]}, location="query"
+        )
+    return near, sort
+
+
+def _search_conditions(
+    *,
+    lat: float | None,
+    lon: float | None,
+    radius_m: int,
+    type: str | None,
+    service: str | None,
+    emergency_24h: bool | None,
+    accepts_bpjs: bool | None,
+    updated_after: datetime | None,
+) -> list[sa.ColumnElement[bool]]:
+    """What a search filters in SQL: active facilities, in the radius's bounding box, of the
+    type, poli, IGD and BPJS asked for."""
+    conditions: list[sa.ColumnElement[bool]] = [Facility.is_active.is_(True)]
+    if lat is not None and lon is not None:
+        box = geo.box_around(lat, lon, radius_m)
+        conditions += [
+            Facility.lat.between(box.min_lat, box.max_lat),
+            Facility.lon.between(box.min_lon, box.max_lon),
+        ]
+    if type is not None:
+        conditions.append(Facility.type == type)
+    if emergency_24h is not None:
+        conditions.append(Facility.emergency_24h.is_(emergency_24h))
+    if accepts_bpjs is not None:
+        conditions.append(Facility.accepts_bpjs.is_(accepts_bpjs))
+    if updated_after is not None:
+        conditions.append(Facility.updated_at > updated_after)
+    if service is not None:
+        conditions.append(
+            Facility.id.in_(
+                sa.select(HealthService.facility_id).where(
+                    HealthService.code == service, HealthService.is_active.is_(True)
+                )
+            )
+        )
+    return conditions
+
+
+_SEARCH_ORDERS: dict[str, Callable[[FacilityView], Any]] = {
+    "distance": lambda v: (v.distance_m, v.name),
+    "name": lambda v: (v.name.lower(), str(v.id)),
+    "updated_at": lambda v: (v.updated_at, str(v.id)),
+}
+
+
+def _found(
+    candidates: Iterable[Any],
+    *,
+    lat: float | None,
+    lon: float | None,
+    radius_m: int,
+    open_now: bool | None,
+    sort: str,
+    is_open_now: Callable[[Any], bool],
+) -> list[FacilityView]:
+    """The candidates (facilities or rows of their columns) within the radius and open or
+    closed as asked, with their distance, in the search's order."""
+    # Filter in SQL (a lat/lon bounding box for the radius), then measure the exact distance,
+    # open-now and order in Python: a city has tens of facilities, not thousands.
+    results: list[FacilityView] = []
+    for facility in candidates:
+        distance = None
+        if lat is not None and lon is not None:
+            exact = geo.haversine_m(lat, lon, facility.lat, facility.lon)
+            if exact > radius_m:
+                continue
+            distance = round(exact)
+        open_at_now = is_open_now(facility)
+        if open_now is not None and open_at_now != open_now:
+            continue
+        results.append(FacilityView(facility, open_at_now, distance))
+    results.sort(key=_SEARCH_ORDERS[sort.lstrip("-")], reverse=sort.startswith("-"))
+    return results
 
 
 def search_facilities(
@@ -83,67 +175,202 @@ def search_facilities(
     sort: str | None = None,
 ) -> list[FacilityView]:
     """Search facilities by point and radius, type, poli, IGD, BPJS and open now."""
-    # Filter in SQL (a lat/lon bounding box for the radius), then measure the exact distance,
-    # open-now and order in Python: a city has tens of facilities, not thousands.
-    near = lat is not None and lon is not None
-    sort = sort or ("distance" if near else "name")
-    if sort.lstrip("-") == "distance" and not near:
-        raise field_errors(
-            {"sort": [gettext("Sorting by distance needs lat and lon.")]}, location="query"
-        )
+    _near, sort = _search_sort(lat, lon, sort)
+    conditions = _search_conditions(
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+        type=type,
+        service=service,
+        emergency_24h=emergency_24h,
+        accepts_bpjs=accepts_bpjs,
+        updated_after=updated_after,
+    )
     query = (
         sa.select(Facility)
-        .where(Facility.is_active.is_(True))
+        .where(*conditions)
         .options(
             selectinload(Facility.opening_hours),
             selectinload(Facility.services),
             selectinload(Facility.beds),
         )
     )
-    if near:
-        assert lat is not None and lon is not None
-        box = geo.box_around(lat, lon, radius_m)
-        query = query.where(
-            Facility.lat.between(box.min_lat, box.max_lat),
-            Facility.lon.between(box.min_lon, box.max_lon),
-        )
-    if type is not None:
-        query = query.where(Facility.type == type)
-    if emergency_24h is not None:
-        query = query.where(Facility.emergency_24h.is_(emergency_24h))
-    if accepts_bpjs is not None:
-        query = query.where(Facility.accepts_bpjs.is_(accepts_bpjs))
-    if updated_after is not None:
-        query = query.where(Facility.updated_at > updated_after)
-    if service is not None:
-        query = query.where(
-            Facility.id.in_(
-                sa.select(HealthService.facility_id).where(
-                    HealthService.code == service, HealthService.is_active.is_(True)
-                )
-            )
-        )
     now, day_off = _now_and_day_off()
-    results: list[FacilityView] = []
-    for facility in db.session.scalars(query):
-        distance = None
-        if near:
-            assert lat is not None and lon is not None
-            exact = geo.haversine_m(lat, lon, facility.lat, facility.lon)
-            if exact > radius_m:
-                continue
-            distance = round(exact)
-        is_open_now = is_open(facility, now, day_off)
-        if open_now is not None and is_open_now != open_now:
-            continue
-        results.append(FacilityView(facility, is_open_now, distance))
-    keys = {
-        "distance": lambda v: (v.distance_m, v.facility.name),
-        "name": lambda v: (v.facility.name.lower(), str(v.facility.id)),
-        "updated_at": lambda v: (v.facility.updated_at, str(v.facility.id)),
-    }
-    results.sort(key=keys[sort.lstrip("-")], reverse=sort.startswith("-"))
-    return results
+    return _found(
+        db.session.scalars(query),
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+        open_now=open_now,
+        sort=sort,
+        is_open_now=lambda facility: is_open(facility, now, day_off),
+    )
+
+
+# What a search result shows (FacilitySummarySchema), read as plain rows: the facilities'
+# columns, then their hours, poli and beds in one statement each (built once, the found
+# facilities' ids their one parameter).
+_SUMMARY_COLUMNS = (
+    Facility.id,
+    Facility.name,
+    Facility.type,
+    Facility.address,
+    Facility.kelurahan_code,
+    Facility.lat,
+    Facility.lon,
+    Facility.phone,
+    Facility.emergency_24h,
+    Facility.accepts_bpjs,
+    Facility.beds_updated_at,
+    Facility.is_demo,
+    Facility.updated_at,
+)
+_FOUND_IDS: sa.BindParameter[list[uuid.UUID]] = sa.bindparam("facility_ids", expanding=True)
+_HOURS_OF = (
+    sa.select(
+        OpeningHours.facility_id,
+        OpeningHours.weekday,
+        OpeningHours.opens_at,
+        OpeningHours.closes_at,
+    )
+    .where(OpeningHours.facility_id.in_(_FOUND_IDS))
+    .order_by(OpeningHours.weekday)
+)
+_SERVICES_OF = (
+    sa.select(
+        HealthService.facility_id,
+        HealthService.id,
+        HealthService.code,
+        HealthService.name,
+        HealthService.name_en,
+    )
+    .where(HealthService.facility_id.in_(_FOUND_IDS))
+    .order_by(HealthService.name)
+)
+_BEDS_OF = (
+    sa.select(
+        BedAvailability.facility_id,
+        BedAvailability.bed_class,
+        BedAvailability.total,
+        BedAvailability.available,
+        BedAvailability.updated_at,
+    )
+    .where(BedAvailability.facility_id.in_(_FOUND_IDS))
+    .order_by(BedAvailability.bed_class)
+)
+
+
+def _by_facility(statement: sa.Executable, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    rows: dict[uuid.UUID, list[Any]] = {facility_id: [] for facility_id in ids}
+    for row in db.session.execute(statement, {"facility_ids": ids}):
+        rows[row.facility_id].append(row)
+    return rows
+
+
+def _clock_text(moment: time) -> str:
+    return moment.strftime("%H:%M")
+
+
+def search_facility_summaries(
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    radius_m: int = 5000,
+    type: str | None = None,
+    service: str | None = None,
+    emergency_24h: bool | None = None,
+    accepts_bpjs: bool | None = None,
+    open_now: bool | None = None,
+    updated_after: datetime | None = None,
+    sort: str | None = None,
+) -> list[Dumped]:
+    """`search_facilities`' results as FacilitySummarySchema documents them, read as plain rows
+    and written in one pass (four statements, whatever the number found)."""
+    _near, sort = _search_sort(lat, lon, sort)
+    conditions = _search_conditions(
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+        type=type,
+        service=service,
+        emergency_24h=emergency_24h,
+        accepts_bpjs=accepts_bpjs,
+        updated_after=updated_after,
+    )
+    candidates = db.session.execute(sa.select(*_SUMMARY_COLUMNS).where(*conditions)).all()
+    if not candidates:
+        return []
+    hours = _by_facility(_HOURS_OF, [row.id for row in candidates])
+    now, day_off = _now_and_day_off()
+    # Facilities of a kind mostly share their weekly hours: each distinct week is checked
+    # against the clock and written once.
+    weeks: dict[tuple[Any, ...], tuple[bool, list[dict[str, str]]]] = {}
+
+    def week_of(facility_id: uuid.UUID) -> tuple[bool, list[dict[str, str]]]:
+        rows = hours[facility_id]
+        key = tuple((row.weekday, row.opens_at, row.closes_at) for row in rows)
+        week = weeks.get(key)
+        if week is None:
+            written = [
+                {
+                    "weekday": WEEKDAYS[row.weekday],
+                    "opens_at": _clock_text(row.opens_at),
+                    "closes_at": _clock_text(row.closes_at),
+                }
+                for row in rows
+            ]
+            week = weeks[key] = (_open_by_hours(rows, now, day_off), written)
+        return week
+
+    found = _found(
+        candidates,
+        lat=lat,
+        lon=lon,
+        radius_m=radius_m,
+        open_now=open_now,
+        sort=sort,
+        is_open_now=lambda row: row.emergency_24h or week_of(row.id)[0],
+    )
+    found_ids = [view.facility.id for view in found]
+    services = _by_facility(_SERVICES_OF, found_ids) if found else {}
+    beds = _by_facility(_BEDS_OF, found_ids) if found else {}
+    return [
+        Dumped(
+            id=str(row.id),
+            name=row.name,
+            type=row.type,
+            address=row.address,
+            kelurahan_code=row.kelurahan_code,
+            lat=row.lat,
+            lon=row.lon,
+            phone=row.phone,
+            emergency_24h=row.emergency_24h,
+            accepts_bpjs=row.accepts_bpjs,
+            open_now=view.open_now,
+            distance_m=view.distance_m,
+            opening_hours=week_of(row.id)[1],
+            services=[
+                {"id": str(s.id), "code": s.code, "name": s.name, "name_en": s.name_en}
+                for s in services[row.id]
+            ],
+            beds=[
+                {
+                    "bed_class": bed.bed_class,
+                    "total": bed.total,
+                    "available": bed.available,
+                    "updated_at": rfc3339_utc(bed.updated_at),
+                }
+                for bed in beds[row.id]
+            ],
+            beds_updated_at=None
+            if row.beds_updated_at is None
+            else rfc3339_utc(row.beds_updated_at),
+            is_demo=row.is_demo,
+            updated_at=rfc3339_utc(row.updated_at),
+        )
+        for view in found
+        for row in (view.facility,)
+    ]
 
 
 def get_facility(facility_id: uuid.UUID, *, lock: bool = False) -> FacilityView:
