@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SessionInterface
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from binjai_api.auth.enums import Role
@@ -134,8 +135,21 @@ def admit_before_reading_the_request() -> None:
     _admit(rule)
 
 
+class BearerOnlySessions(SessionInterface):
+    """Callers prove who they are with bearer tokens, never cookies: no cookie session is read
+    or written (Flask's would build a signing serializer on every request; writing to
+    `flask.session` raises)."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 def init_app(app: Flask) -> None:
     """Register the check; before the hooks that read the body (media types, text input)."""
+    app.session_interface = BearerOnlySessions()
     app.before_request(admit_before_reading_the_request)
 
 

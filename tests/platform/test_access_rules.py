@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+import pytest
+from flask import Flask, session
 
 from binjai_api.access import ACCESS_RULE_ATTRIBUTE, AccessRule
 
@@ -87,3 +88,16 @@ def test_admin_routes_are_for_admins_only(app: Flask) -> None:
         if "/api/v1/admin/" in name:
             rule = getattr(handler, ACCESS_RULE_ATTRIBUTE)
             assert rule.roles == ("admin",) and not rule.any_user and not rule.scopes, name
+
+
+def test_no_cookie_session_is_read_or_written(app: Flask) -> None:
+    """Callers prove who they are with bearer tokens only: a cookie is never read as a session,
+    no response sets one, and nothing can be kept in one."""
+    client = app.test_client()
+    response = client.get("/healthz", headers={"Cookie": "session=eyJ1c2VyIjoiYWRtaW4ifQ"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with app.test_request_context("/", headers={"Cookie": "session=eyJ1c2VyIjoiYWRtaW4ifQ"}):
+        assert not session
+        with pytest.raises(RuntimeError):
+            session["user"] = "admin"
