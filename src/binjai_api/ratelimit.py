@@ -163,6 +163,28 @@ class BinjaiLimiter(Limiter):
         super().reset()
         self._local = _LocalWindows()
 
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        """Flask-Limiter's check. Before each request (`in_middleware`) it looks only for
+        application, default, blueprint and meta limits, and the in-memory fallback's, none of
+        which this API declares (its limits decorate views, checked when the view is called):
+        skip that search, which cost about as much as the default limit itself, while there is
+        nothing for it to find."""
+        if in_middleware and not self._limits_checked_before_views():
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+    def _limits_checked_before_views(self) -> bool:
+        manager = self.limit_manager
+        return bool(
+            manager.application_limits
+            or manager.default_limits
+            or manager._blueprint_limits
+            or self._meta_limits
+            or self._in_memory_fallback
+        )
+
     def _check_default_limit(self) -> None:
         endpoint = request.endpoint
         if endpoint is None or not self.enabled:

@@ -8,6 +8,7 @@ import time
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.ratelimit import BinjaiLimiter
 from tests import factories, second_instance
 from tests.platform.test_errors import assert_problem
 from tests.redis_server import UNREACHABLE_URL, redis_test_url
@@ -110,3 +111,17 @@ def test_limits_still_hold_per_instance_when_redis_is_down(database_url: str) ->
     address, phone = _random_caller()
     codes = _run_instance(database_url, UNREACHABLE_URL, address, phone, 12)
     assert codes == [401] * 10 + [429] * 2
+
+
+def test_a_limit_on_every_request_is_still_checked_before_the_view() -> None:
+    """The API's own limits decorate views, so the limiter skips Flask-Limiter's before-request
+    search for limits on every request; one declared for the whole app still holds."""
+    app = Flask("limited")
+    app.config["DEFAULT_RATE_LIMIT"] = "1000 per minute"
+    limiter = BinjaiLimiter(
+        key_func=lambda: "one caller", application_limits=["2 per minute"], storage_uri="memory://"
+    )
+    limiter.init_app(app)
+    app.add_url_rule("/", "index", lambda: "ok")
+    client = app.test_client()
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
