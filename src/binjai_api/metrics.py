@@ -121,14 +121,20 @@ def _observe(response: Response) -> Response:
     if started is None:
         return response
     rule = request.url_rule
-    labels = {
-        "method": request.method,
-        "route": rule.rule if rule is not None else UNMATCHED_ROUTE,
-        "status": str(response.status_code),
-    }
-    REQUESTS.labels(**labels).inc()
-    REQUEST_SECONDS.labels(**labels).observe(time.perf_counter() - started)
+    key = (request.method, rule.rule if rule is not None else UNMATCHED_ROUTE, response.status_code)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        labels = {"method": key[0], "route": key[1], "status": str(key[2])}
+        children = REQUESTS.labels(**labels), REQUEST_SECONDS.labels(**labels)
+        _REQUEST_CHILDREN[key] = children
+    children[0].inc()
+    children[1].observe(time.perf_counter() - started)
     return response
+
+
+# The counter and histogram of each (method, route template, status): looked up once, since
+# `labels()` checks and joins the label values on every call. Bounded by the routes' templates.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
 
 # --- figures read from the database when scraped -------------------------------------------------
