@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, Response, g, request
 from flask_babel import gettext, lazy_gettext, ngettext
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 SUPPORTED_LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -16,20 +20,30 @@ def negotiated_language() -> str:
     cached = g.get("language")
     if cached:
         return str(cached)
-    language = DEFAULT_LANGUAGE
-    if request:
-        best = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
-        if best:
-            language = best
-    g.language = language
+    language = _best_language(request.headers.get("Accept-Language")) if request else None
+    g.language = language = language or DEFAULT_LANGUAGE
     return language
 
 
+@lru_cache(maxsize=256)
+def _best_language(accept_language: str | None) -> str | None:
+    """The supported language an Accept-Language header prefers: parsed once per distinct
+    header (an app sends the same one on every request)."""
+    if not accept_language:
+        return None
+    parsed = parse_accept_header(accept_language, LanguageAccept)
+    return parsed.best_match(SUPPORTED_LANGUAGES)
+
+
 def _add_content_language(response: Response) -> Response:
-    response.headers.setdefault("Content-Language", negotiated_language())
-    vary = response.headers.get("Vary", "")
-    if "Accept-Language" not in vary:
-        response.headers["Vary"] = ", ".join(v for v in (vary, "Accept-Language") if v)
+    headers = response.headers
+    if "Content-Language" not in headers:
+        headers["Content-Language"] = negotiated_language()
+    vary = headers.get("Vary")
+    if not vary:
+        headers["Vary"] = "Accept-Language"
+    elif "Accept-Language" not in vary:
+        headers["Vary"] = f"{vary}, Accept-Language"
     return response
 
 
