@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import date, time
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.db import utcnow
+from binjai_api.extensions import db
 from binjai_api.health import service
+from binjai_api.health.models import BedAvailability, Facility, HealthService
 from binjai_api.health.schemas import FACILITY_EXAMPLE, FacilitySummarySchema
 from binjai_api.workcalendar import service as workcalendar
 from tests.health.conftest import MONDAY, Clock, Place, create_facility
@@ -340,9 +345,53 @@ def test_search_costs_the_same_queries_for_one_facility_or_many(
     one = search()
     for _ in range(4):
         create_facility(app)
-    assert len(client.get("/api/v1/facilities", query_string=CENTRE).get_json()) == 5
-    # The facilities, then their poli, beds and hours in one query each.
+    # The facilities, then the hours, poli and beds of those not read before, one query each.
     assert len(search()) == len(one) == 4
+    assert len(client.get("/api/v1/facilities", query_string=CENTRE).get_json()) == 5
+    # Nothing changed since: the facilities' rows alone.
+    assert len(search()) == 1
+
+
+def test_search_shows_a_change_at_once_even_from_another_instance(
+    app: Flask,
+    client: FlaskClient,
+    clock: Clock,
+    staff_of: Callable[[str], dict[str, str]],
+) -> None:
+    """A search keeps each facility's hours, poli and beds under the facility's updated_at: a
+    change through the API, or one this process never saw (another worker's, written straight
+    to the database here), moves updated_at and is in the next answer."""
+    hospital = create_facility(app, name="RS Uji", type="hospital", emergency_24h=True)
+
+    def searched() -> dict[str, Any]:
+        items = client.get("/api/v1/facilities", query_string=CENTRE).get_json()
+        return dict(next(item for item in items if item["id"] == hospital.facility_id))
+
+    assert searched()["beds"] == []
+    beds = {"beds": [{"bed_class": "kelas_3", "total": 40, "available": 6}]}
+    url = f"/api/v1/facilities/{hospital.facility_id}/beds"
+    headers = staff_of(hospital.facility_id)
+    assert client.put(url, json=beds, headers=headers).status_code == 200
+    assert [bed["available"] for bed in searched()["beds"]] == [6]
+    facility_id = uuid.UUID(hospital.facility_id)
+    with app.app_context():
+        db.session.execute(
+            sa.update(BedAvailability)
+            .where(BedAvailability.facility_id == facility_id)
+            .values(available=2)
+        )
+        db.session.execute(
+            sa.update(Facility).where(Facility.id == facility_id).values(updated_at=utcnow())
+        )
+        db.session.execute(
+            sa.update(HealthService)
+            .where(HealthService.facility_id == facility_id, HealthService.code == "gigi")
+            .values(name="Poli Gigi dan Mulut")
+        )
+        db.session.commit()
+    after = searched()
+    assert [bed["available"] for bed in after["beds"]] == [2]
+    assert "Poli Gigi dan Mulut" in {poli["name"] for poli in after["services"]}
 
 
 def test_search_writes_each_result_as_marshmallow_dumps_the_facility(

@@ -123,6 +123,17 @@ def is_day_off(day: date) -> bool:
     return calendar_for(day, day).is_day_off(day)
 
 
+def is_national_holiday(day: date) -> bool:
+    """Whether a date is a national holiday or cuti bersama (the year's list is memoised)."""
+    return day in _national_holidays(day.year, _HOLIDAY_LANGUAGES["id"])
+
+
+def declared_day_off(day: date) -> sa.Exists:
+    """Whether a local day off is declared on `day`, as SQL to read beside another query's rows
+    (`is_day_off` without a statement of its own, with `is_national_holiday`)."""
+    return sa.exists().where(DayOff.day == day)
+
+
 def add_working_days(start: datetime, days: int) -> datetime:
     """The deadline of a step that must finish within `days` working days of `start`."""
     if days < 0:

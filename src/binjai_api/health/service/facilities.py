@@ -4,12 +4,14 @@ their sessions and the demo seed."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -271,6 +273,88 @@ def _clock_text(moment: time) -> str:
     return moment.strftime("%H:%M")
 
 
+class _Hours(NamedTuple):
+    weekday: int
+    opens_at: time
+    closes_at: time
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A facility's hours, poli and beds as a search result shows them (never changed once
+    written: responses share them)."""
+
+    week: tuple[_Hours, ...]
+    opening_hours: list[dict[str, str]]
+    services: list[dict[str, Any]]
+    beds: list[dict[str, Any]]
+
+
+# Per process: each facility's `_Listed`, under its database, id and `updated_at`, which every
+# change to its hours, poli or beds moves (as `updated_after` sync relies on). A search reads the
+# facilities' rows, and their hours, poli and beds only for those new or changed since; every
+# worker sees a change at once, from the row.
+_LISTED: OrderedDict[tuple[Any, uuid.UUID, datetime], _Listed] = OrderedDict()
+_LISTED_MAX = 2048
+_listed_lock = threading.Lock()
+
+
+def _listed(candidates: Sequence[Any]) -> dict[uuid.UUID, _Listed]:
+    """The `_Listed` of each candidate row (id, updated_at): kept, or read (three statements
+    for all those missing) and kept."""
+    url = db.engine.url
+    found: dict[uuid.UUID, _Listed] = {}
+    missing = []
+    with _listed_lock:
+        for row in candidates:
+            listed = _LISTED.get((url, row.id, row.updated_at))
+            if listed is None:
+                missing.append(row)
+            else:
+                found[row.id] = listed
+    if not missing:
+        return found
+    ids = [row.id for row in missing]
+    hours = _by_facility(_HOURS_OF, ids)
+    services = _by_facility(_SERVICES_OF, ids)
+    beds = _by_facility(_BEDS_OF, ids)
+    weeks: dict[tuple[_Hours, ...], list[dict[str, str]]] = {}
+    for row in missing:
+        week = tuple(_Hours(h.weekday, h.opens_at, h.closes_at) for h in hours[row.id])
+        if week not in weeks:  # facilities of a kind mostly share their hours
+            weeks[week] = [
+                {
+                    "weekday": WEEKDAYS[h.weekday],
+                    "opens_at": _clock_text(h.opens_at),
+                    "closes_at": _clock_text(h.closes_at),
+                }
+                for h in week
+            ]
+        found[row.id] = _Listed(
+            week=week,
+            opening_hours=weeks[week],
+            services=[
+                {"id": str(s.id), "code": s.code, "name": s.name, "name_en": s.name_en}
+                for s in services[row.id]
+            ],
+            beds=[
+                {
+                    "bed_class": bed.bed_class,
+                    "total": bed.total,
+                    "available": bed.available,
+                    "updated_at": rfc3339_utc(bed.updated_at),
+                }
+                for bed in beds[row.id]
+            ],
+        )
+    with _listed_lock:
+        for row in missing:
+            _LISTED[(url, row.id, row.updated_at)] = found[row.id]
+        while len(_LISTED) > _LISTED_MAX:
+            _LISTED.popitem(last=False)
+    return found
+
+
 def search_facility_summaries(
     *,
     lat: float | None = None,
@@ -285,7 +369,8 @@ def search_facility_summaries(
     sort: str | None = None,
 ) -> list[Dumped]:
     """`search_facilities`' results as FacilitySummarySchema documents them, read as plain rows
-    and written in one pass (four statements, whatever the number found)."""
+    and written in one pass: one statement (the facilities' columns, and whether today is a
+    local day off), three more for facilities new or changed since this process last read them."""
     _near, sort = _search_sort(lat, lon, sort)
     conditions = _search_conditions(
         lat=lat,
@@ -297,30 +382,24 @@ def search_facility_summaries(
         accepts_bpjs=accepts_bpjs,
         updated_after=updated_after,
     )
-    candidates = db.session.execute(sa.select(*_SUMMARY_COLUMNS).where(*conditions)).all()
+    now = local_now()
+    today = now.date()
+    local_day_off = workcalendar.declared_day_off(today).label("local_day_off")
+    statement = sa.select(*_SUMMARY_COLUMNS, local_day_off).where(*conditions)
+    candidates = db.session.execute(statement).all()
     if not candidates:
         return []
-    hours = _by_facility(_HOURS_OF, [row.id for row in candidates])
-    now, day_off = _now_and_day_off()
-    # Facilities of a kind mostly share their weekly hours: each distinct week is checked
-    # against the clock and written once.
-    weeks: dict[tuple[Any, ...], tuple[bool, list[dict[str, str]]]] = {}
+    day_off = candidates[0].local_day_off or workcalendar.is_national_holiday(today)
+    listed = _listed(candidates)
+    opens: dict[tuple[_Hours, ...], bool] = {}
 
-    def week_of(facility_id: uuid.UUID) -> tuple[bool, list[dict[str, str]]]:
-        rows = hours[facility_id]
-        key = tuple((row.weekday, row.opens_at, row.closes_at) for row in rows)
-        week = weeks.get(key)
-        if week is None:
-            written = [
-                {
-                    "weekday": WEEKDAYS[row.weekday],
-                    "opens_at": _clock_text(row.opens_at),
-                    "closes_at": _clock_text(row.closes_at),
-                }
-                for row in rows
-            ]
-            week = weeks[key] = (_open_by_hours(rows, now, day_off), written)
-        return week
+    def is_open_now(row: Any) -> bool:
+        if row.emergency_24h:
+            return True
+        week = listed[row.id].week
+        if week not in opens:
+            opens[week] = _open_by_hours(week, now, day_off)
+        return opens[week]
 
     found = _found(
         candidates,
@@ -329,11 +408,8 @@ def search_facility_summaries(
         radius_m=radius_m,
         open_now=open_now,
         sort=sort,
-        is_open_now=lambda row: row.emergency_24h or week_of(row.id)[0],
+        is_open_now=is_open_now,
     )
-    found_ids = [view.facility.id for view in found]
-    services = _by_facility(_SERVICES_OF, found_ids) if found else {}
-    beds = _by_facility(_BEDS_OF, found_ids) if found else {}
     return [
         Dumped(
             id=str(row.id),
@@ -348,20 +424,9 @@ def search_facility_summaries(
             accepts_bpjs=row.accepts_bpjs,
             open_now=view.open_now,
             distance_m=view.distance_m,
-            opening_hours=week_of(row.id)[1],
-            services=[
-                {"id": str(s.id), "code": s.code, "name": s.name, "name_en": s.name_en}
-                for s in services[row.id]
-            ],
-            beds=[
-                {
-                    "bed_class": bed.bed_class,
-                    "total": bed.total,
-                    "available": bed.available,
-                    "updated_at": rfc3339_utc(bed.updated_at),
-                }
-                for bed in beds[row.id]
-            ],
+            opening_hours=parts.opening_hours,
+            services=parts.services,
+            beds=parts.beds,
             beds_updated_at=None
             if row.beds_updated_at is None
             else rfc3339_utc(row.beds_updated_at),
@@ -369,7 +434,7 @@ def search_facility_summaries(
             updated_at=rfc3339_utc(row.updated_at),
         )
         for view in found
-        for row in (view.facility,)
+        for row, parts in ((view.facility, listed[view.facility.id]),)
     ]
 
 
