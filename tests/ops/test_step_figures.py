@@ -30,10 +30,11 @@ from binjai_api.ops import service as ops_service
 from binjai_api.ops.figures import (
     rebuild_days,
     rebuild_figures,
+    rebuild_report_days,
     step_figures,
     step_figures_from_rows,
 )
-from binjai_api.ops.models import StepDay, StepFact
+from binjai_api.ops.models import ReportDay, StepDay, StepFact
 from binjai_api.workcalendar.service import local_date as workcalendar_date
 from tests import factories
 from tests.complaints.conftest import make_person
@@ -193,11 +194,15 @@ def _periods(rng: random.Random) -> list[ops_service.Period]:
 
 def _figures(overview: dict[str, Any]) -> dict[str, Any]:
     return {
-        domain: {
-            key: overview[domain][key]
-            for key in ("by_status", "opened", "closed", "closed_within_deadline", "durations")
-        }
-        for domain in ("complaints", "permit_applications")
+        "complaints_by_area": overview["complaints_by_area"],
+        "by_channel": overview["complaints"]["by_channel"],
+        **{
+            domain: {
+                key: overview[domain][key]
+                for key in ("by_status", "opened", "closed", "closed_within_deadline", "durations")
+            }
+            for domain in ("complaints", "permit_applications")
+        },
     }
 
 
@@ -249,9 +254,19 @@ def test_step_rows_give_the_figures_of_the_histories(app: Flask, city: City, see
         db.session.commit()
         assert _day_rows() == days
         db.session.execute(sa.delete(StepDay))
-        _migration_days_backfill()
+        _later_backfill("0016_ops_step_days")
         db.session.commit()
         assert _day_rows() == days
+        # So do the reports' day rows (submissions, moves, reassignments), and their migration's.
+        reports = _report_rows()
+        assert {dimension for _, _, dimension, _ in reports} == {"status", "channel", "area"}
+        rebuild_report_days(db.session.connection())
+        db.session.commit()
+        assert _report_rows() == reports
+        db.session.execute(sa.delete(ReportDay))
+        _later_backfill("0017_ops_report_days")
+        db.session.commit()
+        assert _report_rows() == reports
 
         kept = _rows()
         rebuild_figures()
@@ -278,10 +293,19 @@ def _migration_backfill() -> None:
         migration._backfill()
 
 
-def _migration_days_backfill() -> None:
-    """Run migration 0016's backfill of the day rows in the session's transaction."""
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0016_ops_step_days.py"
-    spec = importlib.util.spec_from_file_location("migration_0016_ops_step_days", path)
+def _report_rows() -> dict[tuple[Any, ...], int]:
+    """The reports' day rows that count something (a move leaves emptied rows at 0)."""
+    return {
+        (row.scope_id, row.day, row.dimension, row.key): row.count
+        for row in db.session.scalars(sa.select(ReportDay))
+        if row.count
+    }
+
+
+def _later_backfill(name: str) -> None:
+    """Run a later migration's backfill of day rows in the session's transaction."""
+    path = Path(__file__).parents[2] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
@@ -368,6 +392,9 @@ def test_a_reassigned_report_moves_its_figures_to_the_new_agency(app: Flask, cit
         kept = _day_rows()
         rebuild_days(db.session.connection())
         assert _day_rows() == kept
+        reports = _report_rows()
+        rebuild_report_days(db.session.connection())
+        assert _report_rows() == reports
 
 
 def test_the_services_steps_leave_their_rows(

@@ -39,7 +39,7 @@ from binjai_api.licensing import statistics as licensing_stats
 from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
 from binjai_api.licensing.workflow import Action as ApplicationAction
 from binjai_api.licensing.workflow import Status as ApplicationStatus
-from binjai_api.ops.models import StepDay, StepFact
+from binjai_api.ops.models import ReportDay, StepDay, StepFact
 from binjai_api.workcalendar.service import LOCAL_TIMEZONE, local_date
 
 COMPLAINT = "complaint"
@@ -60,6 +60,7 @@ STEPS = (
 
 _facts = cast(sa.Table, StepFact.__table__)
 _days = cast(sa.Table, StepDay.__table__)
+_reports = cast(sa.Table, ReportDay.__table__)
 # The day rows' scope for the whole city (no agency or permit type has this id).
 EVERY_SCOPE = uuid.UUID(int=0)
 
@@ -260,6 +261,7 @@ def record_steps(session: Session, _flush_context: Any) -> None:
         for obj in session.dirty
         if isinstance(obj, Complaint) and sa.inspect(obj).attrs.agency_id.history.has_changes()
     ]
+    _record_reports(session)
     if not events and not reassigned:
         return
     connection = session.connection()
@@ -345,20 +347,24 @@ def _day_values(days: dict[tuple[Any, ...], list[int]]) -> list[dict[str, Any]]:
     ]
 
 
-def _add_to_days(connection: sa.Connection, days: dict[tuple[Any, ...], list[int]]) -> None:
-    """One UPSERT adding `days` to ops_step_days, in the caller's transaction."""
-    if not days:
-        return
+def _upsert_adding(
+    connection: sa.Connection, table: sa.Table, values: list[dict[str, Any]], sums: list[str]
+) -> None:
+    """One INSERT .. ON CONFLICT of `values` into `table`, adding the `sums` columns to the rows
+    already there, in the caller's transaction."""
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(_days).values(_day_values(days))
+    statement = insert(table).values(values)
     statement = statement.on_conflict_do_update(
-        index_elements=["domain", "step", "scope_id", "day", "bucket"],
-        set_={
-            name: _days.c[name] + statement.excluded[name]
-            for name in ("count", "with_deadline", "on_time")
-        },
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in sums},
     )
     connection.execute(statement)
+
+
+def _add_to_days(connection: sa.Connection, days: dict[tuple[Any, ...], list[int]]) -> None:
+    """One UPSERT adding `days` to ops_step_days."""
+    if days:
+        _upsert_adding(connection, _days, _day_values(days), ["count", "with_deadline", "on_time"])
 
 
 def rebuild_days(connection: sa.Connection) -> None:
@@ -372,6 +378,153 @@ def rebuild_days(connection: sa.Connection) -> None:
     values = _day_values(days)
     for first in range(0, len(values), 5_000):
         connection.execute(sa.insert(_days), values[first : first + 5_000])
+
+
+# --- reports opened per day (ops_report_days) -----------------------------------------------------
+
+# What a report's day rows depend on.
+REPORT_COLUMNS = (
+    "created_at",
+    "status",
+    "channel",
+    "kecamatan_code",
+    "kelurahan_code",
+    "agency_id",
+)
+_GONE = "ops_report_days_gone"
+_FORMER = "ops_report_days_former"
+
+
+def area_key(kecamatan_code: str | None, kelurahan_code: str | None) -> str:
+    """A report's area as ops_report_days keys it ('' where not given)."""
+    return f"{kecamatan_code or ''}:{kelurahan_code or ''}"
+
+
+def _count_report(counts: dict[tuple[Any, ...], int], values: Sequence[Any], sign: int) -> None:
+    created_at, status, channel, kecamatan, kelurahan, agency_id = values
+    day = local_date(_utc(created_at))
+    keys = (("status", status), ("channel", channel), ("area", area_key(kecamatan, kelurahan)))
+    for scope in (EVERY_SCOPE,) if agency_id is None else (EVERY_SCOPE, agency_id):
+        for dimension, key in keys:
+            entry = (scope, day, dimension, str(key))
+            counts[entry] = counts.get(entry, 0) + sign
+
+
+def _moved_reports(session: Session) -> list[Complaint]:
+    return [
+        obj
+        for obj in session.dirty
+        if isinstance(obj, Complaint)
+        and any(sa.inspect(obj).attrs[name].history.has_changes() for name in REPORT_COLUMNS)
+    ]
+
+
+def capture_reports(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Before each flush, what it cannot tell afterwards: the reports it deletes, and the former
+    values of moved reports that the session never loaded (read while the rows still hold
+    them)."""
+    gone: dict[tuple[Any, ...], int] = {}
+    for obj in session.deleted:
+        if isinstance(obj, Complaint):
+            _count_report(gone, [getattr(obj, name) for name in REPORT_COLUMNS], -1)
+    unknown = [
+        obj.id
+        for obj in _moved_reports(session)
+        if any(
+            history.has_changes() and not history.deleted
+            for history in (sa.inspect(obj).attrs[name].history for name in REPORT_COLUMNS)
+        )
+    ]
+    former: dict[uuid.UUID, tuple[Any, ...]] = {}
+    if unknown:
+        columns = [getattr(Complaint, name) for name in REPORT_COLUMNS]
+        query = sa.select(Complaint.id, *columns).where(Complaint.id.in_(unknown))
+        for row in session.connection().execute(query):
+            former[row[0]] = tuple(row[1:])
+    session.info[_GONE] = gone
+    session.info[_FORMER] = former
+
+
+def _record_reports(session: Session) -> None:
+    """After each flush, in its transaction: the day rows of the reports it inserted, moved
+    (status, agency, area ...) or deleted, in one UPSERT."""
+    counts: dict[tuple[Any, ...], int] = session.info.pop(_GONE, None) or {}
+    former = session.info.pop(_FORMER, None) or {}
+    for obj in session.new:
+        if isinstance(obj, Complaint):
+            _count_report(counts, [getattr(obj, name) for name in REPORT_COLUMNS], +1)
+    for obj in _moved_reports(session):
+        state = sa.inspect(obj)
+        before = []
+        for index, name in enumerate(REPORT_COLUMNS):
+            history = state.attrs[name].history
+            if history.deleted:
+                before.append(history.deleted[0])
+            elif history.has_changes():
+                before.append(former[obj.id][index])
+            else:
+                before.append(getattr(obj, name))
+        after = [getattr(obj, name) for name in REPORT_COLUMNS]
+        if before != after:
+            _count_report(counts, before, -1)
+            _count_report(counts, after, +1)
+    counts = {key: count for key, count in counts.items() if count}
+    if counts:
+        _upsert_adding(session.connection(), _reports, _report_values(counts), ["count"])
+
+
+sa.event.listen(Session, "before_flush", capture_reports)
+
+
+def _report_values(counts: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
+    # In key order: concurrent writers lock the rows they share in the same order.
+    ordered = sorted(counts.items(), key=lambda item: (str(item[0][0]), *item[0][1:]))
+    return [
+        {"scope_id": scope, "day": day, "dimension": dimension, "key": key, "count": count}
+        for (scope, day, dimension, key), count in ordered
+    ]
+
+
+def rebuild_report_days(connection: sa.Connection) -> None:
+    """ops_report_days counted afresh from every report (after rows were written straight into
+    the tables; the migration's backfill does the same)."""
+    connection.execute(sa.delete(_reports))
+    counts: dict[tuple[Any, ...], int] = {}
+    columns = [getattr(Complaint, name) for name in REPORT_COLUMNS]
+    rows = connection.execute(sa.select(*columns).execution_options(yield_per=10_000))
+    for chunk in rows.partitions():
+        for row in chunk:
+            _count_report(counts, row, +1)
+    values = _report_values(counts)
+    for first in range(0, len(values), 5_000):
+        connection.execute(sa.insert(_reports), values[first : first + 5_000])
+
+
+@dataclass(frozen=True)
+class OpenedReports:
+    by_status: dict[str, int]
+    by_channel: dict[str, int]
+    by_area: dict[tuple[str | None, str | None], int]
+
+
+def opened_reports(first: date, last: date, agency_id: uuid.UUID | None) -> OpenedReports:
+    """Reports opened on local days first..last in the scope, by current status, by channel and
+    by area (kecamatan, kelurahan): one range of the day rows' key."""
+    r = _reports.c
+    query = (
+        sa.select(r.dimension, r.key, sa.func.sum(r.count))
+        .where(r.scope_id == (agency_id or EVERY_SCOPE), r.day >= first, r.day <= last)
+        .group_by(r.dimension, r.key)
+    )
+    found: dict[str, dict[str, int]] = {"status": {}, "channel": {}, "area": {}}
+    for dimension, key, count in db.session.execute(query):
+        if count:
+            found.setdefault(dimension, {})[key] = int(count)
+    areas = {}
+    for key, count in found["area"].items():
+        kecamatan, _, kelurahan = key.partition(":")
+        areas[(kecamatan or None, kelurahan or None)] = count
+    return OpenedReports(found["status"], found["channel"], areas)
 
 
 # --- rebuilding from the histories ----------------------------------------------------------------
@@ -507,6 +660,7 @@ def rebuild_figures() -> None:
     for select in selects:
         session.execute(sa.insert(_facts).from_select(columns, select))
     rebuild_days(session.connection())
+    rebuild_report_days(session.connection())
 
 
 # --- a period's figures ---------------------------------------------------------------------------

@@ -129,3 +129,24 @@ class StepDay(Base):
     count: Mapped[int] = mapped_column(default=0)
     with_deadline: Mapped[int] = mapped_column(default=0)
     on_time: Mapped[int] = mapped_column(default=0)
+
+
+class ReportDay(Base):
+    """Reports opened on one local day, counted by their current status, by channel and by
+    area (kecamatan:kelurahan, '' where not given), in the whole city's scope (EVERY_SCOPE) and
+    their agency's. Kept current in the transaction that submits, moves or reassigns a report
+    (ops/figures.py), so that a year's 'opened' figures add up day rows instead of scanning the
+    year's reports."""
+
+    __tablename__ = "ops_report_days"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "scope_id", "day", "dimension", "key", postgresql_include=["count"]
+        ),
+    )
+
+    scope_id: Mapped[uuid.UUID]
+    day: Mapped[date]
+    dimension: Mapped[str] = mapped_column(sa.String(10))  # status | channel | area
+    key: Mapped[str] = mapped_column(sa.String(40))
+    count: Mapped[int] = mapped_column(default=0)

@@ -190,30 +190,30 @@ def _overdue_by_agency(
     ]
 
 
-def _report_totals(
-    reports: Iterable[complaints_stats.ReportCounts], key: str, every: Iterable[str]
-) -> dict[str, int]:
-    """Reports opened in the period by `key` (status, channel), every value listed."""
+def _with_every(counts: dict[str, int], every: Iterable[str]) -> dict[str, int]:
+    """`counts` with every value listed (zeros included)."""
     totals = dict.fromkeys(every, 0)
-    for row in reports:
-        if row.opened:
-            totals[getattr(row, key)] = totals.get(getattr(row, key), 0) + row.opened
+    for key, count in counts.items():
+        totals[key] = totals.get(key, 0) + count
     return totals
 
 
-def _area_counts(
-    reports: Iterable[complaints_stats.ReportCounts],
+def _merged_areas(
+    opened: dict[tuple[str | None, str | None], int],
+    open_now: Iterable[complaints_stats.AreaCounts],
 ) -> list[complaints_stats.AreaCounts]:
-    """The one pass's rows summed per kelurahan, as counts_by_area gives them."""
-    sums: dict[tuple[str | None, str | None], list[int]] = {}
-    for row in reports:
-        total = sums.setdefault((row.kecamatan_code, row.kelurahan_code), [0, 0, 0])
-        total[0] += row.opened
-        total[1] += row.open
-        total[2] += row.overdue
+    """Per kelurahan: reports opened in the period (the day rows) beside those open and
+    overdue now, as counts_by_area gives them."""
+    live = {(row.kecamatan_code, row.kelurahan_code): row for row in open_now}
     return [
-        complaints_stats.AreaCounts(kecamatan, kelurahan, *total)
-        for (kecamatan, kelurahan), total in sums.items()
+        complaints_stats.AreaCounts(
+            kecamatan,
+            kelurahan,
+            opened.get((kecamatan, kelurahan), 0),
+            live[(kecamatan, kelurahan)].open if (kecamatan, kelurahan) in live else 0,
+            live[(kecamatan, kelurahan)].overdue if (kecamatan, kelurahan) in live else 0,
+        )
+        for kecamatan, kelurahan in {**opened, **live}
     ]
 
 
@@ -275,15 +275,21 @@ def compute_overview(
     window: dict[str, Any] = {"start": period.start, "end": period.end, "agency_id": agency_id}
     if not from_scratch:
         steps = step_facts.step_figures(**window)
-        reports = complaints_stats.report_counts(**window, now=now)
+        opened = step_facts.opened_reports(period.first_day, period.last_day, agency_id)
         complaints = _figures_from_steps(
-            _report_totals(reports, "status", (str(code) for code in COMPLAINT_STATUSES)),
+            _with_every(opened.by_status, (str(code) for code in COMPLAINT_STATUSES)),
             steps,
             step_facts.COMPLAINT,
             {"time_to_verify": step_facts.VERIFICATION, "time_to_resolve": step_facts.RESOLUTION},
         )
-        complaints["by_channel"] = _report_totals(reports, "channel", (str(c) for c in Channel))
-        areas = _area_counts(reports)
+        complaints["by_channel"] = _with_every(opened.by_channel, (str(c) for c in Channel))
+        # Open and overdue now: the open reports alone (an empty period opens none).
+        areas = _merged_areas(
+            opened.by_area,
+            complaints_stats.counts_by_area(
+                start=period.end, end=period.end, now=now, agency_id=agency_id
+            ),
+        )
         applications = _figures_from_steps(
             licensing_stats.status_counts(**window),
             steps,
