@@ -353,7 +353,7 @@ class ComplaintSupportView(MethodView):
 @blp.route("/public/complaints")
 class PublicComplaintsView(MethodView):
     @access.public
-    @blp.arguments(PublicComplaintsQueryArgsSchema, location="query")
+    @blp.arguments(PublicComplaintsQueryArgsSchema(), location="query")
     @blp.response(200, PublicComplaintSchema(many=True))
     @blp.paginate(PublicPage)
     def get(self, args: dict[str, Any]) -> Any:

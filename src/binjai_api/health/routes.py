@@ -67,7 +67,7 @@ class BookingPage(SelectPage):
 class FacilitiesView(MethodView):
     @access.public
     @blp.etag
-    @blp.arguments(FacilityQueryArgsSchema, location="query")
+    @blp.arguments(FacilityQueryArgsSchema(), location="query")
     @blp.response(200, FacilitySummarySchema(many=True))
     @blp.paginate(Page)
     def get(self, args: dict[str, Any]) -> Any:
