@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 
 from binjai_api.extensions import db
 from binjai_api.regions.models import Kecamatan, Kelurahan
@@ -27,3 +27,17 @@ def find_kelurahan(code: str) -> Kelurahan | None:
     if kelurahan is not None and has_request_context():
         g.setdefault("binjai_kelurahan_seen", []).append(kelurahan)
     return kelurahan
+
+
+def kecamatan_code_of(kelurahan_code: str) -> str | None:
+    """The kecamatan of a kelurahan, or None for an unknown code. Kota Binjai's regions are
+    reference data (seeded, never changed through the API), so a known code is remembered by
+    the app for the life of the process: a report names its kelurahan without a lookup."""
+    known: dict[str, str] = current_app.extensions.setdefault("binjai_kecamatan_of", {})
+    kecamatan_code = known.get(kelurahan_code)
+    if kecamatan_code is None:
+        kelurahan = db.session.get(Kelurahan, kelurahan_code)
+        if kelurahan is None:
+            return None
+        kecamatan_code = known[kelurahan_code] = kelurahan.kecamatan_code
+    return kecamatan_code

@@ -19,6 +19,7 @@ from binjai_api.complaints.models import (
 )
 from binjai_api.complaints.service._common import TRACKING_PREFIX, _clean, _notification_params
 from binjai_api.complaints.service.categories import find_category
+from binjai_api.complaints.service.views import remember_events
 from binjai_api.complaints.states import (
     VERIFICATION_WORKING_DAYS,
     Actor,
@@ -89,7 +90,7 @@ def _check_submission(
             errors["lat"] = [gettext("The location is outside Kota Binjai.")]
     elif not (address and address.strip()):
         errors["address"] = [gettext("Give the location on the map (lat/lon) or an address.")]
-    if kelurahan_code is not None and regions_service.find_kelurahan(kelurahan_code) is None:
+    if kelurahan_code is not None and regions_service.kecamatan_code_of(kelurahan_code) is None:
         errors["kelurahan_code"] = [gettext("Unknown kelurahan code.")]
     return errors
 
@@ -137,7 +138,7 @@ def submit_complaint(
     if errors:
         raise field_errors(errors)
     assert category is not None
-    kelurahan = regions_service.find_kelurahan(kelurahan_code) if kelurahan_code else None
+    kecamatan_code = regions_service.kecamatan_code_of(kelurahan_code) if kelurahan_code else None
     contact = contact or {}
     now = utcnow()
     complaint = Complaint(
@@ -154,8 +155,8 @@ def submit_complaint(
         lat=lat,
         lon=lon,
         address=_clean(address, 300),
-        kelurahan_code=kelurahan.code if kelurahan else None,
-        kecamatan_code=kelurahan.kecamatan_code if kelurahan else None,
+        kelurahan_code=kelurahan_code if kecamatan_code else None,
+        kecamatan_code=kecamatan_code,
         privacy=privacy,
         status=Status.SUBMITTED,
         source=source,
@@ -174,18 +175,24 @@ def submit_complaint(
         # The trail records the reporter's submission under a keyed pseudonym, never the account.
         audit_service.act_pseudonymously(reporter_id)
     db.session.add(complaint)
-    db.session.flush()
-    db.session.add(
-        ComplaintEvent(
-            complaint_id=complaint.id,
-            action="submit",
-            from_status=None,
-            to_status=Status.SUBMITTED,
-            actor_id=filed_by_id or reporter_id,
-            actor_role=filed_by_role or Actor.REPORTER,
-            to_agency_id=category.agency_id,
-            created_at=now,
-        )
+    db.session.flush()  # the report's row first: the rows below refer to it
+    # Its first history entry and its area alert are flushed together, by notify() or the commit.
+    submitted = ComplaintEvent(
+        id=uuid.uuid4(),
+        complaint_id=complaint.id,
+        action="submit",
+        from_status=None,
+        to_status=Status.SUBMITTED,
+        actor_id=filed_by_id or reporter_id,
+        actor_role=filed_by_role or Actor.REPORTER,
+        to_agency_id=category.agency_id,
+        created_at=now,
+    )
+    db.session.add(submitted)
+    # The answer shows the timeline as written, instead of reading it back.
+    remember_events(complaint, [submitted])
+    area_alerts_service.record_report_event(
+        complaint_id=complaint.id, event="filed", public=complaint.privacy != Privacy.CONFIDENTIAL
     )
     if reporter_id is not None:
         notifications_service.notify(
@@ -195,8 +202,5 @@ def submit_complaint(
             link=notifications_service.Link("complaints", str(complaint.id)),
         )
     webhooks_service.emit(WebhookEventType.COMPLAINT_CREATED, complaint)
-    area_alerts_service.record_report_event(
-        complaint_id=complaint.id, event="filed", public=complaint.privacy != Privacy.CONFIDENTIAL
-    )
     db.session.commit()
     return complaint

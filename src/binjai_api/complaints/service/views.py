@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import has_app_context
 
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
@@ -235,7 +236,7 @@ def detail_view(complaint: Complaint, principal: Principal) -> dict[str, Any]:
             "note": event.note,
             "created_at": event.created_at,
         }
-        for event in _events(complaint.id)
+        for event in _history(complaint)
     ]
     return view
 
@@ -306,6 +307,31 @@ def reveal_contact(*, principal: Principal, complaint_id: uuid.UUID, reason: str
         "reason": reason.strip(),
         "revealed_at": revealed_at,
     }
+
+
+# Key of `Session.info`: (report id, its history) as just written in this session by
+# remember_events, until any other history entry is made in it.
+_WRITTEN_HISTORY = "binjai.complaint_history_written"
+
+
+def remember_events(complaint: Complaint, events: Sequence[ComplaintEvent]) -> None:
+    """The report's whole history is `events`, just written: its detail view shows them instead
+    of reading them back (a submission answers without a SELECT after its INSERTs)."""
+    db.session.info[_WRITTEN_HISTORY] = (complaint.id, list(events))
+
+
+@sa.event.listens_for(ComplaintEvent, "init")
+def _forget_written_history(*_args: Any) -> None:
+    """A new history entry of any report: what remember_events knew may be incomplete now."""
+    if has_app_context():
+        db.session.info.pop(_WRITTEN_HISTORY, None)
+
+
+def _history(complaint: Complaint) -> Sequence[ComplaintEvent]:
+    written = db.session.info.get(_WRITTEN_HISTORY) if has_app_context() else None
+    if written is not None and written[0] == complaint.id:
+        return sorted(written[1], key=lambda event: event.created_at)
+    return _events(complaint.id)
 
 
 def _events(complaint_id: uuid.UUID) -> Sequence[ComplaintEvent]:
