@@ -44,11 +44,13 @@ def count_rows(
     the caller knows what determines the query (its parsed arguments), spares compiling it."""
     from binjai_api.extensions import db
 
-    count = sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    def counted() -> sa.Select[int]:
+        return sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+
     if shared_for_seconds <= 0:
-        return int(db.session.scalar(count) or 0)
+        return int(db.session.scalar(counted()) or 0)
     if key is None:
-        compiled = count.compile(db.engine)
+        compiled = counted().compile(db.engine)
         key = f"{compiled}|{sorted(compiled.params.items())!r}"
     key = f"{db.engine.url}|{key}"
     now = time.monotonic()
@@ -57,7 +59,8 @@ def count_rows(
         if cached is not None and cached[0] > now:
             _shared_counts.move_to_end(key)
             return cached[1]
-    total = int(db.session.scalar(count) or 0)
+    # The count query is built only when it is sent.
+    total = int(db.session.scalar(counted()) or 0)
     with _shared_counts_lock:
         _shared_counts[key] = (now + shared_for_seconds, total)
         _shared_counts.move_to_end(key)

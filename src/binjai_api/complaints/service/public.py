@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from binjai_api.db import utcnow
 from binjai_api.errors import not_found
 from binjai_api.extensions import db
 from binjai_api.fastdump import Dumped, rfc3339_utc
-from binjai_api.i18n import gettext
+from binjai_api.i18n import gettext, negotiated_language
 from binjai_api.pagination import apply_sort, count_rows, public_count_seconds
 
 # --- the public face ---------------------------------------------------------------------------
@@ -58,6 +59,35 @@ def public_complaints_query(
     sort: str = "-created_at",
 ) -> sa.Select[Complaint]:
     """Non-confidential reports, newest first; bbox is (min_lon, min_lat, max_lon, max_lat)."""
+    return _public_complaints_query(
+        tuple(category_ids) if category_ids else None,
+        tuple(statuses) if statuses else None,
+        kecamatan_code,
+        kelurahan_code,
+        tuple(bbox) if bbox is not None else None,
+        updated_after,
+        submitted_from,
+        submitted_to,
+        tracking_number,
+        sort,
+    )
+
+
+# A select is immutable: the same filters give the same one, built (and its cache key computed by
+# SQLAlchemy) once, and the page statement built from it is kept beside it (_views_statement).
+@lru_cache(maxsize=256)
+def _public_complaints_query(
+    category_ids: tuple[uuid.UUID, ...] | None,
+    statuses: tuple[str, ...] | None,
+    kecamatan_code: str | None,
+    kelurahan_code: str | None,
+    bbox: tuple[float, ...] | None,
+    updated_after: datetime | None,
+    submitted_from: datetime | None,
+    submitted_to: datetime | None,
+    tracking_number: str | None,
+    sort: str,
+) -> sa.Select[Complaint]:
     query = _public()
     if tracking_number is not None:
         query = query.where(Complaint.tracking_number == tracking_number.strip().upper())
@@ -133,18 +163,36 @@ def _time_or_none(value: datetime | None) -> str | None:
     return None if value is None else rfc3339_utc(value)
 
 
+@lru_cache(maxsize=256)
+def _views_statement(query: sa.Select[Complaint]) -> sa.Executable:
+    """A page of `query` with what each public view shows (the page's bounds its parameters)."""
+    return (
+        query.with_only_columns(*_PUBLIC_VIEW_COLUMNS)
+        .join_from(Complaint, ComplaintCategory, Complaint.category_id == ComplaintCategory.id)
+        .join_from(Complaint, Agency, Complaint.agency_id == Agency.id)
+        .offset(sa.bindparam("page_offset", type_=sa.Integer))
+        .limit(sa.bindparam("page_limit", type_=sa.Integer))
+    )
+
+
+# Each status's label in each language, translated once per process.
+_STATUS_LABELS: dict[tuple[str, str], str] = {}
+
+
+def _status_label(status: str) -> str:
+    key = (negotiated_language(), status)
+    label = _STATUS_LABELS.get(key)
+    if label is None:
+        label = _STATUS_LABELS[key] = str(STATUSES[status].label)
+    return label
+
+
 def public_views_page(query: sa.Select[Complaint], *, offset: int, limit: int) -> list[Dumped]:
     """A page of `query`'s reports as `public_view` shows them, in the JSON form
     PublicComplaintSchema documents, read as plain rows and written in one pass (two
     statements, whatever the page size)."""
-    page = (
-        query.with_only_columns(*_PUBLIC_VIEW_COLUMNS)
-        .join_from(Complaint, ComplaintCategory, Complaint.category_id == ComplaintCategory.id)
-        .join_from(Complaint, Agency, Complaint.agency_id == Agency.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    rows = db.session.execute(page).all()
+    page = _views_statement(query)
+    rows = db.session.execute(page, {"page_offset": offset, "page_limit": limit}).all()
     if not rows:
         return []
     photos: dict[uuid.UUID, list[dict[str, Any]]] = {row.id: [] for row in rows}
@@ -160,13 +208,9 @@ def public_views_page(query: sa.Select[Complaint], *, offset: int, limit: int) -
             }
         )
     now = utcnow()
-    labels: dict[str, str] = {}  # each status's label, translated once per page
     views = []
     for row in rows:
         status = row.status
-        label = labels.get(status)
-        if label is None:
-            label = labels[status] = str(STATUSES[status].label)
         due_at = row.due_at
         views.append(
             Dumped(
@@ -187,7 +231,7 @@ def public_views_page(query: sa.Select[Complaint], *, offset: int, limit: int) -
                 kelurahan_code=row.kelurahan_code,
                 kecamatan_code=row.kecamatan_code,
                 status=status,
-                status_label=label,
+                status_label=_status_label(status),
                 is_open=is_open(status),
                 due_at=_time_or_none(due_at),
                 is_overdue=due_at is not None and due_at < now,
