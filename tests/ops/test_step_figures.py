@@ -199,7 +199,14 @@ def _figures(overview: dict[str, Any]) -> dict[str, Any]:
         **{
             domain: {
                 key: overview[domain][key]
-                for key in ("by_status", "opened", "closed", "closed_within_deadline", "durations")
+                for key in (
+                    "by_status",
+                    "opened",
+                    "closed",
+                    "closed_within_deadline",
+                    "durations",
+                    "overdue_by_agency",
+                )
             }
             for domain in ("complaints", "permit_applications")
         },

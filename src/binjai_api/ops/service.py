@@ -200,20 +200,18 @@ def _with_every(counts: dict[str, int], every: Iterable[str]) -> dict[str, int]:
 
 def _merged_areas(
     opened: dict[tuple[str | None, str | None], int],
-    open_now: Iterable[complaints_stats.AreaCounts],
+    open_now: Iterable[complaints_stats.OpenCounts],
 ) -> list[complaints_stats.AreaCounts]:
     """Per kelurahan: reports opened in the period (the day rows) beside those open and
     overdue now, as counts_by_area gives them."""
-    live = {(row.kecamatan_code, row.kelurahan_code): row for row in open_now}
+    live: dict[tuple[str | None, str | None], list[int]] = {}
+    for row in open_now:
+        counts = live.setdefault((row.kecamatan_code, row.kelurahan_code), [0, 0])
+        counts[0] += row.open
+        counts[1] += row.overdue
     return [
-        complaints_stats.AreaCounts(
-            kecamatan,
-            kelurahan,
-            opened.get((kecamatan, kelurahan), 0),
-            live[(kecamatan, kelurahan)].open if (kecamatan, kelurahan) in live else 0,
-            live[(kecamatan, kelurahan)].overdue if (kecamatan, kelurahan) in live else 0,
-        )
-        for kecamatan, kelurahan in {**opened, **live}
+        complaints_stats.AreaCounts(area[0], area[1], opened.get(area, 0), *live.get(area, [0, 0]))
+        for area in {**opened, **live}
     ]
 
 
@@ -283,13 +281,15 @@ def compute_overview(
             {"time_to_verify": step_facts.VERIFICATION, "time_to_resolve": step_facts.RESOLUTION},
         )
         complaints["by_channel"] = _with_every(opened.by_channel, (str(c) for c in Channel))
-        # Open and overdue now: the open reports alone (an empty period opens none).
-        areas = _merged_areas(
-            opened.by_area,
-            complaints_stats.counts_by_area(
-                start=period.end, end=period.end, now=now, agency_id=agency_id
-            ),
-        )
+        # Open and overdue now, per area and the overdue per agency: one pass over the open.
+        open_now = complaints_stats.open_counts(now=now, agency_id=agency_id)
+        areas = _merged_areas(opened.by_area, open_now)
+        complaints_overdue: dict[uuid.UUID | None, int] = {}
+        for row in open_now:
+            if row.overdue:
+                complaints_overdue[row.agency_id] = (
+                    complaints_overdue.get(row.agency_id, 0) + row.overdue
+                )
         applications = _figures_from_steps(
             licensing_stats.status_counts(**window),
             steps,
@@ -318,6 +318,7 @@ def compute_overview(
         # How reports reached the city: the app, Open311, or staff filing for residents.
         complaints["by_channel"] = complaints_stats.channel_counts(**window)
         areas = complaints_stats.counts_by_area(**window, now=now)
+        complaints_overdue = complaints_stats.overdue_counts(now=now, agency_id=agency_id)
     domains = {
         "complaints": complaints,
         "permit_applications": applications,
@@ -326,14 +327,13 @@ def compute_overview(
         ),
     }
     # Counted in the database by the same rules as the overdue list, which builds every item.
-    counters = {
-        "complaints": complaints_stats.overdue_counts,
-        "permit_applications": licensing_stats.overdue_counts,
-        "queue_bookings": health_stats.overdue_counts,
+    overdue = {
+        "complaints": complaints_overdue,  # with the open reports' other figures above
+        "permit_applications": licensing_stats.overdue_counts(now=now, agency_id=agency_id),
+        "queue_bookings": health_stats.overdue_counts(now=now, agency_id=agency_id),
     }
     for name, figures in domains.items():
-        counts = counters[name](now=now, agency_id=agency_id)
-        figures["overdue_by_agency"] = _overdue_by_agency(counts, agencies)
+        figures["overdue_by_agency"] = _overdue_by_agency(overdue[name], agencies)
     return {
         "generated_at": now,
         "first_day": period.first_day,
