@@ -213,14 +213,18 @@ def _write_inbox_and_outbox(
     return _Written(list(by_user.values()), len(deliveries.all()))
 
 
-# A random (version 4) UUID made by the database, one per row of an INSERT ... SELECT, stored as
-# the dialect stores `sa.Uuid`: native on PostgreSQL, 32 lower-case hex digits on SQLite.
 _NEW_UUID = {
     "postgresql": "gen_random_uuid()",
     "sqlite": "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) "
     "|| substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) "
     "|| hex(randomblob(6)))",
 }
+
+
+def database_uuid() -> sa.ColumnElement[uuid.UUID]:
+    """A random (version 4) UUID made by the database, one per row of an INSERT ... SELECT into
+    an outbox, as the dialect stores `sa.Uuid`: native on PostgreSQL, 32 hex digits on SQLite."""
+    return sa.literal_column(_NEW_UUID[db.session.get_bind().dialect.name], sa.Uuid())
 
 
 def _queue_pushes(
@@ -234,7 +238,7 @@ def _queue_pushes(
     at = sa.bindparam("now", now, type_=UTCDateTime())
     query = (
         sa.select(
-            sa.literal_column(_NEW_UUID[db.session.get_bind().dialect.name], sa.Uuid()),
+            database_uuid(),
             notifications.c.id,
             devices.c.id,
             sa.literal_column("'pending'"),

@@ -15,12 +15,14 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.sql.dml import ReturningInsert
 
-from binjai_api.auth import service as auth_service
-from binjai_api.db import utcnow
+from binjai_api.auth.models import ApiClient
+from binjai_api.db import UTCDateTime, utcnow
 from binjai_api.errors import field_errors, not_found
 from binjai_api.extensions import db
 from binjai_api.i18n import gettext
+from binjai_api.notifications.service import database_uuid
 from binjai_api.webhooks import events, safety
 from binjai_api.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -260,47 +262,64 @@ def emit(event_type: str, subject: Any, **context: Any) -> int:
     deliveries were queued."""
     if event_type not in events.REQUIRED_SCOPE:
         raise ValueError(f"unknown webhook event {event_type!r}; add it to webhooks/events.py")
-    candidates = [
-        endpoint
-        for endpoint in db.session.scalars(
-            sa.select(WebhookEndpoint).where(WebhookEndpoint.is_enabled.is_(True))
-        )
-        if event_type in (endpoint.event_types or [])
-    ]
-    if not candidates:
-        return 0
-    scope = events.REQUIRED_SCOPE[event_type].value
-    clients = auth_service.api_clients_by_id({e.api_client_id for e in candidates})
-    targets = [
-        endpoint
-        for endpoint in candidates
-        if (client := clients.get(endpoint.api_client_id)) is not None
-        and client.is_active
-        and scope in client.scopes
-    ]
-    if not targets:
-        return 0
     now = utcnow()
-    payload = {
-        "type": event_type,
-        "timestamp": events.rfc3339(now),
-        "data": events.VIEWS[event_type](subject, **context),
-    }
-    db.session.execute(
-        sa.insert(deliveries),
-        [
-            {
-                "id": uuid.uuid4(),
-                "endpoint_id": endpoint.id,
-                "event_type": event_type,
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for endpoint in targets
-        ],
+    queued = db.session.scalars(
+        _queue_deliveries(event_type, events.REQUIRED_SCOPE[event_type].value, now)
+    ).all()
+    if queued:
+        # The view is built only when someone listens: the rows were queued without it.
+        payload = {
+            "type": event_type,
+            "timestamp": events.rfc3339(now),
+            "data": events.VIEWS[event_type](subject, **context),
+        }
+        db.session.execute(
+            sa.update(deliveries).where(deliveries.c.id.in_(queued)).values(payload=payload)
+        )
+    return len(queued)
+
+
+def _holds(json_list: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+    """The JSON list (a column) holds `value`."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        items = sa.func.json_array_elements_text(json_list).table_valued("value").render_derived()
+    else:
+        items = sa.func.json_each(json_list).table_valued("value")
+    return sa.exists().where(items.c.value == value)
+
+
+def _queue_deliveries(
+    event_type: str, scope: str, now: datetime
+) -> ReturningInsert[tuple[uuid.UUID]]:
+    """One pending delivery (its payload still empty) for each enabled endpoint subscribed to
+    the event whose client is active and holds its scope, in one INSERT ... SELECT: no round
+    trip to read the endpoints and their clients first."""
+    endpoints = cast(sa.Table, WebhookEndpoint.__table__)
+    clients = cast(sa.Table, ApiClient.__table__)
+    at = sa.bindparam("now", now, type_=UTCDateTime())
+    targets = (
+        sa.select(
+            database_uuid(),
+            endpoints.c.id,
+            sa.literal(event_type, sa.String()),
+            sa.literal({}, sa.JSON()),
+            sa.literal_column("'pending'"),
+            sa.literal_column("0"),
+            at,
+            at,
+            at,
+        )
+        .select_from(endpoints.join(clients, clients.c.id == endpoints.c.api_client_id))
+        .where(
+            endpoints.c.is_enabled.is_(True),
+            clients.c.is_active.is_(True),
+            _holds(endpoints.c.event_types, event_type),
+            _holds(clients.c.scopes, scope),
+        )
     )
-    return len(targets)
+    columns = ("id", "endpoint_id", "event_type", "payload", "status", "attempts")
+    return (
+        sa.insert(deliveries)
+        .from_select([*columns, "next_attempt_at", "created_at", "updated_at"], targets)
+        .returning(deliveries.c.id)
+    )
