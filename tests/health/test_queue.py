@@ -7,14 +7,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.auth.service import Principal
 from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.health import service
+from binjai_api.health.schemas import BookingStatusSchema
 from binjai_api.notifications.models import Notification
 from tests import factories
 from tests.health.conftest import (
@@ -556,3 +559,20 @@ def test_polling_the_status_costs_the_same_queries_however_long_the_queue(
     assert len(poll(bookings[5], people[5].headers)) == 1
     # Staff: one more, to know which facility they run.
     assert len(poll(bookings[5], staff)) == 2
+
+
+def test_booking_status_is_written_as_marshmallow_writes_it(
+    app: Flask, client: FlaskClient, clock: Clock, place: Place, resident: Callable[[], Resident]
+) -> None:
+    """The status read in one statement and dumped through the compiled plan (fastdump) answers,
+    field for field and in order, what marshmallow writes of the service's view."""
+    first, second = resident(), resident()
+    _book(client, first, booking_body(place))
+    booking = _book(client, second, booking_body(place)).get_json()
+    answered = client.get(f"{BOOKINGS}/{booking['id']}", headers=second.headers).get_json()
+    assert answered["people_ahead"] == 1
+    with app.test_request_context():
+        principal = Principal(kind="user", id=uuid.UUID(second.id), role="citizen")
+        view = service.get_booking(principal=principal, booking_id=uuid.UUID(booking["id"]))
+        expected = ma.Schema.dump(BookingStatusSchema(), view)
+    assert list(answered.items()) == list(expected.items())

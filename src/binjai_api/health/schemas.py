@@ -319,7 +319,7 @@ class BookingCreateSchema(StrictSchema):
     )
 
 
-class BookingSchema(ma.Schema):
+class BookingSchema(FastDump):
     id = ma.fields.UUID()
     facility_id = ma.fields.UUID()
     facility_name = ma.fields.Function(
