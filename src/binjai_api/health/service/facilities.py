@@ -76,15 +76,15 @@ def _now_and_day_off() -> tuple[datetime, bool]:
     return now, workcalendar.is_day_off(now.date())
 
 
-def _search_sort(lat: float | None, lon: float | None, sort: str | None) -> tuple[bool, str]:
-    """Whether a search is near a point, and its order (by distance near one, else by name)."""
+def _search_sort(lat: float | None, lon: float | None, sort: str | None) -> str:
+    """A search's order: as asked, else by distance near a point and by name without one."""
     near = lat is not None and lon is not None
     sort = sort or ("distance" if near else "name")
     if sort.lstrip("-") == "distance" and not near:
         raise field_errors(
             {"sort": [gettext("Sorting by distance needs lat and lon.")]}, location="query"
         )
-    return near, sort
+    return sort
 
 
 def _search_conditions(
@@ -177,7 +177,7 @@ def search_facilities(
     sort: str | None = None,
 ) -> list[FacilityView]:
     """Search facilities by point and radius, type, poli, IGD, BPJS and open now."""
-    _near, sort = _search_sort(lat, lon, sort)
+    sort = _search_sort(lat, lon, sort)
     conditions = _search_conditions(
         lat=lat,
         lon=lon,
@@ -371,7 +371,7 @@ def search_facility_summaries(
     """`search_facilities`' results as FacilitySummarySchema documents them, read as plain rows
     and written in one pass: one statement (the facilities' columns, and whether today is a
     local day off), three more for facilities new or changed since this process last read them."""
-    _near, sort = _search_sort(lat, lon, sort)
+    sort = _search_sort(lat, lon, sort)
     conditions = _search_conditions(
         lat=lat,
         lon=lon,
