@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import click
@@ -56,14 +57,35 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def _recorded(policy: AuditPolicy, column: str, value: Any, *, anonymous: bool = False) -> Any:
+# What a column's value is recorded as (a column of `identities` is a pseudonym while the row is
+# anonymous, else what its other kind says).
+_PLAIN, _SECRET, _PERSONAL = 0, 1, 2
+
+
+@lru_cache(maxsize=512)
+def _audited_columns(mapper: Any, policy: AuditPolicy) -> tuple[tuple[str, int, bool], ...]:
+    """(key, kind, identity) of each column of an audited model that is not ignored: worked out
+    once per model, not at every flush."""
+    columns = []
+    for attr in mapper.column_attrs:
+        key = attr.key
+        if policy.is_ignored(key):
+            continue
+        kind = (
+            _SECRET if policy.is_secret(key) else _PERSONAL if policy.is_personal(key) else _PLAIN
+        )
+        columns.append((key, kind, key in policy.identities))
+    return tuple(columns)
+
+
+def _recorded(kind: int, value: Any, *, pseudonymous: bool = False) -> Any:
     if value is None:
         return None
-    if anonymous and column in policy.identities:
+    if pseudonymous:
         return pseudonyms.pseudonym(value)
-    if policy.is_secret(column):
+    if kind == _SECRET:
         return SECRET_MARK
-    if policy.is_personal(column):
+    if kind == _PERSONAL:
         return PERSONAL_MARK
     return json_safe(value)
 
@@ -134,7 +156,10 @@ def insert_records(session: Session, records: list[dict[str, Any]]) -> None:
             record["occurred_at"] = last + _TICK
         last = record["occurred_at"]
     session.info[LAST_INSTANT_KEY] = last
-    session.connection().execute(sa.insert(chain.records_table), records)
+    session.connection().execute(_INSERT_RECORDS, records)
+
+
+_INSERT_RECORDS = sa.insert(chain.records_table)
 
 
 def _merged_into_earlier(session: Session, change: dict[str, Any]) -> bool:
@@ -180,28 +205,29 @@ def _change(instance: Any, policy: AuditPolicy, action: str) -> dict[str, Any] |
     values = state.dict
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
-    columns = [attr.key for attr in mapper.column_attrs if not policy.is_ignored(attr.key)]
+    columns = _audited_columns(mapper, policy)
     anonymous = policy.is_anonymous(values)
     if action == "create":
         after = {
-            key: _recorded(policy, key, values.get(key), anonymous=anonymous) for key in columns
+            key: _recorded(kind, values.get(key), pseudonymous=anonymous and identity)
+            for key, kind, identity in columns
         }
     elif action == "delete":
         before = {
-            key: _recorded(policy, key, values.get(key), anonymous=anonymous)
-            for key in columns
+            key: _recorded(kind, values.get(key), pseudonymous=anonymous and identity)
+            for key, kind, identity in columns
             if key in values
         }
     else:
         before, after = {}, {}
-        for key in columns:
+        for key, kind, identity in columns:
             history = state.attrs[key].history
             if not history.has_changes():
                 continue
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            before[key] = _recorded(policy, key, old, anonymous=anonymous)
-            after[key] = _recorded(policy, key, new, anonymous=anonymous)
+            before[key] = _recorded(kind, old, pseudonymous=anonymous and identity)
+            after[key] = _recorded(kind, new, pseudonymous=anonymous and identity)
         if not after:
             return None
     return {
