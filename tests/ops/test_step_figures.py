@@ -266,12 +266,18 @@ def test_step_rows_give_the_figures_of_the_histories(app: Flask, city: City, see
         assert _day_rows() == days
         # So do the reports' day rows (submissions, moves, reassignments), and their migration's.
         reports = _report_rows()
-        assert {dimension for _, _, dimension, _ in reports} == {"status", "channel", "area"}
+        assert {dimension for _, _, dimension, _ in reports} == {
+            "status",
+            "channel",
+            "area",
+            "app_status",
+        }
         rebuild_report_days(db.session.connection())
         db.session.commit()
         assert _report_rows() == reports
         db.session.execute(sa.delete(ReportDay))
         _later_backfill("0017_ops_report_days")
+        _later_backfill("0018_ops_application_days")
         db.session.commit()
         assert _report_rows() == reports
 

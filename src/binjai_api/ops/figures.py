@@ -382,7 +382,7 @@ def rebuild_days(connection: sa.Connection) -> None:
 
 # --- reports opened per day (ops_report_days) -----------------------------------------------------
 
-# What a report's day rows depend on.
+# What a report's, and an application's, day rows depend on.
 REPORT_COLUMNS = (
     "created_at",
     "status",
@@ -391,6 +391,12 @@ REPORT_COLUMNS = (
     "kelurahan_code",
     "agency_id",
 )
+APPLICATION_COLUMNS = ("submitted_at", "status", "permit_type_id")
+APPLICATION_STATUS = "app_status"  # the dimension of applications by current status
+_TRACKED: dict[type, tuple[str, ...]] = {
+    Complaint: REPORT_COLUMNS,
+    PermitApplication: APPLICATION_COLUMNS,
+}
 _GONE = "ops_report_days_gone"
 _FORMER = "ops_report_days_former"
 
@@ -410,12 +416,39 @@ def _count_report(counts: dict[tuple[Any, ...], int], values: Sequence[Any], sig
             counts[entry] = counts.get(entry, 0) + sign
 
 
-def _moved_reports(session: Session) -> list[Complaint]:
+def _count_application(
+    counts: dict[tuple[Any, ...], int], values: Sequence[Any], sign: int
+) -> None:
+    """An application counts on the day it was submitted (drafts do not), by current status,
+    in the whole city's scope and its permit type's."""
+    submitted_at, status, permit_type_id = values
+    if submitted_at is None:
+        return
+    day = local_date(_utc(submitted_at))
+    for scope in (EVERY_SCOPE,) if permit_type_id is None else (EVERY_SCOPE, permit_type_id):
+        entry = (scope, day, APPLICATION_STATUS, str(status))
+        counts[entry] = counts.get(entry, 0) + sign
+
+
+def _count_item(
+    counts: dict[tuple[Any, ...], int], obj: Any, values: Sequence[Any], sign: int
+) -> None:
+    if isinstance(obj, Complaint):
+        _count_report(counts, values, sign)
+    else:
+        _count_application(counts, values, sign)
+
+
+def _values(obj: Any) -> list[Any]:
+    return [getattr(obj, name) for name in _TRACKED[type(obj)]]
+
+
+def _moved_items(session: Session) -> list[Any]:
     return [
         obj
         for obj in session.dirty
-        if isinstance(obj, Complaint)
-        and any(sa.inspect(obj).attrs[name].history.has_changes() for name in REPORT_COLUMNS)
+        if type(obj) in _TRACKED
+        and any(sa.inspect(obj).attrs[name].history.has_changes() for name in _TRACKED[type(obj)])
     ]
 
 
@@ -425,22 +458,20 @@ def capture_reports(session: Session, _flush_context: Any, _instances: Any) -> N
     them)."""
     gone: dict[tuple[Any, ...], int] = {}
     for obj in session.deleted:
-        if isinstance(obj, Complaint):
-            _count_report(gone, [getattr(obj, name) for name in REPORT_COLUMNS], -1)
-    unknown = [
-        obj.id
-        for obj in _moved_reports(session)
-        if any(
-            history.has_changes() and not history.deleted
-            for history in (sa.inspect(obj).attrs[name].history for name in REPORT_COLUMNS)
-        )
-    ]
-    former: dict[uuid.UUID, tuple[Any, ...]] = {}
-    if unknown:
-        columns = [getattr(Complaint, name) for name in REPORT_COLUMNS]
-        query = sa.select(Complaint.id, *columns).where(Complaint.id.in_(unknown))
+        if type(obj) in _TRACKED:
+            _count_item(gone, obj, _values(obj), -1)
+    unknown: dict[type, list[uuid.UUID]] = {}
+    for obj in _moved_items(session):
+        histories = (sa.inspect(obj).attrs[name].history for name in _TRACKED[type(obj)])
+        if any(history.has_changes() and not history.deleted for history in histories):
+            unknown.setdefault(type(obj), []).append(obj.id)
+    former: dict[tuple[type, uuid.UUID], tuple[Any, ...]] = {}
+    for model, ids in unknown.items():
+        key = getattr(model, "id")  # noqa: B009 (a mapped class, typed as a plain type here)
+        columns = [getattr(model, name) for name in _TRACKED[model]]
+        query = sa.select(key, *columns).where(key.in_(ids))
         for row in session.connection().execute(query):
-            former[row[0]] = tuple(row[1:])
+            former[(model, row[0])] = tuple(row[1:])
     session.info[_GONE] = gone
     session.info[_FORMER] = former
 
@@ -451,23 +482,23 @@ def _record_reports(session: Session) -> None:
     counts: dict[tuple[Any, ...], int] = session.info.pop(_GONE, None) or {}
     former = session.info.pop(_FORMER, None) or {}
     for obj in session.new:
-        if isinstance(obj, Complaint):
-            _count_report(counts, [getattr(obj, name) for name in REPORT_COLUMNS], +1)
-    for obj in _moved_reports(session):
+        if type(obj) in _TRACKED:
+            _count_item(counts, obj, _values(obj), +1)
+    for obj in _moved_items(session):
         state = sa.inspect(obj)
         before = []
-        for index, name in enumerate(REPORT_COLUMNS):
+        for index, name in enumerate(_TRACKED[type(obj)]):
             history = state.attrs[name].history
             if history.deleted:
                 before.append(history.deleted[0])
             elif history.has_changes():
-                before.append(former[obj.id][index])
+                before.append(former[(type(obj), obj.id)][index])
             else:
                 before.append(getattr(obj, name))
-        after = [getattr(obj, name) for name in REPORT_COLUMNS]
+        after = _values(obj)
         if before != after:
-            _count_report(counts, before, -1)
-            _count_report(counts, after, +1)
+            _count_item(counts, obj, before, -1)
+            _count_item(counts, obj, after, +1)
     counts = {key: count for key, count in counts.items() if count}
     if counts:
         _upsert_adding(session.connection(), _reports, _report_values(counts), ["count"])
@@ -490,11 +521,12 @@ def rebuild_report_days(connection: sa.Connection) -> None:
     the tables; the migration's backfill does the same)."""
     connection.execute(sa.delete(_reports))
     counts: dict[tuple[Any, ...], int] = {}
-    columns = [getattr(Complaint, name) for name in REPORT_COLUMNS]
-    rows = connection.execute(sa.select(*columns).execution_options(yield_per=10_000))
-    for chunk in rows.partitions():
-        for row in chunk:
-            _count_report(counts, row, +1)
+    for model, count in ((Complaint, _count_report), (PermitApplication, _count_application)):
+        columns = [getattr(model, name) for name in _TRACKED[model]]
+        rows = connection.execute(sa.select(*columns).execution_options(yield_per=10_000))
+        for chunk in rows.partitions():
+            for row in chunk:
+                count(counts, row, +1)
     values = _report_values(counts)
     for first in range(0, len(values), 5_000):
         connection.execute(sa.insert(_reports), values[first : first + 5_000])
@@ -505,18 +537,32 @@ class OpenedReports:
     by_status: dict[str, int]
     by_channel: dict[str, int]
     by_area: dict[tuple[str | None, str | None], int]
+    applications_by_status: dict[str, int]
 
 
 def opened_reports(first: date, last: date, agency_id: uuid.UUID | None) -> OpenedReports:
     """Reports opened on local days first..last in the scope, by current status, by channel and
-    by area (kecamatan, kelurahan): one range of the day rows' key."""
+    by area (kecamatan, kelurahan), and applications submitted then by current status: ranges
+    of the day rows' key."""
     r = _reports.c
+    if agency_id is None:
+        scope: sa.ColumnElement[bool] = r.scope_id == EVERY_SCOPE
+    else:  # a report is its agency's, an application its permit type's agencies'
+        scope = sa.or_(
+            r.scope_id == agency_id,
+            sa.and_(r.dimension == APPLICATION_STATUS, r.scope_id.in_(_permit_types_of(agency_id))),
+        )
     query = (
         sa.select(r.dimension, r.key, sa.func.sum(r.count))
-        .where(r.scope_id == (agency_id or EVERY_SCOPE), r.day >= first, r.day <= last)
+        .where(scope, r.day >= first, r.day <= last)
         .group_by(r.dimension, r.key)
     )
-    found: dict[str, dict[str, int]] = {"status": {}, "channel": {}, "area": {}}
+    found: dict[str, dict[str, int]] = {
+        "status": {},
+        "channel": {},
+        "area": {},
+        APPLICATION_STATUS: {},
+    }
     for dimension, key, count in db.session.execute(query):
         if count:
             found.setdefault(dimension, {})[key] = int(count)
@@ -524,7 +570,7 @@ def opened_reports(first: date, last: date, agency_id: uuid.UUID | None) -> Open
     for key, count in found["area"].items():
         kecamatan, _, kelurahan = key.partition(":")
         areas[(kecamatan or None, kelurahan or None)] = count
-    return OpenedReports(found["status"], found["channel"], areas)
+    return OpenedReports(found["status"], found["channel"], areas, found[APPLICATION_STATUS])
 
 
 # --- rebuilding from the histories ----------------------------------------------------------------

@@ -134,9 +134,10 @@ class StepDay(Base):
 class ReportDay(Base):
     """Reports opened on one local day, counted by their current status, by channel and by
     area (kecamatan:kelurahan, '' where not given), in the whole city's scope (EVERY_SCOPE) and
-    their agency's. Kept current in the transaction that submits, moves or reassigns a report
-    (ops/figures.py), so that a year's 'opened' figures add up day rows instead of scanning the
-    year's reports."""
+    their agency's; and permit applications submitted that day by current status
+    (`app_status`), in the city's scope and their permit type's. Kept current in the
+    transaction that submits, moves or reassigns the item (ops/figures.py), so that a year's
+    'opened' figures add up day rows instead of scanning the year's reports and applications."""
 
     __tablename__ = "ops_report_days"
     __table_args__ = (

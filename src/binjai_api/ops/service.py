@@ -291,7 +291,7 @@ def compute_overview(
                     complaints_overdue.get(row.agency_id, 0) + row.overdue
                 )
         applications = _figures_from_steps(
-            licensing_stats.status_counts(**window),
+            _with_every(opened.applications_by_status, licensing_stats.COUNTED_STATUSES),
             steps,
             step_facts.APPLICATION,
             {"time_to_verify": step_facts.VERIFICATION, "time_to_issue": step_facts.ISSUANCE},
