@@ -1,13 +1,17 @@
 """HTTP baseline: requests/s and latency of the API under gunicorn, next to a bare Flask floor.
 
 Measures, one after the other and in the same run, a Flask hello-world (`bench/hello_app.py`),
-`GET /api/v1/agencies` and an authenticated `GET /api/v1/me`, each served by gunicorn with
-2 workers on 127.0.0.1. The API runs on a throwaway SQLite database holding the demo data; set
-BENCH_DATABASE_URL to measure on another database instead (it must be empty or already migrated,
-because `flask db upgrade` runs on it and `flask seed-demo` adds the demo data).
+`GET /api/v1/agencies`, an authenticated `GET /api/v1/me` and the public feed
+(`GET /api/v1/public/complaints?page_size=20`), each served by gunicorn with 2 workers on
+127.0.0.1 and the repository's gunicorn.conf.py (the production settings: worker class, threads,
+keep-alive, metrics in multiprocess mode), the same for the floor and the API. The API runs on a
+throwaway SQLite database holding the demo data; set BENCH_DATABASE_URL to measure on another
+database instead (it must be empty or already migrated, because `flask db upgrade` runs on it and
+`flask seed-demo` adds the demo data).
 
 Run: .venv/bin/python bench/http_baseline.py [--duration S] [--clients N] [--warmup S]
-(or `make bench`). Prints a table and writes bench/results/http_baseline.{json,md}.
+[--threads N] [--keep-alive S] (or `make bench`). Prints a table with each endpoint's share of
+the floor and the server CPU per request, and writes bench/results/http_baseline.{json,md}.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import platform
 import queue
 import resource
+import runpy
 import shutil
 import signal
 import socket
@@ -44,9 +49,15 @@ BIN_DIR = Path(sys.executable).parent
 
 HOST = "127.0.0.1"
 GUNICORN_WORKERS = 2
+# The production settings (worker class, threads, keep-alive, timeouts, metrics directory); the
+# benchmark overrides only the address, the number of workers and what the command line asks.
+GUNICORN_CONFIG = REPO_DIR / "gunicorn.conf.py"
+# Issue 17's target under gunicorn: /me and the feed at least this share of the floor.
+FLOOR_TARGET_PCT = 50
 DEMO_USERNAME = "081200000001"
 DEMO_PASSWORD = "Demo-Warga-2026"
 PG_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
+FEED_PATH = "/api/v1/public/complaints?page_size=20"
 # The API's default access-token lifetime; a run must fit in it, as its token is not renewed.
 ACCESS_TOKEN_MINUTES = 15
 
@@ -136,6 +147,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"load-generator processes the clients are spread over (min(clients, {cpus}))",
     )
+    add_server_arguments(parser)
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.clients < 1:
         parser.error("--duration must be > 0, --warmup >= 0 and --clients >= 1")
@@ -146,6 +158,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 1 <= args.processes <= args.clients:
         parser.error("--processes must be between 1 and --clients")
     return args
+
+
+def add_server_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags that override gunicorn.conf.py's settings, for both servers alike."""
+    parser.add_argument(
+        "--threads", type=int, help="threads per worker (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument(
+        "--keep-alive", type=int, help="keep-alive seconds (default: gunicorn.conf.py's)"
+    )
+
+
+def server_overrides(args: argparse.Namespace) -> list[str]:
+    """gunicorn flags for the overrides given on the command line."""
+    flags: list[str] = []
+    if getattr(args, "threads", None) is not None:
+        flags += ["--threads", str(args.threads)]
+    if getattr(args, "keep_alive", None) is not None:
+        flags += ["--keep-alive", str(args.keep_alive)]
+    return flags
+
+
+def server_settings(args: argparse.Namespace, config: Path = GUNICORN_CONFIG) -> dict[str, Any]:
+    """What the servers run with: gunicorn.conf.py's values as the benchmark's environment gives
+    them (WEB_CONCURRENCY and GUNICORN_THREADS unset), then the command line's overrides."""
+    saved = dict(os.environ)
+    try:
+        for name in SHELL_SERVER_SETTINGS:
+            os.environ.pop(name, None)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.gettempdir()  # read, not created
+        values = runpy.run_path(str(config))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    threads = getattr(args, "threads", None) or values.get("threads", 1)
+    keepalive = getattr(args, "keep_alive", None)
+    keepalive = values.get("keepalive", 2) if keepalive is None else keepalive
+    worker_class = values.get("worker_class", "sync")
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"  # what gunicorn itself does with threads > 1
+    return {
+        "config": str(config.relative_to(REPO_DIR))
+        if config.is_relative_to(REPO_DIR)
+        else str(config),
+        "workers": GUNICORN_WORKERS,
+        "worker_class": worker_class,
+        "threads": threads,
+        # The sync worker closes every connection whatever this says.
+        "keepalive_s": keepalive if worker_class != "sync" else 0,
+    }
+
+
+def describe_servers(settings: dict[str, Any]) -> str:
+    """One line: "2 gthread workers x 4 threads, keep-alive 75 s (gunicorn.conf.py)"."""
+    threads = f" x {settings['threads']} threads" if settings["threads"] > 1 else ""
+    keepalive = (
+        f"keep-alive {settings['keepalive_s']} s"
+        if settings["keepalive_s"]
+        else "a connection per request"
+    )
+    return (
+        f"{settings['workers']} {settings['worker_class']} workers{threads}, {keepalive} "
+        f"({settings['config']})"
+    )
 
 
 def free_port() -> int:
@@ -162,11 +238,21 @@ def redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# Read by gunicorn or gunicorn.conf.py; the benchmark's flags decide instead.
+SHELL_SERVER_SETTINGS = (
+    "GUNICORN_CMD_ARGS",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_KEEPALIVE",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
+
+
 def server_env(database_url: str) -> dict[str, str]:
     """Environment for the flask commands and both gunicorns."""
     env = dict(os.environ)
     # Settings from the caller's shell must not change what gunicorn runs.
-    for name in ("GUNICORN_CMD_ARGS", "WEB_CONCURRENCY", "FLASK_APP"):
+    for name in (*SHELL_SERVER_SETTINGS, "FLASK_APP"):
         env.pop(name, None)
     env.update(
         DATABASE_URL=database_url,
@@ -197,24 +283,28 @@ def run_flask(command: list[str], env: dict[str, str]) -> None:
 
 
 def start_gunicorn(
-    name: str, app_spec: str, env: dict[str, str], workdir: Path, extra: list[str]
+    name: str,
+    app_spec: str,
+    env: dict[str, str],
+    workdir: Path,
+    extra: list[str],
+    config: Path = GUNICORN_CONFIG,
 ) -> Server:
-    """Start a gunicorn master with 2 sync workers on a free loopback port."""
+    """Start a gunicorn master with 2 workers on a free loopback port, with `config` (the
+    production gunicorn.conf.py unless told) and the flags in `extra` over it."""
     port = free_port()
-    # An explicit empty config file, so the repository's gunicorn.conf.py (workers from
-    # WEB_CONCURRENCY) is not picked up and only the flags below apply.
-    config = workdir / "gunicorn.bench.conf.py"
-    config.write_text("# Empty: the benchmark passes every setting as a flag.\n")
     log_path = workdir / f"{name}.log"
     log_file = log_path.open("w")
+    # Each server's metric files in a directory of its own, removed with the workdir.
+    metrics_dir = workdir / f"metrics-{name}"
+    metrics_dir.mkdir(exist_ok=True)
+    env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     argv = [
         str(BIN_DIR / "gunicorn"),
         "--config",
         str(config),
         "--workers",
         str(GUNICORN_WORKERS),
-        "--worker-class",
-        "sync",
         "--bind",
         f"{HOST}:{port}",
         "--graceful-timeout",
@@ -552,9 +642,25 @@ def summarise(
         "closed_by_server_pct": round(100 * tally.closed_by_server / tally.responses, 1)
         if tally.responses
         else None,
+        "server_cpu_ms_per_request": server_cpu_ms_per_request(
+            cpu, len(latencies), args.warmup, args.duration
+        ),
         # Over the whole run of this endpoint (warm-up included), as % of one CPU.
         "cpu_pct_of_one_cpu": cpu,
     }
+
+
+def server_cpu_ms_per_request(
+    cpu: dict[str, int], requests: int, warmup_s: float, duration_s: float
+) -> float | None:
+    """The servers' CPU per request: their CPU over the whole run (warm-up included) over the
+    requests of the whole run (the measured ones' rate over warm-up and measured time). Less
+    sensitive than req/s to what else the machine runs."""
+    if not requests:
+        return None
+    seconds = warmup_s + duration_s
+    requests_in_run = requests * seconds / duration_s
+    return round(10 * cpu["servers"] * seconds / requests_in_run, 2)
 
 
 def server_log_problems(server: Server) -> list[str]:
@@ -600,16 +706,20 @@ def build_report(
     rows: list[dict[str, Any]],
     problems: dict[str, list[str]],
     *,
+    settings: dict[str, Any] | None = None,
     benchmark: str = "http_baseline",
     title: str = "Binjai API HTTP baseline",
     data_lines: list[str] | None = None,
 ) -> dict[str, Any]:
     """Everything that is printed and saved, as one JSON-ready dict. Other benchmarks
     (bench/<benchmark>.py) pass their name, title and a description of their data."""
+    settings = settings or server_settings(args)
     floor = rows[0]["requests_per_s"] or None
     for row in rows:
         row["pct_of_floor"] = round(100 * row["requests_per_s"] / floor) if floor else None
     closed = [row["closed_by_server_pct"] or 0 for row in rows]
+    threads = settings["threads"]
+    workers = f"{GUNICORN_WORKERS} workers of {threads} thread{'s' if threads > 1 else ''}"
     generator = [row["cpu_pct_of_one_cpu"]["load_generator"] for row in rows]
     other = max(row["cpu_pct_of_one_cpu"]["other_processes"] for row in rows)
     notes = [
@@ -618,11 +728,11 @@ def build_report(
         f"{span(generator)}% of one CPU), the local PostgreSQL and anything else running: "
         "compare the endpoints with "
         "each other and with the floor; the figures are not the API's capacity on a server.",
-        "gunicorn's sync worker closes the connection after every response "
-        f"({span(closed)}% of responses here), so each request includes opening a loopback TCP "
-        "connection; http.client reconnects by itself.",
-        f"Closed loop: {args.clients} clients against {GUNICORN_WORKERS} single-threaded workers, "
-        "so latency includes waiting in the listen queue (mean latency ~ clients / req/s).",
+        f"The server closed the connection after {span(closed)}% of responses (gunicorn's sync "
+        "worker closes every one; gthread keeps them alive): a closed one costs the next request "
+        "a new loopback TCP connection, which http.client opens by itself.",
+        f"Closed loop: {args.clients} clients against {workers}, so latency includes waiting for "
+        "a free worker (mean latency ~ clients / req/s).",
         "req/s counts 2xx responses completed in the measured window; percentiles are "
         "nearest-rank over those responses. CPU shares cover each endpoint's whole run, "
         "warm-up included.",
@@ -645,7 +755,8 @@ def build_report(
             "warmup_s": args.warmup,
             "duration_s": args.duration,
             "gunicorn_workers": GUNICORN_WORKERS,
-            "gunicorn_worker_class": "sync",
+            "gunicorn_worker_class": settings["worker_class"],
+            "gunicorn": settings,
             "host": HOST,
             "database": database,
             "rate_limits": RATE_LIMITS,
@@ -665,6 +776,7 @@ LATENCY_HEADINGS = (
     "p99 ms",
     "max ms",
     "errors",
+    "server CPU ms/req",
 )
 CPU_HEADINGS = (
     "CPU during the run, % of one CPU",
@@ -684,6 +796,9 @@ def latency_cells(row: dict[str, Any]) -> list[str]:
         "-" if row["pct_of_floor"] is None else f"{row['pct_of_floor']}%",
         *("-" if latency[k] is None else f"{latency[k]:.2f}" for k in ("p50", "p90", "p99", "max")),
         str(row["errors"]),
+        "-"
+        if row.get("server_cpu_ms_per_request") is None
+        else f"{row['server_cpu_ms_per_request']:.2f}",
     ]
 
 
@@ -746,8 +861,13 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         f"machine: {machine['nproc']} CPUs (nproc), {machine['cpu_model'] or 'unknown CPU'}, "
         f"{machine['platform']}, Python {machine['python']}, gunicorn {machine['gunicorn']}, "
         f"Flask {machine['flask']}; load average at start {machine['load_average_at_start']}",
-        f"servers: gunicorn, {params['gunicorn_workers']} {params['gunicorn_worker_class']} "
-        f"workers per app, both running, on {params['host']}; API database {params['database']}",
+        (
+            f"servers: gunicorn, {describe_servers(params['gunicorn'])} per app"
+            if "gunicorn" in params
+            else f"servers: gunicorn, {params['gunicorn_workers']} "
+            f"{params['gunicorn_worker_class']} workers per app"
+        )
+        + f", both running, on {params['host']}; API database {params['database']}",
         f"load: {params['clients']} closed-loop clients (http.client, one connection each) in "
         f"{params['generator_processes']} processes; per endpoint {params['warmup_s']:g} s "
         f"warm-up, then {params['duration_s']:g} s measured; endpoints one after the other",
@@ -796,6 +916,18 @@ def render_markdown(report: dict[str, Any]) -> str:
             ),
             "",
         ]
+    )
+
+
+def target_line(rows: list[dict[str, Any]]) -> str:
+    """Issue 17's target, judged on this run: /me and the feed at 50% of the floor or more."""
+    shares = {row["name"]: row["pct_of_floor"] for row in rows}
+    judged = [(name, shares.get(name)) for name in ("me, authenticated", "public feed")]
+    met = all(share is not None and share >= FLOOR_TARGET_PCT for _name, share in judged)
+    figures = ", ".join(f"{name} {share}%" for name, share in judged)
+    return (
+        f"Target (issue 17): /me and the feed at >= {FLOOR_TARGET_PCT}% of the floor in the same "
+        f"run: {figures}: {'met' if met else 'not met'}."
     )
 
 
@@ -863,10 +995,11 @@ def benchmark(args: argparse.Namespace) -> int:
         print(f"preparing the database ({database}) ...", flush=True)
         run_flask(["db", "upgrade"], env)
         run_flask(["seed-demo"], env)
-        api = start_gunicorn("api", "binjai_api:create_app()", env, workdir, [])
+        overrides = server_overrides(args)
+        api = start_gunicorn("api", "binjai_api:create_app()", env, workdir, overrides)
         servers.append(api)
         hello = start_gunicorn(
-            "hello", "hello_app:app", env, workdir, ["--pythonpath", str(BENCH_DIR)]
+            "hello", "hello_app:app", env, workdir, ["--pythonpath", str(BENCH_DIR), *overrides]
         )
         servers.append(hello)
         wait_until_up(api, "/healthz")
@@ -875,6 +1008,7 @@ def benchmark(args: argparse.Namespace) -> int:
             ("hello-world floor", hello, "/hello", False),
             ("agencies", api, "/api/v1/agencies", False),
             ("me, authenticated", api, "/api/v1/me", True),
+            ("public feed", api, FEED_PATH, False),
         ]
         for name, server, path, authenticated in endpoints:
             # Logging in right before the run keeps the token valid for all of it.
@@ -886,6 +1020,7 @@ def benchmark(args: argparse.Namespace) -> int:
         stop_servers(servers)
         shutil.rmtree(workdir, ignore_errors=True)
     report = build_report(args, started, machine, database, rows, problems)
+    report["notes"].append(target_line(rows))
     print()
     print(render_text(report))
     write_atomically(RESULTS_DIR / "http_baseline.json", json.dumps(report, indent=2) + "\n")
