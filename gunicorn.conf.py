@@ -15,12 +15,30 @@ def _int(raw: str | None, default: int) -> int:
 # X-Forwarded-For reaches the app from whoever connects, and the app trusts it (ProxyFix).
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT') or '8000'}"
 workers = _int(os.environ.get("WEB_CONCURRENCY"), 2)
-threads = _int(os.environ.get("GUNICORN_THREADS"), 1)
+# Threaded workers (gunicorn's gthread: more than one thread) with keep-alive, chosen for the
+# burst after a city-wide broadcast (issue 17, bench/broadcast_burst.py):
+# - a sync worker closes every connection after its response and then waits for the client to
+#   close its side (gunicorn's close_graceful), so each request paid a TCP connect, a close
+#   handshake and that wait, during which the worker served nobody; the app's HTTP client and
+#   the proxy (deploy/nginx.conf.example, upstream keepalive) keep connections open instead;
+# - a request on PostgreSQL + Redis spends part of its time waiting for round trips (3 to 6
+#   statements, a Redis call): a second thread of the same worker runs meanwhile;
+# - 4 threads, not more: the threads of a worker share one interpreter lock, and each extra one
+#   adds hand-over cost (futex calls) without adding CPU; keep DB_POOL_SIZE at least this
+#   (README: Scaling out).
+# GUNICORN_THREADS=1 gives the old sync workers (one request at a time per process, no
+# keep-alive). A stuck request no longer gets its worker killed after `timeout` (the worker's
+# main loop keeps the heartbeat): PostgreSQL's statement_timeout and the proxy's read timeout
+# bound it instead.
+threads = _int(os.environ.get("GUNICORN_THREADS"), 4)
 # A worker silent for this long is killed and replaced; keep the proxy's read timeout above it.
 timeout = _int(os.environ.get("GUNICORN_TIMEOUT"), 30)
 # On SIGTERM (or SIGHUP, for the old workers) requests in flight get this long to finish.
 graceful_timeout = _int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT"), 20)
-keepalive = 5
+# An idle kept-alive connection is closed after this long. Above the proxy's own idle timeout for
+# its upstream connections (nginx's keepalive_timeout, 60 s by default), so the proxy always
+# closes first and never sends a request on a connection gunicorn is closing at that moment.
+keepalive = _int(os.environ.get("GUNICORN_KEEPALIVE"), 75)
 # Replace each worker after about this many requests (0: never), spread by the jitter so that
 # the workers do not all restart at once. Off by default.
 max_requests = _int(os.environ.get("GUNICORN_MAX_REQUESTS"), 0)
