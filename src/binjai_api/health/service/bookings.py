@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased
 
 from binjai_api.audit import service as audit_service
 from binjai_api.auth.enums import Role
@@ -43,7 +43,7 @@ from binjai_api.privacy import mask_tail
 class BookingView:
     """A booking with its live position: the number called now, people ahead, estimated time."""
 
-    booking: QueueBooking
+    booking: QueueBooking | BookingRow
     now_calling: int | None
     people_ahead: int | None
     estimated_call_time: datetime | None
@@ -53,7 +53,7 @@ class BookingView:
         return getattr(self.booking, name)
 
 
-def _average_minutes(day: QueueDay, session_minutes: int) -> float:
+def _average_minutes(day: QueueDay | _DayRow, session_minutes: int) -> float:
     """Minutes per patient: measured today (called to served) if any, else configured."""
     if day.served_count:
         return day.service_seconds / day.served_count / 60
@@ -61,7 +61,7 @@ def _average_minutes(day: QueueDay, session_minutes: int) -> float:
 
 
 def _visible_nik(
-    booking: QueueBooking, principal: Principal, staff_of: uuid.UUID | None
+    booking: QueueBooking | BookingRow, principal: Principal, staff_of: uuid.UUID | None
 ) -> str | None:
     """The NIK in full for the account that booked and the facility's staff, else masked."""
     # Administrators manage facilities, not patients (UU 27/2022: data minimisation).
@@ -78,7 +78,7 @@ def _staff_of(principal: Principal) -> uuid.UUID | None:
 
 
 def _record_staff_access(
-    bookings: Sequence[QueueBooking], principal: Principal, staff_of: uuid.UUID | None
+    bookings: Sequence[QueueBooking | BookingRow], principal: Principal, staff_of: uuid.UUID | None
 ) -> None:
     """Staff (and admins) shown patients' names, and their facility's officers the NIKs too:
     one audit record for the request. The patient's own account reading is not recorded."""
@@ -109,7 +109,7 @@ def booking_view(booking: QueueBooking, principal: Principal) -> BookingView:
 
 
 def _view(
-    booking: QueueBooking,
+    booking: QueueBooking | BookingRow,
     principal: Principal,
     staff_of: uuid.UUID | None,
     position: tuple[int, time, int] | None = None,
@@ -154,7 +154,7 @@ def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
     row = db.session.execute(_booking_status_statement(), {"booking_id": booking_id}).one_or_none()
     if row is None:
         raise not_found(gettext("Booking not found."))
-    booking, *position = row
+    booking = BookingRow(row)
     staff_of = _staff_of(principal)
     if not (
         booking.account_id == principal.id
@@ -162,13 +162,53 @@ def get_booking(*, principal: Principal, booking_id: uuid.UUID) -> BookingView:
         or staff_of == booking.facility_id
     ):
         raise not_found(gettext("Booking not found."))
-    return _view(booking, principal, staff_of, (position[0], position[1], position[2]))
+    position = (row.people_ahead, row.session_starts_at, row.session_minutes_per_patient)
+    return _view(booking, principal, staff_of, position)
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class _DayRow:
+    id: uuid.UUID
+    session_id: uuid.UUID
+    day: date
+    now_calling: int | None
+    served_count: int
+    service_seconds: int
+
+
+class BookingRow:
+    """A booking read as one plain row for the status poll (no ORM objects: the app polls this
+    every few seconds), offering what the views read of a `QueueBooking`: its columns, and its
+    facility's and poli's names and its day as `facility.name`, `service.name`, `queue_day`."""
+
+    __slots__ = ("_row", "facility", "queue_day", "service")
+
+    def __init__(self, row: sa.Row[Any]) -> None:
+        self._row = row
+        self.facility = _Named(row.facility_name)
+        self.service = _Named(row.service_name)
+        self.queue_day = _DayRow(
+            row.queue_day_id,
+            row.day_session_id,
+            row.day,
+            row.day_now_calling,
+            row.day_served_count,
+            row.day_service_seconds,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
 
 
 @cache
 def _booking_status_statement() -> sa.Select[Any]:
-    """What the app polls, in one statement built once: the booking with its day, the names of
-    its facility and poli, the people ahead of it and its session's start and minutes per
+    """What the app polls, in one statement built once: the booking's columns, its facility's and
+    poli's names, its day, the people ahead of it and its session's start and minutes per
     patient (counted whatever the status; `_view` uses them only while it waits)."""
     ahead = aliased(QueueBooking)
     people_ahead = (
@@ -184,15 +224,21 @@ def _booking_status_statement() -> sa.Select[Any]:
     )
     return (
         sa.select(
-            QueueBooking, people_ahead, QueueSession.starts_at, QueueSession.minutes_per_patient
+            *QueueBooking.__table__.columns,
+            Facility.name.label("facility_name"),
+            HealthService.name.label("service_name"),
+            QueueDay.session_id.label("day_session_id"),
+            QueueDay.now_calling.label("day_now_calling"),
+            QueueDay.served_count.label("day_served_count"),
+            QueueDay.service_seconds.label("day_service_seconds"),
+            people_ahead.label("people_ahead"),
+            QueueSession.starts_at.label("session_starts_at"),
+            QueueSession.minutes_per_patient.label("session_minutes_per_patient"),
         )
-        .join(QueueBooking.queue_day)
+        .join(QueueDay, QueueDay.id == QueueBooking.queue_day_id)
         .join(QueueSession, QueueSession.id == QueueDay.session_id)
-        .options(
-            contains_eager(QueueBooking.queue_day),
-            joinedload(QueueBooking.facility).load_only(Facility.name),
-            joinedload(QueueBooking.service).load_only(HealthService.name),
-        )
+        .join(Facility, Facility.id == QueueBooking.facility_id)
+        .join(HealthService, HealthService.id == QueueBooking.service_id)
         .where(QueueBooking.id == sa.bindparam("booking_id", type_=QueueBooking.id.type))
     )
 
