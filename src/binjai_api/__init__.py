@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -13,9 +14,35 @@ from binjai_api import config, page_bounds
 page_bounds.install()
 
 
+class BinjaiFlask(Flask):
+    """Flask, remembering which of the app's functions are plain `def`s: Flask asks
+    (`inspect.iscoroutinefunction`, unwrapping each) for every hook and view on every request,
+    some twenty times per request here, and the answer never changes."""
+
+    _SYNC_KEPT_MAX = 4096  # the app's hooks and views; anything beyond is simply asked again
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain_functions: dict[Any, bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # A bound method is made afresh at each lookup (a MethodView's handler, per request):
+        # its function answers for it.
+        key = getattr(func, "__func__", func)
+        try:
+            plain = self._plain_functions.get(key)
+        except TypeError:  # not hashable
+            return super().ensure_sync(func)
+        if plain is None:
+            plain = super().ensure_sync(func) is func
+            if len(self._plain_functions) < self._SYNC_KEPT_MAX:
+                self._plain_functions[key] = plain
+        return func if plain else super().ensure_sync(func)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, error handlers."""
-    app = Flask(__name__, static_url_path="/api/static")
+    app = BinjaiFlask(__name__, static_url_path="/api/static")
     app.config.update(config.load_settings(test_config))
     app.config.update(_openapi_settings())
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in their documented order
