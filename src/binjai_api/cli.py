@@ -23,6 +23,7 @@ from binjai_api.extensions import db
 from binjai_api.notifications import dispatcher, fcm
 from binjai_api.notifications import service as notifications_service
 from binjai_api.ops import escalation
+from binjai_api.ops import figures as ops_figures
 from binjai_api.quality import fix_checks
 from binjai_api.webhooks import service as webhooks_service
 
@@ -141,6 +142,16 @@ def escalate_overdue_command() -> None:
         raise click.ClickException(f"{report.failed} items could not be escalated (see the log)")
 
 
+@click.command("rebuild-ops-figures")
+@with_appcontext
+def rebuild_ops_figures_command() -> None:
+    """Derive the command center's step rows and day rows afresh from the histories and items
+    (after rows were written straight into the tables, past the services)."""
+    ops_figures.rebuild_figures()
+    db.session.commit()
+    click.echo("Command center figures rebuilt.")
+
+
 @click.command("prune-devices")
 @with_appcontext
 def prune_devices_command() -> None:
@@ -233,6 +244,7 @@ def init_app(app: Flask) -> None:
         prune_idempotency_command,
         outbox_worker_command,
         escalate_overdue_command,
+        rebuild_ops_figures_command,
         ask_fix_checks_command,
         send_area_alerts_command,
         prune_devices_command,

@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 
 from binjai_api.complaints import service as complaints_service
 from binjai_api.complaints.models import Complaint, ComplaintCategory, ComplaintEvent
+from binjai_api.complaints.states import OPEN_STATUSES
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.licensing.models import PermitApplication, PermitApplicationEvent, PermitType
@@ -462,3 +463,29 @@ def test_the_services_steps_leave_their_rows(
             assert kept == _figures(ops_service.compute_overview(**window, from_scratch=True))
             if agency_id == uuid.UUID(perkim_id):
                 assert kept["complaints"]["closed"] == 1
+
+
+def test_the_rebuild_command_gives_back_the_rows_kept(app: Flask, city: City) -> None:
+    """`flask rebuild-ops-figures` (after rows were written straight into the tables) derives
+    the step rows and both kinds of day rows the services kept."""
+    with app.app_context():
+        kept = (_rows(), _day_rows(), _report_rows())
+        assert all(kept)
+        for model in (StepFact, StepDay, ReportDay):
+            db.session.execute(sa.delete(model))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["rebuild-ops-figures"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert (_rows(), _day_rows(), _report_rows()) == kept
+
+
+def test_the_open_reports_index_covers_the_open_statuses() -> None:
+    """The partial index open_counts reads lists exactly the open statuses (states.py)."""
+    index = next(
+        index
+        for index in Complaint.__table__.indexes
+        if index.name == "ix_complaints_open_agency_area"
+    )
+    listed = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    assert str(index.dialect_options["postgresql"]["where"]) == f"status IN ({listed})"

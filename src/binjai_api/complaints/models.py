@@ -88,6 +88,21 @@ class Complaint(UUIDPrimaryKey, Timestamps, Base):
         sa.Index("ix_complaints_lat_lon", "lat", "lon"),
         # The officers' queue and the overdue filter.
         sa.Index("ix_complaints_agency_id_status_due_at", "agency_id", "status", "due_at"),
+        # The command center's open and overdue figures: the open reports only, read from the
+        # index (complaints/statistics.py open_counts).
+        sa.Index(
+            "ix_complaints_open_agency_area",
+            "agency_id",
+            "kecamatan_code",
+            "kelurahan_code",
+            postgresql_include=["due_at", "status"],
+            postgresql_where=sa.text(
+                "status IN ('submitted', 'dispatched', 'in_progress', 'reopened')"
+            ),
+            sqlite_where=sa.text(
+                "status IN ('submitted', 'dispatched', 'in_progress', 'reopened')"
+            ),
+        ),
     )
 
     tracking_number: Mapped[str] = mapped_column(sa.String(20), unique=True)
