@@ -481,6 +481,17 @@ def explain_queries(repeat: int = 1) -> list[dict[str, Any]]:
                 pass
             else:
                 named["closings and durations from the step rows"] = step_figures
+            try:  # the day rows and the open reports' one pass, when present
+                from binjai_api.ops.figures import opened_reports
+            except ImportError:
+                pass
+            else:
+                named["reports and applications opened, from the day rows"] = functools.partial(
+                    _opened_from_days, opened_reports, period
+                )
+                named["open reports (open, overdue) per agency and area"] = functools.partial(
+                    _open_reports, complaints_stats, now
+                )
             for name, function in named.items():
                 statements = _statements_of(function, window)
                 if not statements:
@@ -503,6 +514,14 @@ def explain_queries(repeat: int = 1) -> list[dict[str, Any]]:
                     }
                 )
     return rows
+
+
+def _opened_from_days(opened_reports: Any, period: Any, **window: Any) -> Any:
+    return opened_reports(period.first_day, period.last_day, window["agency_id"])
+
+
+def _open_reports(complaints_stats: Any, now: datetime, **window: Any) -> Any:
+    return complaints_stats.open_counts(now=now, agency_id=window["agency_id"])
 
 
 def _statements_of(function: Any, window: dict[str, Any]) -> list[tuple[str, Any]]:
