@@ -39,6 +39,14 @@ graceful_timeout = _int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT"), 20)
 # its upstream connections (nginx's keepalive_timeout, 60 s by default), so the proxy always
 # closes first and never sends a request on a connection gunicorn is closing at that moment.
 keepalive = _int(os.environ.get("GUNICORN_KEEPALIVE"), 75)
+# Each worker listens on a socket of its own on the same address (SO_REUSEPORT), and the kernel
+# spreads new connections over them. With one shared socket, whichever worker was awake accepted
+# them: 32 clients connecting at once all landed on one worker while the other idled, and a
+# kept-alive connection stays with the worker that accepted it. The price: a second gunicorn
+# started by the same user on the same address shares it instead of failing, and connections
+# waiting in a stopping worker's queue are reset (the proxy retries them, README: Behind a
+# reverse proxy).
+reuse_port = True
 # Replace each worker after about this many requests (0: never), spread by the jitter so that
 # the workers do not all restart at once. Off by default.
 max_requests = _int(os.environ.get("GUNICORN_MAX_REQUESTS"), 0)
