@@ -6,12 +6,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import Babel
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended import view_decorators as flask_jwt_view_decorators
+from flask_jwt_extended.utils import get_unverified_jwt_headers
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
@@ -73,6 +76,21 @@ class BinjaiJWTManager(JWTManager):
                     self._verified.popitem(last=False)
         return data
 
+
+@lru_cache(maxsize=BinjaiJWTManager._KEPT_MAX)
+def _token_header(encoded_token: str) -> dict[str, Any]:
+    return get_unverified_jwt_headers(encoded_token)
+
+
+def _kept_token_header(encoded_token: str) -> dict[str, Any]:
+    """A token's header, decoded once per token: flask-jwt-extended decodes it again (PyJWT's
+    base64 checks, in Python) on every request after verifying the token, whose claims are
+    kept above. Reached only with tokens that passed verification; a copy, as decoding gives."""
+    return dict(_token_header(encoded_token))
+
+
+# flask-jwt-extended reads the header through this module-level name (no setting for it).
+flask_jwt_view_decorators.get_unverified_jwt_headers = _kept_token_header
 
 db = BinjaiSQLAlchemy(metadata=Base.metadata, session_options={"class_": AppSession})
 migrate = Migrate(

@@ -76,3 +76,18 @@ def test_token_lifetime_is_fifteen_minutes(app: Flask, tokens: dict[str, Any]) -
     refresh = _claims(tokens["refresh_token"])
     assert timedelta(seconds=refresh["exp"] - refresh["iat"]) == timedelta(days=30)
     assert claims["roles"] == ["citizen"]
+
+
+def test_a_token_used_before_is_checked_again_when_altered(
+    client: FlaskClient, tokens: dict[str, Any]
+) -> None:
+    """Verified tokens' claims and headers are kept per exact token: the same header and claims
+    under another signature, or another claim under the same signature, are refused."""
+    token = tokens["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    header, claims, signature = token.split(".")
+    _refused(client, f"{header}.{claims}.{signature[:-4]}AAAA")
+    forged = {**_claims(token), "sub": "00000000-0000-0000-0000-000000000000"}
+    _refused(client, f"{header}.{_b64(forged)}.{signature}")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
