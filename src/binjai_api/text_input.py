@@ -100,9 +100,13 @@ def _unstorable_fields() -> Iterator[tuple[str, str, str]]:
     for name, value in (request.view_args or {}).items():
         if why := _first_bad_text(value):
             yield "path", name, why
-    for name, value in request.args.items(multi=True):
-        if why := _first_bad_text(name) or _first_bad_text(value):
-            yield "query", _clean_name(name), why
+    if request.query_string:
+        for name, value in request.args.items(multi=True):
+            if why := _first_bad_text(name) or _first_bad_text(value):
+                yield "query", _clean_name(name), why
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if not (request.content_length or chunked):
+        return  # no body (most GETs): no form, file or JSON to parse
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         for name, value in request.form.items(multi=True):
             if why := _first_bad_text(name) or _first_bad_text(value):
