@@ -86,27 +86,36 @@ def _app(database_url: str) -> Any:
 
 def writer(index: int, writers: int, database_url: str, ready: Any, go: Any, results: Any) -> None:
     """Declare days off (index, index + writers, ...) until told to stop; report the latency of
-    each write committed in the measured window."""
+    each write committed in the measured window, and the CPU this process used over them."""
     from binjai_api.extensions import db
     from binjai_api.workcalendar import service
 
     app = _app(database_url)
     latencies: list[float] = []
+    cpu_from: float | None = None
+    backend_from = 0.0
     step = index
     with app.app_context():
-        db.session.execute(db.text("SELECT 1"))  # connected before the clock starts
+        # Connected before the clock starts; its backend serves every write of this process.
+        backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar_one()
         db.session.remove()
         ready.put(index)
         measure_from, until = go.get()
         while time.time() < until:
             began = time.time()
+            if cpu_from is None and began >= measure_from:
+                cpu_from, backend_from = time.process_time(), base.process_cpu_s(backend)
             service.declare_day_off(day=FIRST_DAY + timedelta(days=step), name="Libur bench")
             ended = time.time()
             db.session.remove()
             step += writers
             if began >= measure_from:
                 latencies.append(ended - began)
-    results.put(latencies)
+    cpu = backend_cpu = 0.0
+    if cpu_from is not None:
+        cpu = time.process_time() - cpu_from
+        backend_cpu = base.process_cpu_s(backend) - backend_from
+    results.put((latencies, cpu, backend_cpu))
 
 
 def sealer(database_url: str, ready: Any, go: Any, results: Any) -> None:
@@ -185,8 +194,12 @@ def main() -> int:
     busy_before = base.machine_busy_s()
     db_cpu_before = base.database_cpu_s()
     latencies: list[float] = []
+    writers_cpu = backends_cpu = 0.0
     for _ in range(args.writers):
-        latencies.extend(results.get())
+        writer_latencies, writer_cpu, backend_cpu = results.get()
+        latencies.extend(writer_latencies)
+        writers_cpu += writer_cpu
+        backends_cpu += backend_cpu
     busy = base.machine_busy_s() - busy_before
     db_cpu = base.database_cpu_s() - db_cpu_before
     sealed_during = sealer_results.get() if seals_off_path else None
@@ -202,6 +215,7 @@ def main() -> int:
         sealed_after = service.seal_pending() if seals_off_path else 0
         seal_rest_s = time.time() - began
         report = service.verify_chain()
+    writes = max(1, len(latencies))
     throughput = len(latencies) / args.duration
     lines = [
         f"## {args.label}: {args.writers} writers, {args.duration:.0f} s, "
@@ -214,6 +228,9 @@ def main() -> int:
         f"p95 {percentile(latencies, 95) * 1000:.1f} ms, "
         f"p99 {percentile(latencies, 99) * 1000:.1f} ms",
         f"- machine CPU busy {busy:.1f} core-s, PostgreSQL {db_cpu:.1f} core-s",
+        f"- CPU per write: the writer {writers_cpu / writes * 1000:.2f} ms"
+        f" + its PostgreSQL backend {backends_cpu / writes * 1000:.2f} ms "
+        f"(the machine: {busy / writes * 1000:.2f} ms busy per write, other work included)",
         f"- writers waiting on a lock in PostgreSQL (sampled every 100 ms): mean "
         f"{sum(lock_waits) / max(1, len(lock_waits)):.1f}, max {max(lock_waits, default=0)} "
         f"of {args.writers}",
