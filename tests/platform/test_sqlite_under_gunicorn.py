@@ -5,7 +5,8 @@
   succeeds (before: 21 of 24 submissions answered 503, `database is locked`);
 - what gunicorn refuses itself (an over-long request line, too many or too large headers, an
   unreadable request line) is problem+json, not gunicorn's HTML page;
-- hostile input through the real server answers 4xx problem+json.
+- hostile input through the real server answers 4xx problem+json;
+- connections are kept alive and spread over both workers (threads, keep-alive, reuse_port).
 
 Slow (a real server, about 10 s): SQLite pass only. Nothing here measures time; the write
 throughput is printed by bench/sqlite_writes.py.
@@ -13,6 +14,7 @@ throughput is printed by bench/sqlite_writes.py.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import sys
@@ -141,3 +143,49 @@ def test_hostile_input_through_the_real_server_is_a_4xx_problem(server: SqliteSe
         + body,
     )
     assert assert_problem(*surrogate, 422)["code"] == "validation_error"
+
+
+def _established_per_worker(master_pid: int, port: int) -> dict[int, int]:
+    """How many established connections to `port` each worker of the gunicorn `master_pid`
+    holds (its sockets' inodes, found in /proc/net/tcp)."""
+    workers = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    established: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            established.add(fields[9])  # the socket's inode
+    held: dict[int, int] = {}
+    for worker in map(int, workers):
+        inodes = set()
+        for fd in Path(f"/proc/{worker}/fd").iterdir():
+            target = str(fd.readlink()) if fd.is_symlink() else ""
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+        held[worker] = len(inodes & established)
+    return held
+
+
+def test_connections_are_kept_alive_and_spread_over_both_workers(server: SqliteServer) -> None:
+    """gunicorn.conf.py's threaded workers keep a connection open after its answer, and each
+    worker accepts on its own socket (reuse_port): 16 clients connecting at once do not all land
+    on the one worker that happened to be awake."""
+    clients = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=30) for _ in range(16)]
+    try:
+        for client in clients:
+            client.connect()
+        for client in clients:
+            sock = client.sock
+            for _ in range(2):
+                client.request("GET", "/healthz")
+                response = client.getresponse()
+                response.read()
+                assert response.status == 200
+                assert not response.will_close, response.headers
+            assert client.sock is sock  # the same connection served both requests
+        held = _established_per_worker(server.processes[-1].pid, server.port)
+        assert len(held) == 2 and sum(held.values()) == 16, held
+        assert min(held.values()) >= 1, held
+    finally:
+        for client in clients:
+            client.close()
