@@ -23,8 +23,8 @@ workers = _int(os.environ.get("WEB_CONCURRENCY"), 2)
 #   the proxy (deploy/nginx.conf.example, upstream keepalive) keep connections open instead;
 # - a request on PostgreSQL + Redis spends part of its time waiting for round trips (3 to 6
 #   statements, a Redis call): a second thread of the same worker runs meanwhile;
-# - 4 threads, not more: the threads of a worker share one interpreter lock, and each extra one
-#   adds hand-over cost (futex calls) without adding CPU; keep DB_POOL_SIZE at least this
+# - 4 threads, not more: the threads of a worker share one interpreter lock, so more would only
+#   queue for it, each holding a database connection meanwhile; keep DB_POOL_SIZE at least this
 #   (README: Scaling out).
 # GUNICORN_THREADS=1 gives the old sync workers (one request at a time per process, no
 # keep-alive). A stuck request no longer gets its worker killed after `timeout` (the worker's
