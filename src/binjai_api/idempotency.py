@@ -1,11 +1,18 @@
 """Idempotency-Key for every POST that creates something (CONVENTIONS: writes and retries).
 
-A mobile client on a flaky network retries with the same key. The first request claims the key
-in its own transaction with one upsert (a unique row and, on PostgreSQL, the key's advisory
-lock, so that a duplicate arriving on any instance while it runs is answered 409 at once); the
-claim, the work and the response commit together, and the response is replayed to every retry
-for `IDEMPOTENCY_TTL_HOURS`. A request that fails leaves nothing behind: its transaction, claim
+A mobile client on a flaky network retries with the same key. On PostgreSQL the first request
+claims the key in its own transaction with one upsert (a unique row and the key's advisory lock,
+so that a duplicate arriving on any instance while it runs is answered 409 at once); the claim,
+the work and the response commit together, and the response is replayed to every retry for
+`IDEMPOTENCY_TTL_HOURS`. A request that fails leaves nothing behind: its transaction, claim
 included, rolls back.
+
+On SQLite (the embedded default) a write transaction holds the database's only write lock from
+its start (db.tune_sqlite), so no other request can store the key while one runs: the key and
+the response are stored by one upsert after the work, in the same transaction. Finding the key
+already stored then, the request rolls its work back and answers for the stored one (replay,
+422 or 409), as it does when its work failed: a retry costs its work once more, a first request
+one statement less.
 """
 
 from __future__ import annotations
@@ -17,15 +24,15 @@ import uuid
 from collections.abc import Callable
 from copy import deepcopy
 from datetime import datetime, timedelta
-from functools import wraps
-from typing import Any, TypeVar
+from functools import cache, wraps
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
-from binjai_api.db import Base, UUIDPrimaryKey, commits_deferred, utcnow
+from binjai_api.db import Base, UTCDateTime, UUIDPrimaryKey, commits_deferred, utcnow
 from binjai_api.errors import Problem
 from binjai_api.extensions import db
 from binjai_api.i18n import lazy_gettext
@@ -143,9 +150,8 @@ _CLAIM_POSTGRESQL = sa.text(
 
 
 def _insert_claim(scope: str, key: str, fingerprint: str, now: datetime) -> tuple[bool, bool]:
-    """Insert the in-flight row in the request's transaction: (key free of other requests in
-    flight, row inserted). On SQLite a write transaction holds the database's only write lock
-    from its start (db.tune_sqlite), so a duplicate waits for the first to end, then replays."""
+    """PostgreSQL: insert the in-flight row in the request's transaction: (key free of other
+    requests in flight, row inserted)."""
     values = {
         "id": uuid.uuid4(),
         "scope": scope,
@@ -153,33 +159,16 @@ def _insert_claim(scope: str, key: str, fingerprint: str, now: datetime) -> tupl
         "fingerprint": fingerprint,
         "now": now,
         "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+        "lock_id": _lock_id(scope, key),
     }
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(
-            _CLAIM_POSTGRESQL, {**values, "lock_id": _lock_id(scope, key)}
-        ).one()
-        return bool(row.taken), bool(row.claimed)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    statement = (
-        sqlite_insert(IdempotencyRecord)
-        .values(
-            id=values["id"],
-            scope=scope,
-            key=key,
-            fingerprint=fingerprint,
-            locked_at=now,
-            created_at=now,
-            expires_at=values["expires_at"],
-        )
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-    )
-    return True, bool(db.session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    row = db.session.execute(_CLAIM_POSTGRESQL, values).one()
+    return bool(row.taken), bool(row.claimed)
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
-    """Claim the key in the request's transaction (None: this request runs), or answer for it:
-    the stored response replayed, 422 for another body, 409 while another is in flight."""
+    """PostgreSQL: claim the key in the request's transaction (None: this request runs), or
+    answer for it: the stored response replayed, 422 for another body, 409 while another is in
+    flight."""
     now = utcnow()
     for _attempt in range(2):
         free, inserted = _insert_claim(scope, key, fingerprint, now)
@@ -198,16 +187,10 @@ def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
             db.session.delete(existing)
             db.session.flush()
             continue
-        if existing.fingerprint != fingerprint:
-            raise Problem(
-                422,
-                "idempotency_key_reuse",
-                lazy_gettext("This Idempotency-Key was already used for a different request."),
-            )
+        _refuse_reuse(existing, fingerprint)
         if existing.response_status is not None:
             return _replay(existing)
-        stale_after = timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
-        if existing.locked_at is not None and existing.locked_at < now - stale_after:
+        if existing.locked_at is not None and existing.locked_at < _stale_before(now):
             # An in-flight row left committed by an earlier version of this code whose process
             # died mid-request: this retry takes it over.
             existing.locked_at = now
@@ -215,6 +198,134 @@ def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
             return None
         raise _in_flight()
     raise _in_flight()
+
+
+def _stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=current_app.config["IDEMPOTENCY_IN_FLIGHT_SECONDS"])
+
+
+def _refuse_reuse(existing: IdempotencyRecord, fingerprint: str) -> None:
+    if existing.fingerprint != fingerprint:
+        raise Problem(
+            422,
+            "idempotency_key_reuse",
+            lazy_gettext("This Idempotency-Key was already used for a different request."),
+        )
+
+
+def _stored_headers(response: Response) -> dict[str, str]:
+    headers = {
+        name: response.headers[name]
+        for name in _REPLAYED_RESPONSE_HEADERS
+        if name in response.headers
+    }
+    headers["Content-Type"] = response.content_type or "application/json"
+    return headers
+
+
+def _store_after(scope: str, key: str, fingerprint: str, response: Response) -> bool:
+    """SQLite: store the key with the response after the work, in its transaction (True), unless
+    the key is already stored, unexpired, and not a dead first attempt of this request (False).
+    Nobody else writes meanwhile: the transaction holds the write lock (db.tune_sqlite)."""
+    now = utcnow()
+    values = {
+        "id": uuid.uuid4(),
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "response_status": response.status_code,
+        "response_body": response.get_data(as_text=True),
+        "response_headers": _stored_headers(response),
+        "now": now,
+        "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+        "stale_before": _stale_before(now),
+    }
+    return bool(db.session.execute(_store_statement(), values).rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _store_statement() -> sa.Insert:
+    """The upsert of _store_after, built once (its values are bound at each execution)."""
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    table = cast(sa.Table, IdempotencyRecord.__table__)
+    now = sa.bindparam("now", type_=UTCDateTime())
+    fingerprint = sa.bindparam("fingerprint", type_=sa.String())
+    statement = sqlite_insert(table).values(
+        id=sa.bindparam("id", type_=sa.Uuid()),
+        scope=sa.bindparam("scope", type_=sa.String()),
+        key=sa.bindparam("key", type_=sa.String()),
+        fingerprint=fingerprint,
+        locked_at=None,
+        response_status=sa.bindparam("response_status", type_=sa.Integer()),
+        response_body=sa.bindparam("response_body", type_=sa.Text()),
+        response_headers=sa.bindparam("response_headers", type_=sa.JSON()),
+        created_at=now,
+        expires_at=sa.bindparam("expires_at", type_=UTCDateTime()),
+    )
+    replaced = statement.excluded
+    kept = ("fingerprint", "locked_at", "response_status", "response_body", "response_headers")
+    return statement.on_conflict_do_update(
+        index_elements=["scope", "key"],
+        set_={column: replaced[column] for column in (*kept, "created_at", "expires_at")},
+        # An expired key is free again; an attempt left in flight by an earlier version of
+        # this code whose process died is taken over by its retry.
+        where=(table.c.expires_at <= now)
+        | (
+            table.c.response_status.is_(None)
+            & (table.c.locked_at < sa.bindparam("stale_before", type_=UTCDateTime()))
+            & (table.c.fingerprint == fingerprint)
+        ),
+    )
+
+
+def _answer_stored(scope: str, key: str, fingerprint: str) -> Response | None:
+    """SQLite, after the work was rolled back: the answer for the key as stored (a replay, 422
+    for another body, 409 while in flight), or None when it is not stored (or expired)."""
+    existing = db.session.scalar(
+        sa.select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    )
+    db.session.commit()  # ends the read transaction
+    if existing is None or existing.expires_at <= utcnow():
+        return None
+    _refuse_reuse(existing, fingerprint)
+    if existing.response_status is not None:
+        return _replay(existing)
+    raise _in_flight()
+
+
+def _run_then_store(work: Callable[[], Any], scope: str, key: str, fingerprint: str) -> Any:
+    """SQLite: the work, then the key and its response stored in the same transaction."""
+    try:
+        with commits_deferred(db.session()):
+            response = current_app.make_response(work())
+    except Exception:
+        _release()
+        # The work failed: perhaps because the first request with this key did it already
+        # (an account registered, say), whose answer is then the one to give.
+        stored = _answer_stored(scope, key, fingerprint)
+        if stored is not None:
+            return stored
+        raise
+    except BaseException:
+        _release()
+        raise
+    if response.status_code >= 500:
+        _release()
+        return response
+    try:
+        if _complete((scope, key, fingerprint), response):
+            return response
+        _release()  # the key was stored before this request began: its work is undone
+    except BaseException:
+        _release()
+        raise
+    stored = _answer_stored(scope, key, fingerprint)
+    if stored is None:  # stored, then pruned meanwhile: the client may retry
+        raise _in_flight()
+    return stored
 
 
 def _release() -> None:
@@ -225,25 +336,26 @@ def _release() -> None:
         log.warning("could not roll back a failed idempotent request", exc_info=True)
 
 
-def _complete(claim: tuple[str, str], response: Response) -> None:
-    """Store the response, and commit it together with the view's work and the claim."""
-    headers = {
-        name: response.headers[name]
-        for name in _REPLAYED_RESPONSE_HEADERS
-        if name in response.headers
-    }
-    headers["Content-Type"] = response.content_type or "application/json"
-    db.session.execute(
-        sa.update(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == claim[0], IdempotencyRecord.key == claim[1])
-        .values(
-            response_status=response.status_code,
-            response_body=response.get_data(as_text=True),
-            response_headers=headers,
-            locked_at=None,
+def _complete(claim: tuple[str, str, str], response: Response) -> bool:
+    """Store the response, and commit it together with the view's work and the claim. SQLite:
+    the key is stored with it here, unless it was already (False: nothing committed)."""
+    scope, key, fingerprint = claim
+    if db.session.get_bind().dialect.name == "sqlite":
+        if not _store_after(scope, key, fingerprint, response):
+            return False
+    else:
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+            .values(
+                response_status=response.status_code,
+                response_body=response.get_data(as_text=True),
+                response_headers=_stored_headers(response),
+                locked_at=None,
+            )
         )
-    )
     db.session.commit()
+    return True
 
 
 def idempotent(func: F) -> F:
@@ -263,6 +375,8 @@ def idempotent(func: F) -> F:
             )
         scope = _scope()
         fingerprint = _request_fingerprint()
+        if db.session.get_bind().dialect.name == "sqlite":
+            return _run_then_store(lambda: func(*args, **kwargs), scope, key, fingerprint)
         try:
             # The claim, the view's work and the stored response commit in one transaction
             # (the view's commits only flush), or not at all: a retry finds all or nothing.
@@ -280,7 +394,7 @@ def idempotent(func: F) -> F:
             _release()
             return response
         try:
-            _complete((scope, key), response)
+            _complete((scope, key, fingerprint), response)
         except BaseException:
             _release()  # nothing was committed: the key is free for the retry
             raise

@@ -8,7 +8,8 @@ no gaps from failed writes.
 
 from __future__ import annotations
 
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,15 +30,29 @@ class NumberSeries(Base):
 
 def next_in_series(series: str) -> int:
     """The next number of a series (1 for a new one), within the caller's transaction."""
+    return int(next_in_series_with(series)[0])
+
+
+def next_in_series_with(
+    series: str, *also: sa.ColumnElement[Any], **values: Any
+) -> tuple[Any, ...]:
+    """The next number of a series and the values of `also` (scalar subqueries, the same
+    objects at each call: what the caller needs beside the number, read in the same round
+    trip, their bound parameters given as `values`), within the caller's transaction."""
+    statement = _upsert(db.session.get_bind().dialect.name, also)
+    return tuple(db.session.execute(statement, {"series": series, **values}).one())
+
+
+@cache
+def _upsert(dialect: str, also: tuple[sa.ColumnElement[Any], ...]) -> sa.Insert:
+    """Built once per dialect and `also`; the series is bound at each execution."""
     table = cast(sa.Table, NumberSeries.__table__)
-    dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         insert(table)
-        .values(series=series, last_value=1)
+        .values(series=sa.bindparam("series", type_=sa.String()), last_value=1)
         .on_conflict_do_update(
             index_elements=["series"], set_={"last_value": table.c.last_value + 1}
         )
-        .returning(table.c.last_value)
+        .returning(table.c.last_value, *also)
     )
-    return int(db.session.execute(statement).scalar_one())

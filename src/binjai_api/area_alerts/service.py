@@ -130,7 +130,9 @@ def record_report_event(*, complaint_id: uuid.UUID, event: str, public: bool) ->
     """A report was filed or resolved: queue it for its area's followers, in the caller's
     transaction. A confidential report is not in the public feed and tells nobody."""
     if public:
-        db.session.add(AreaAlertEvent(complaint_id=complaint_id, event=event))
+        # One Core INSERT (the row is not audited): no ORM flush of its own.
+        table = cast(sa.Table, AreaAlertEvent.__table__)
+        db.session.execute(sa.insert(table), {"complaint_id": complaint_id, "event": event})
 
 
 # --- the worker's job ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -209,7 +210,10 @@ def _write_inbox_and_outbox(
     ]
     db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
-    deliveries = db.session.scalars(_queue_pushes(list(by_user.values()), kind, now))
+    deliveries = db.session.scalars(
+        _queue_pushes(db.session.get_bind().dialect.name, kinds.KINDS[kind].optional),
+        {"notification_ids": list(by_user.values()), "kind": kind, "now": now},
+    )
     return _Written(list(by_user.values()), len(deliveries.all()))
 
 
@@ -221,24 +225,23 @@ _NEW_UUID = {
 }
 
 
-def database_uuid() -> sa.ColumnElement[uuid.UUID]:
+def database_uuid(dialect: str) -> sa.ColumnElement[uuid.UUID]:
     """A random (version 4) UUID made by the database, one per row of an INSERT ... SELECT into
     an outbox, as the dialect stores `sa.Uuid`: native on PostgreSQL, 32 hex digits on SQLite."""
-    return sa.literal_column(_NEW_UUID[db.session.get_bind().dialect.name], sa.Uuid())
+    return sa.literal_column(_NEW_UUID[dialect], sa.Uuid())
 
 
-def _queue_pushes(
-    notification_ids: list[uuid.UUID], kind: str, now: datetime
-) -> ReturningInsert[tuple[uuid.UUID]]:
-    """One pending push per device of each notification's user, in one INSERT ... SELECT (no
-    round trip to read the devices first): a muted optional kind still lands in the inbox but
-    is not pushed."""
+@cache
+def _queue_pushes(dialect: str, optional: bool) -> ReturningInsert[tuple[uuid.UUID]]:
+    """One pending push per device of each notification's user (`notification_ids`), in one
+    INSERT ... SELECT (no round trip to read the devices first): a muted `optional` kind still
+    lands in the inbox but is not pushed. Built once per case; values bound at execution."""
     notifications = cast(sa.Table, Notification.__table__)
     devices = cast(sa.Table, Device.__table__)
-    at = sa.bindparam("now", now, type_=UTCDateTime())
+    at = sa.bindparam("now", type_=UTCDateTime())
     query = (
         sa.select(
-            database_uuid(),
+            database_uuid(dialect),
             notifications.c.id,
             devices.c.id,
             sa.literal_column("'pending'"),
@@ -249,11 +252,12 @@ def _queue_pushes(
         )
         .select_from(notifications)
         .join(devices, devices.c.user_id == notifications.c.user_id)
-        .where(notifications.c.id.in_(notification_ids))
+        .where(notifications.c.id.in_(sa.bindparam("notification_ids", expanding=True)))
     )
-    if kinds.KINDS[kind].optional:
+    if optional:
         muted = sa.exists().where(
-            MutedKind.user_id == notifications.c.user_id, MutedKind.kind == kind
+            MutedKind.user_id == notifications.c.user_id,
+            MutedKind.kind == sa.bindparam("kind", type_=sa.String()),
         )
         query = query.where(~muted)
     deliveries = cast(sa.Table, Delivery.__table__)

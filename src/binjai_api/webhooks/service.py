@@ -11,6 +11,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -264,7 +265,8 @@ def emit(event_type: str, subject: Any, **context: Any) -> int:
         raise ValueError(f"unknown webhook event {event_type!r}; add it to webhooks/events.py")
     now = utcnow()
     queued = db.session.scalars(
-        _queue_deliveries(event_type, events.REQUIRED_SCOPE[event_type].value, now)
+        _queue_deliveries(db.session.get_bind().dialect.name),
+        {"event_type": event_type, "scope": events.REQUIRED_SCOPE[event_type].value, "now": now},
     ).all()
     if queued:
         # The view is built only when someone listens: the rows were queued without it.
@@ -279,30 +281,31 @@ def emit(event_type: str, subject: Any, **context: Any) -> int:
     return len(queued)
 
 
-def _holds(json_list: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+def _holds(dialect: str, json_list: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
     """The JSON list (a column) holds `value`."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         items = sa.func.json_array_elements_text(json_list).table_valued("value").render_derived()
     else:
         items = sa.func.json_each(json_list).table_valued("value")
     return sa.exists().where(items.c.value == value)
 
 
-def _queue_deliveries(
-    event_type: str, scope: str, now: datetime
-) -> ReturningInsert[tuple[uuid.UUID]]:
+@cache
+def _queue_deliveries(dialect: str) -> ReturningInsert[tuple[uuid.UUID]]:
     """One pending delivery (its payload still empty) for each enabled endpoint subscribed to
-    the event whose client is active and holds its scope, in one INSERT ... SELECT: no round
-    trip to read the endpoints and their clients first."""
+    the event (`event_type`) whose client is active and holds its `scope`, in one INSERT ...
+    SELECT: no round trip to read the endpoints and their clients first. Built once per
+    dialect; the values are bound at each execution."""
     endpoints = cast(sa.Table, WebhookEndpoint.__table__)
     clients = cast(sa.Table, ApiClient.__table__)
-    at = sa.bindparam("now", now, type_=UTCDateTime())
+    event_type = sa.bindparam("event_type", type_=sa.String())
+    at = sa.bindparam("now", type_=UTCDateTime())
     targets = (
         sa.select(
-            database_uuid(),
+            database_uuid(dialect),
             endpoints.c.id,
-            sa.literal(event_type, sa.String()),
-            sa.literal({}, sa.JSON()),
+            event_type,
+            sa.bindparam("empty_payload", {}, type_=sa.JSON()),
             sa.literal_column("'pending'"),
             sa.literal_column("0"),
             at,
@@ -313,8 +316,8 @@ def _queue_deliveries(
         .where(
             endpoints.c.is_enabled.is_(True),
             clients.c.is_active.is_(True),
-            _holds(endpoints.c.event_types, event_type),
-            _holds(clients.c.scopes, scope),
+            _holds(dialect, endpoints.c.event_types, event_type),
+            _holds(dialect, clients.c.scopes, sa.bindparam("scope", type_=sa.String())),
         )
     )
     columns = ("id", "endpoint_id", "event_type", "payload", "status", "attempts")

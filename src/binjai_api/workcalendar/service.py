@@ -10,6 +10,7 @@ end (23:59:59 WIB) of the Nth working day after that moment's local date.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -70,12 +71,17 @@ def end_of_local_day(day: date) -> datetime:
 class WorkingCalendar:
     """Working days over a span of dates, loaded once (one query) for many computations."""
 
-    def __init__(self, start: date, end: date) -> None:
+    def __init__(
+        self, start: date, end: date, local_days_off: Iterable[date] | None = None
+    ) -> None:
+        """`local_days_off`: those of the span, already read (local_days_off_text); else read."""
         self.start = start
         self.end = end
         self._days_off = set(national_holidays(start, end))
         self._days_off.update(
             db.session.scalars(sa.select(DayOff.day).where(DayOff.day >= start, DayOff.day <= end))
+            if local_days_off is None
+            else local_days_off
         )
 
     def is_day_off(self, day: date) -> bool:
@@ -134,13 +140,40 @@ def declared_day_off(day: date) -> sa.Exists:
     return sa.exists().where(DayOff.day == day)
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """The deadline of a step that must finish within `days` working days of `start`."""
+def add_working_days(
+    start: datetime, days: int, *, calendar: WorkingCalendar | None = None
+) -> datetime:
+    """The deadline of a step that must finish within `days` working days of `start`;
+    `calendar`: one already loaded over deadline_span(start)."""
     if days < 0:
         raise ValueError("a deadline counts forward")
     first = local_date(start)
-    due_day = calendar_for(first).nth_working_day_after(first, days)
+    due_day = (calendar or calendar_for(first)).nth_working_day_after(first, days)
     return end_of_local_day(due_day)
+
+
+def deadline_span(start: datetime) -> tuple[date, date]:
+    """The dates add_working_days(start, ...) reads the calendar of."""
+    first = local_date(start)
+    return first, first + timedelta(days=_LOOKAHEAD_DAYS)
+
+
+def local_days_off_text(
+    start: date | sa.ColumnElement[date], end: date | sa.ColumnElement[date]
+) -> sa.ScalarSelect[str | None]:
+    """The local days off from `start` to `end` as SQL to read beside another statement's row
+    (one text of ISO dates separated by commas, or NULL): a WorkingCalendar without a query of
+    its own, with parse_days_off."""
+    day = sa.cast(DayOff.day, sa.String)
+    return (
+        sa.select(sa.func.aggregate_strings(day, ","))
+        .where(DayOff.day >= start, DayOff.day <= end)
+        .scalar_subquery()
+    )
+
+
+def parse_days_off(text: str | None) -> list[date]:
+    return [date.fromisoformat(day) for day in text.split(",")] if text else []
 
 
 def working_days_between(start: datetime, end: datetime) -> int:
