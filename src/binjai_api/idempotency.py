@@ -344,18 +344,35 @@ def _complete(claim: tuple[str, str, str], response: Response) -> bool:
         if not _store_after(scope, key, fingerprint, response):
             return False
     else:
-        db.session.execute(
-            sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-            .values(
-                response_status=response.status_code,
-                response_body=response.get_data(as_text=True),
-                response_headers=_stored_headers(response),
-                locked_at=None,
-            )
-        )
+        values = {
+            "claimed_scope": scope,
+            "claimed_key": key,
+            "status": response.status_code,
+            "body": response.get_data(as_text=True),
+            "headers": _stored_headers(response),
+        }
+        db.session.execute(_response_statement(), values)
     db.session.commit()
     return True
+
+
+@cache
+def _response_statement() -> sa.Update:
+    """PostgreSQL: the claimed row given its response, built once (values bound at each use)."""
+    table = cast(sa.Table, IdempotencyRecord.__table__)
+    return (
+        sa.update(table)
+        .where(
+            table.c.scope == sa.bindparam("claimed_scope", type_=sa.String()),
+            table.c.key == sa.bindparam("claimed_key", type_=sa.String()),
+        )
+        .values(
+            response_status=sa.bindparam("status", type_=sa.Integer()),
+            response_body=sa.bindparam("body", type_=sa.Text()),
+            response_headers=sa.bindparam("headers", type_=sa.JSON()),
+            locked_at=None,
+        )
+    )
 
 
 def idempotent(func: F) -> F:
