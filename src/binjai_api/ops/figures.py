@@ -5,7 +5,9 @@ computed from the histories they were most of a year's overview. Each step the o
 (a closing, a verification, a first resolution, an issuance) leaves one narrow row in
 `ops_step_facts`, written by a flush listener in the same transaction as the step's history
 event, whichever service wrote it; a report's reassignment moves its rows to the new agency.
-The same flush adds each row to `ops_step_days` (one UPSERT): per local day, scope and
+The same flush counts each row for `ops_step_days`, which the transaction's COMMIT receives
+in one UPSERT (send_day_rows: the hot day rows are locked only at the end of the
+transaction): per local day, scope and
 log-spaced duration bucket, how many steps, with a deadline, on time. A period of whole days
 then sums a few thousand day rows, and each median or 90th percentile is still exact: the
 buckets' counts say which bucket holds the rank, and only that bucket's step rows in the period
@@ -265,7 +267,7 @@ def record_steps(session: Session, _flush_context: Any) -> None:
     if not events and not reassigned:
         return
     connection = session.connection()
-    days: dict[tuple[Any, ...], list[int]] = {}
+    days = _pending(session).steps
     for event in events:
         if isinstance(event, ComplaintEvent):
             rows = _complaint_facts(session, connection, event)
@@ -289,11 +291,126 @@ def record_steps(session: Session, _flush_context: Any) -> None:
             .where(_facts.c.domain == COMPLAINT, _facts.c.item_id == complaint.id)
             .values(agency_id=complaint.agency_id)
         )
-
-    _add_to_days(connection, days)
+    _send_if_committing(session)
 
 
 sa.event.listen(Session, "after_flush", record_steps)
+
+
+# --- the day rows' deltas, sent once per transaction ----------------------------------------------
+
+# Every report submitted or moved, every step, adds to the same few day rows of the day (the
+# city's scope and the agency's; the status, channel and area; the step's bucket), so an UPSERT
+# at each flush locked them from that flush until COMMIT, and every writer in the city queued
+# behind the one holding them, through all of its remaining work (its notifications, webhooks,
+# audit, idempotent response). The deltas are summed in the session instead, per SAVEPOINT
+# level, and sent once, just before COMMIT: the rows are then locked only for the commit itself.
+# The counts stay exact and in the event's transaction (a recount equals them at every commit).
+# Folding insert-only delta rows into the day rows later would spare even that lock, but the
+# overview would then have to sum the unfolded rows too, and the rebuild and the backfills would
+# have a second table to agree with; the lock held for one statement and a COMMIT is short.
+_DELTAS = "ops_day_deltas"  # session.info: {SessionTransaction: _Deltas}
+_SENT = "ops_day_deltas_sent"  # session.info: the root transaction whose deltas were sent
+
+
+@dataclass
+class _Deltas:
+    """What a transaction (or one SAVEPOINT of it) adds to the day rows."""
+
+    steps: dict[tuple[Any, ...], list[int]]  # ops_step_days key -> count, with deadline, on time
+    reports: dict[tuple[Any, ...], int]  # ops_report_days key -> count
+
+    def merge(self, other: _Deltas) -> None:
+        for key, values in other.steps.items():
+            total = self.steps.setdefault(key, [0, 0, 0])
+            for index, value in enumerate(values):
+                total[index] += value
+        for key, count in other.reports.items():
+            self.reports[key] = self.reports.get(key, 0) + count
+
+
+def _owner(session: Session) -> Any:
+    """The transaction a flush's deltas belong to: the innermost SAVEPOINT, else the root."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _pending(session: Session) -> _Deltas:
+    kept: dict[Any, _Deltas] = session.info.setdefault(_DELTAS, {})
+    owner = _owner(session)
+    deltas = kept.get(owner)
+    if deltas is None:
+        deltas = kept[owner] = _Deltas({}, {})
+    return deltas
+
+
+def _send(session: Session, deltas: _Deltas) -> None:
+    """The deltas' UPSERTs: the step days, then the report days, each in key order, so that two
+    writers lock the rows they share in the same order and never deadlock."""
+    connection = session.connection()
+    _add_to_days(connection, {key: v for key, v in deltas.steps.items() if any(v)})
+    reports = {key: count for key, count in deltas.reports.items() if count}
+    if reports:
+        _upsert_adding(connection, _reports, _report_values(reports), ["count"])
+
+
+def _send_if_committing(session: Session) -> None:
+    """A flush after this transaction's deltas were sent (another before_commit listener's):
+    its own deltas go at once."""
+    if session.info.get(_SENT) is not None and session.info[_SENT] is _owner(session):
+        deltas = session.info.get(_DELTAS, {}).pop(_owner(session), None)
+        if deltas is not None:
+            _send(session, deltas)
+
+
+def send_day_rows(session: Session) -> None:
+    """Before the root transaction's COMMIT: the last flush, then its day rows' deltas in one
+    UPSERT per table (a SAVEPOINT's release only merges them into its parent)."""
+    if session.get_nested_transaction() is not None:
+        return
+    session.flush()
+    root = session.get_transaction()
+    deltas = session.info.get(_DELTAS, {}).pop(root, None)
+    session.info[_SENT] = root
+    if deltas is not None:
+        _send(session, deltas)
+
+
+def _merge_released(session: Session) -> None:
+    """A released SAVEPOINT's deltas become its parent's (the enclosing SAVEPOINT or the root)."""
+    released = session.get_nested_transaction()
+    kept: dict[Any, _Deltas] | None = session.info.get(_DELTAS)
+    if released is None or not kept or released not in kept:
+        return
+    parent = released.parent
+    while parent is not None and not parent.nested and parent.parent is not None:
+        parent = parent.parent
+    deltas = kept.pop(released)
+    if parent is not None:
+        target = kept.get(parent)
+        if target is None:
+            kept[parent] = deltas
+        else:
+            target.merge(deltas)
+
+
+def _drop_ended(session: Session, transaction: Any) -> None:
+    """A transaction's end: a rolled-back one's deltas go with its writes; a committed root's
+    were sent."""
+    kept: dict[Any, _Deltas] | None = session.info.get(_DELTAS)
+    if kept:
+        kept.pop(transaction, None)
+    if session.info.get(_SENT) is transaction:
+        del session.info[_SENT]
+
+
+def drop_pending_day_rows(session: Session) -> None:
+    """Forget every delta not sent yet (the day rows were just derived afresh, with them)."""
+    session.info.pop(_DELTAS, None)
+
+
+sa.event.listen(Session, "before_commit", send_day_rows)
+sa.event.listen(Session, "after_commit", _merge_released)
+sa.event.listen(Session, "after_transaction_end", _drop_ended)
 
 
 # --- the day rows (ops_step_days) -----------------------------------------------------------------
@@ -477,8 +594,8 @@ def capture_reports(session: Session, _flush_context: Any, _instances: Any) -> N
 
 
 def _record_reports(session: Session) -> None:
-    """After each flush, in its transaction: the day rows of the reports it inserted, moved
-    (status, agency, area ...) or deleted, in one UPSERT."""
+    """After each flush: the day rows' deltas of the reports it inserted, moved (status,
+    agency, area ...) or deleted, sent before the transaction's COMMIT (send_day_rows)."""
     counts: dict[tuple[Any, ...], int] = session.info.pop(_GONE, None) or {}
     former = session.info.pop(_FORMER, None) or {}
     for obj in session.new:
@@ -499,9 +616,11 @@ def _record_reports(session: Session) -> None:
         if before != after:
             _count_item(counts, obj, before, -1)
             _count_item(counts, obj, after, +1)
-    counts = {key: count for key, count in counts.items() if count}
     if counts:
-        _upsert_adding(session.connection(), _reports, _report_values(counts), ["count"])
+        pending = _pending(session).reports
+        for key, count in counts.items():
+            pending[key] = pending.get(key, 0) + count
+        _send_if_committing(session)
 
 
 sa.event.listen(Session, "before_flush", capture_reports)
@@ -598,6 +717,7 @@ def rebuild_figures() -> None:
     """Every step row derived afresh from the histories, in the caller's transaction (after rows
     were written straight into the tables, past the services)."""
     session = db.session
+    session.flush()
     session.execute(sa.delete(_facts))
     columns = [c.name for c in _facts.columns]
     e, c = ComplaintEvent, Complaint
@@ -707,6 +827,7 @@ def rebuild_figures() -> None:
         session.execute(sa.insert(_facts).from_select(columns, select))
     rebuild_days(session.connection())
     rebuild_report_days(session.connection())
+    drop_pending_day_rows(session())  # counted in the rows just derived
 
 
 # --- a period's figures ---------------------------------------------------------------------------
