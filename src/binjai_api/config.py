@@ -217,7 +217,8 @@ def _derive(settings: dict[str, Any]) -> None:
     settings["JWT_TOKEN_LOCATION"] = ["headers"]
     settings["JWT_COOKIE_CSRF_PROTECT"] = False
     settings["JWT_ERROR_MESSAGE_KEY"] = "detail"
-    settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
+    # Without Redis, limits' memory storage without its per-hit timer thread (ratelimit.py).
+    settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "process-memory://"
     # The limit headers go on the 429 itself (errors.py); Flask-Limiter would otherwise put its
     # window's Retry-After on every response, successes and other errors included.
     settings["RATELIMIT_HEADERS_ENABLED"] = False

@@ -12,7 +12,7 @@ STRONG = "s" * 48
 def test_development_defaults_start() -> None:
     settings = load_settings({"BINJAI_ENV": "development"})
     assert settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
-    assert settings["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert settings["RATELIMIT_STORAGE_URI"] == "process-memory://"
 
 
 @pytest.mark.parametrize(

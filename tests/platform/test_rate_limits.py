@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from binjai_api.ratelimit import BinjaiLimiter
+from binjai_api.ratelimit import BinjaiLimiter, ProcessMemoryStorage
 from tests import factories, second_instance
 from tests.platform.test_errors import assert_problem
 from tests.redis_server import UNREACHABLE_URL, redis_test_url
@@ -125,3 +127,23 @@ def test_a_limit_on_every_request_is_still_checked_before_the_view() -> None:
     app.add_url_rule("/", "index", lambda: "ok")
     client = app.test_client()
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_the_embedded_storage_counts_exactly_without_a_timer_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without Redis the specific limits use ProcessMemoryStorage: the same exact counts as
+    limits' memory storage, a window that ends when it should, and no thread started per hit."""
+    app = Flask("limited")
+    app.config["DEFAULT_RATE_LIMIT"] = "1000 per minute"
+    limiter = BinjaiLimiter(key_func=lambda: "one caller", storage_uri="process-memory://")
+    limiter.init_app(app)
+    assert isinstance(limiter.storage, ProcessMemoryStorage)
+    app.add_url_rule("/", "index", limiter.limit("3 per minute")(lambda: "ok"))
+    client = app.test_client()
+    threads_before = threading.active_count()
+    assert [client.get("/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert threading.active_count() <= threads_before
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/").status_code == 200
