@@ -179,7 +179,7 @@ class ComplaintsView(MethodView):
     @limit_by("COMPLAINT_SUBMIT_RATE_LIMIT", submitter_key)
     @idempotency.idempotent
     @blp.arguments(
-        ComplaintCreateSchema, examples=COMPLAINT_EXAMPLES, description=COMPLAINT_LOCATION_RULE
+        ComplaintCreateSchema(), examples=COMPLAINT_EXAMPLES, description=COMPLAINT_LOCATION_RULE
     )
     @blp.response(201, ComplaintSchema)
     def post(self, payload: dict[str, Any]) -> Any:
