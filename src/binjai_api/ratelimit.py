@@ -10,7 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -170,10 +170,12 @@ class BinjaiLimiter(Limiter):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._local = _LocalWindows()
+        self.hooks_guarded = False
 
     def init_app(self, app: Flask) -> None:
         super().init_app(app)
         app.before_request(self._check_default_limit)
+        self.hooks_guarded = _guard_request_hooks(app, self)
 
     def exempt(self, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Exempt a view from every limit, the default one included."""
@@ -236,3 +238,68 @@ class BinjaiLimiter(Limiter):
 @lru_cache(maxsize=16)
 def _parsed_limit(text: str) -> RateLimitItem:
     return parse(text)
+
+
+# Flask-Limiter keeps a request's limiter state on the request context under this name, made the
+# first time a limit is looked at (`Limiter.context`).
+_LIMITER_CONTEXT_ATTRIBUTE = "_limiter_request_context"
+
+
+def _guard_request_hooks(app: Flask, limiter: Limiter) -> bool:
+    """Run Flask-Limiter's after-request hook (conditional deductions, headers) and teardown (its
+    state's reset) only for a request that looked at a limit: one that did not has no limiter
+    state on its request context, and both hooks would only create that state to find it empty.
+    Most requests check no limit of the library's (the default limit is counted by this class),
+    and the two hooks were ~1.8% of a booking status request's instructions.
+
+    The hooks are the library's private names: when they are not found as expected (another
+    Flask-Limiter), nothing is changed and the hooks run as they always did. Answers whether the
+    hooks are guarded (tests/platform check that they are with the pinned version)."""
+    try:
+        from flask_limiter._compat import request_context
+
+        inject_headers = Limiter._Limiter__inject_headers  # type: ignore[attr-defined]
+        release_context = Limiter._Limiter__release_context  # type: ignore[attr-defined]
+        context_getter = getattr(vars(Limiter).get("context"), "fget", None)
+    except (ImportError, AttributeError):
+        return False
+    if context_getter is None:
+        return False
+    if _LIMITER_CONTEXT_ATTRIBUTE not in context_getter.__code__.co_consts:
+        return False
+    after_funcs = app.after_request_funcs.get(None, [])
+    teardown_funcs = app.teardown_request_funcs.get(None, [])
+    after_at = next(
+        (
+            i
+            for i, f in enumerate(after_funcs)
+            if isinstance(f, partial) and f.func is inject_headers and f.args == (limiter,)
+        ),
+        None,
+    )
+    teardown_at = next(
+        (
+            i
+            for i, f in enumerate(teardown_funcs)
+            if getattr(f, "__func__", None) is release_context
+            and getattr(f, "__self__", None) is limiter
+        ),
+        None,
+    )
+    if after_at is None or teardown_at is None:
+        return False
+    after_hook: Any = after_funcs[after_at]
+    teardown_hook: Any = teardown_funcs[teardown_at]
+
+    def limiter_after_request(response: Response) -> Response:
+        if hasattr(request_context(), _LIMITER_CONTEXT_ATTRIBUTE):
+            return after_hook(response)
+        return response
+
+    def limiter_teardown_request(error: BaseException | None = None) -> None:
+        if hasattr(request_context(), _LIMITER_CONTEXT_ATTRIBUTE):
+            teardown_hook(error)
+
+    after_funcs[after_at] = limiter_after_request
+    teardown_funcs[teardown_at] = limiter_teardown_request
+    return True

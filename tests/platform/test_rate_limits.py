@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import threading
 import time
+from functools import partial
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from binjai_api.ratelimit import BinjaiLimiter, ProcessMemoryStorage
+from binjai_api.ratelimit import BinjaiLimiter, ProcessMemoryStorage, _guard_request_hooks
 from tests import factories, second_instance
 from tests.platform.test_errors import assert_problem
 from tests.redis_server import UNREACHABLE_URL, redis_test_url
@@ -147,3 +149,65 @@ def test_the_embedded_storage_counts_exactly_without_a_timer_thread(
     later = time.time() + 61
     monkeypatch.setattr(time, "time", lambda: later)
     assert client.get("/").status_code == 200
+
+
+def _guarded_app(headers: bool) -> tuple[Flask, BinjaiLimiter]:
+    app = Flask("guarded")
+    app.config["DEFAULT_RATE_LIMIT"] = "1000 per minute"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = headers
+    limiter = BinjaiLimiter(key_func=lambda: "one caller", storage_uri="memory://")
+    limiter.init_app(app)
+
+    @limiter.limit("2 per minute", deduct_when=lambda response: response.status_code == 409)
+    def limited() -> tuple[str, int]:
+        from flask import request
+
+        return "answer", int(request.args.get("status", "200"))
+
+    app.add_url_rule("/limited", "limited", limited)
+    app.add_url_rule("/free", "free", lambda: "ok")
+    return app, limiter
+
+
+def test_flask_limiters_after_request_and_teardown_run_only_when_a_limit_was_looked_at() -> None:
+    """BinjaiLimiter finds Flask-Limiter's after-request hook and teardown (private names) and
+    runs them only for requests that looked at a limit. This fails when another Flask-Limiter
+    changes them: the limiter then keeps the library's hooks as they are (next test), and this
+    test says the saving is gone."""
+    app, limiter = _guarded_app(headers=False)
+    assert limiter.hooks_guarded is True
+    hooks = [*app.after_request_funcs[None], *app.teardown_request_funcs[None]]
+    names = {getattr(hook, "__name__", "") for hook in hooks}
+    assert {"limiter_after_request", "limiter_teardown_request"} <= names
+    assert not any(isinstance(hook, partial) for hook in hooks)
+    # The conditional deduction is made by the after-request hook: it still is.
+    client = app.test_client()
+    assert [client.get("/limited").status_code for _ in range(4)] == [200] * 4
+    statuses = [client.get("/limited?status=409").status_code for _ in range(3)]
+    assert statuses == [409, 409, 429]
+    assert client.get("/free").status_code == 200
+
+
+def test_flask_limiters_headers_are_still_added_where_a_limit_ran() -> None:
+    app, _limiter = _guarded_app(headers=True)
+    client = app.test_client()
+    limited = client.get("/limited")
+    assert limited.headers["X-RateLimit-Limit"] == "2"
+    assert limited.headers["X-RateLimit-Remaining"] == "2"  # a 200 is not deducted
+    assert "X-RateLimit-Limit" not in client.get("/free").headers
+
+
+def test_flask_limiters_hooks_are_kept_as_they_are_when_not_found() -> None:
+    app = Flask("other")
+
+    def after(response: Any) -> Any:
+        return response
+
+    def teardown(_error: BaseException | None = None) -> None:
+        return None
+
+    app.after_request(after)
+    app.teardown_request(teardown)
+    assert _guard_request_hooks(app, BinjaiLimiter(key_func=lambda: "x")) is False
+    assert app.after_request_funcs[None] == [after]
+    assert app.teardown_request_funcs[None] == [teardown]
