@@ -126,13 +126,16 @@ def unfollow_area(*, user_id: uuid.UUID, subscription_id: uuid.UUID) -> None:
 # --- events, in the report's transaction -------------------------------------------------------
 
 
+# One Core INSERT (the row is not audited): no ORM flush of its own. Built once, so that its
+# cache key is worked out once, not at every report.
+_INSERT_EVENT = sa.insert(cast(sa.Table, AreaAlertEvent.__table__))
+
+
 def record_report_event(*, complaint_id: uuid.UUID, event: str, public: bool) -> None:
     """A report was filed or resolved: queue it for its area's followers, in the caller's
     transaction. A confidential report is not in the public feed and tells nobody."""
     if public:
-        # One Core INSERT (the row is not audited): no ORM flush of its own.
-        table = cast(sa.Table, AreaAlertEvent.__table__)
-        db.session.execute(sa.insert(table), {"complaint_id": complaint_id, "event": event})
+        db.session.execute(_INSERT_EVENT, {"complaint_id": complaint_id, "event": event})
 
 
 # --- the worker's job ----------------------------------------------------------------------------

@@ -178,6 +178,10 @@ class _Written:
     deliveries: int
 
 
+# Built once: its cache key is worked out once, not at every notification.
+_INSERT_NOTIFICATIONS = sa.insert(cast(sa.Table, Notification.__table__))
+
+
 def _write_inbox_and_outbox(
     user_ids: list[uuid.UUID],
     *,
@@ -208,7 +212,7 @@ def _write_inbox_and_outbox(
         }
         for user_id, notification_id in by_user.items()
     ]
-    db.session.execute(sa.insert(cast(sa.Table, Notification.__table__)), notification_rows)
+    db.session.execute(_INSERT_NOTIFICATIONS, notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
     deliveries = db.session.scalars(
         _queue_pushes(db.session.get_bind().dialect.name, kinds.KINDS[kind].optional),

@@ -65,6 +65,11 @@ _DAYS_OFF = workcalendar.local_days_off_text(
 )
 
 
+_EVENTS_TABLE = cast(sa.Table, ComplaintEvent.__table__)
+# Built once: its cache key is worked out once, not at every submission.
+_INSERT_EVENT = sa.insert(_EVENTS_TABLE)
+
+
 def _number_and_deadline(now: datetime) -> tuple[str, datetime]:
     """The next tracking number of the (local) year, e.g. BJI-2026-000123, and the verification
     deadline, with the local days off it depends on read in the number's round trip."""
@@ -215,10 +220,9 @@ def submit_complaint(
         due_at=None,
         created_at=now,
     )
-    events_table = cast(sa.Table, ComplaintEvent.__table__)
     db.session.execute(
-        sa.insert(events_table),
-        {column.key: getattr(submitted, column.key) for column in events_table.columns},
+        _INSERT_EVENT,
+        {column.key: getattr(submitted, column.key) for column in _EVENTS_TABLE.columns},
     )
     remember_events(complaint, [submitted])
     area_alerts_service.record_report_event(
