@@ -216,3 +216,46 @@ def test_a_kept_token_is_refused_once_expired(app: Flask, client: Any) -> None:
     time.sleep(2.1)  # past its exp (whole seconds): the kept claims must not outlive it
     expired = client.get(ME, headers={"Authorization": f"Bearer {short}"})
     assert expired.status_code == 401
+
+
+def test_without_redis_other_views_check_the_session_without_loading_the_account(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]]
+) -> None:
+    """A view that does not read the caller's account (not marked `reads_caller_account`)
+    checks the session in one statement of plain columns, with no account object built; a role
+    change and a logout through another worker still hold at once there."""
+    from sqlalchemy import event
+
+    from binjai_api.auth.models import User
+
+    first, second = instances(None)
+    operator = factories.make_account(app, "operator")
+    admin = factories.login_headers(first.test_client(), factories.make_account(app, "admin"))
+    tokens = factories.login(first.test_client(), operator)
+    other = second.test_client()
+    loaded: list[Any] = []
+
+    def on_load(target: Any, _context: Any) -> None:
+        loaded.append(target)
+
+    event.listen(User, "load", on_load)
+    try:
+        assert other.get(BROADCASTS, headers=bearer(tokens)).status_code == 200
+        assert loaded == []
+        assert other.get(ME, headers=bearer(tokens)).status_code == 200
+        assert len(loaded) == 1  # /me: loaded by the session check, shown as it is
+    finally:
+        event.remove(User, "load", on_load)
+    demoted = first.test_client().patch(
+        f"/api/v1/admin/accounts/{operator.id}",
+        headers=admin,
+        json={"role": "officer", "agency_id": factories.agency_id(app, "PUPR")},
+    )
+    assert demoted.status_code == 200, demoted.get_json()
+    assert other.get(BROADCASTS, headers=bearer(tokens)).status_code == 403
+    assert (
+        first.test_client().post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
+    )
+    response = other.get(BROADCASTS, headers=bearer(tokens))
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "token_revoked"

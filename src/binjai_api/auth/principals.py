@@ -31,7 +31,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session, lazyload
 
 from binjai_api.auth.models import ApiClient, AuthSession, User
@@ -194,24 +194,77 @@ def _session_and_account() -> sa.Select[User, datetime]:
     )
 
 
+@cache
+def _session_and_account_columns() -> sa.Select[str, uuid.UUID | None, datetime]:
+    """`_session_and_account` reading only the principal's columns (no ORM object), for the
+    views that do not read the caller's account."""
+    return (
+        sa.select(User.role, User.agency_id, AuthSession.expires_at)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == sa.bindparam("session_id", type_=AuthSession.id.type),
+            User.id == sa.bindparam("user_id", type_=User.id.type),
+            User.is_active.is_(True),
+            AuthSession.revoked_at.is_(None),
+        )
+    )
+
+
+# Set on a view that reads the caller's own account (`reads_caller_account`).
+_READS_ACCOUNT_ATTRIBUTE = "binjai_reads_caller_account"
+_reads_account: dict[tuple[Any, str], bool] = {}
+
+
+def reads_caller_account(view: Any) -> Any:
+    """Mark a view (outermost decorator) that reads the caller's own account: the session check
+    loads the account as an ORM object in its one statement, which the view then finds in the
+    request's session. Every other view's check reads only the principal's columns, which costs
+    less than building the object; an unmarked view reading the account pays one statement."""
+    setattr(view, _READS_ACCOUNT_ATTRIBUTE, True)
+    return view
+
+
+def _view_reads_account() -> bool:
+    endpoint = request.endpoint
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    key = (view, request.method)
+    answer = _reads_account.get(key)
+    if answer is None:
+        view_class = getattr(view, "view_class", None)
+        handler = getattr(view_class, request.method.lower(), None) if view_class else view
+        answer = _reads_account[key] = bool(getattr(handler, _READS_ACCOUNT_ATTRIBUTE, False))
+    return answer
+
+
 def _read(
     session_id: uuid.UUID, user_id: uuid.UUID, *, epoch: object, version: object
 ) -> KeptPrincipal | None:
-    """The session and its account from the database, in one statement that also loads the
-    account into the request's session (so reading the caller's account costs nothing more)."""
-    row = db.session.execute(
-        _session_and_account(), {"session_id": session_id, "user_id": user_id}
-    ).one_or_none()
-    if row is None:
-        return None
-    user, expires_at = row
-    # Held for the request: the session's identity map keeps only weak references, and the
-    # caller's own account is what `/me` and the profile views read next.
-    g.binjai_caller_account = user
+    """The session and its account from the database in one statement. For a view that reads
+    the caller's account (`reads_caller_account`) it also loads the account into the request's
+    session, so reading it costs nothing more; the others read only the principal's columns."""
+    parameters = {"session_id": session_id, "user_id": user_id}
+    if not _view_reads_account():
+        found = (
+            db.session.connection()
+            .execute(_session_and_account_columns(), parameters)
+            .one_or_none()
+        )
+        if found is None:
+            return None
+        role, agency_id, expires_at = found
+    else:
+        row = db.session.execute(_session_and_account(), parameters).one_or_none()
+        if row is None:
+            return None
+        user, expires_at = row
+        # Held for the request: the session's identity map keeps only weak references, and the
+        # caller's own account is what `/me` and the profile views read next.
+        g.binjai_caller_account = user
+        role, agency_id = user.role, user.agency_id
     return KeptPrincipal(
         user_id=user_id,
-        role=user.role,
-        agency_id=user.agency_id,
+        role=role,
+        agency_id=agency_id,
         session_expires_at=expires_at,
         epoch=epoch,
         version=version,

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 
 from binjai_api import access, idempotency
-from binjai_api.auth import service
+from binjai_api.auth import principals, service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.schemas import (
     REGISTER_EXAMPLE,
@@ -165,6 +165,7 @@ class ClientTokenView(MethodView):
 
 @blp.route("/me")
 class MeView(MethodView):
+    @principals.reads_caller_account
     @access.authenticated
     @blp.etag
     @blp.response(200, AccountSchema)
@@ -172,6 +173,7 @@ class MeView(MethodView):
         """Read your own account"""
         return service.get_user(access.current_principal().id)
 
+    @principals.reads_caller_account
     @access.authenticated
     @limit_by("REGISTER_CONFLICT_RATE_LIMIT", _caller_account, deduct_when=is_conflict)
     @blp.etag
@@ -195,6 +197,7 @@ class MeView(MethodView):
 
 @blp.route("/me/password")
 class PasswordView(MethodView):
+    @principals.reads_caller_account
     @access.authenticated
     @blp.arguments(
         PasswordChangeSchema,

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Page
 
 from binjai_api import access, idempotency
+from binjai_api.auth import principals
 from binjai_api.auth.enums import Role
 from binjai_api.config import API_V1_STR
 from binjai_api.health import service
@@ -251,6 +252,7 @@ class SessionCancelView(MethodView):
 
 @blp.route("/queue-bookings")
 class QueueBookingsView(MethodView):
+    @principals.reads_caller_account  # a booking for oneself reads one's NIK
     @access.roles(Role.CITIZEN)
     @idempotency.idempotent
     @blp.arguments(BookingCreateSchema, example=BOOKING_EXAMPLE)
