@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from binjai_api.extensions import db
-from binjai_api.notifications import service
+from binjai_api.notifications import kinds, service
 from binjai_api.notifications.kinds import ANNOUNCEMENT, PASSWORD_CHANGED
 from binjai_api.notifications.models import Delivery, Notification
 from tests import factories
@@ -162,3 +162,24 @@ def test_changing_my_password_notifies_me(app: Flask, client: Any, resident: Any
     with app.app_context():
         kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == user))
         assert list(kinds) == [PASSWORD_CHANGED]
+
+
+def test_the_parameter_check_agrees_with_rendering_for_every_kind(app: Flask) -> None:
+    """notify() checks a kind's parameters by name (worked out once per kind) instead of
+    rendering its texts: for every kind it accepts exactly what rendering accepts."""
+    with app.test_request_context():
+        for code in kinds.KINDS:
+            needed = kinds._plain_parameters(code)
+            if needed is None:
+                continue  # checked by rendering, as before
+            full = {name: "x" for name in needed}
+            kinds.check_params(code, full)
+            kinds.render(code, full, None)
+            kinds.check_params(code, {f"{name}@id": "x" for name in needed})
+            for name in needed:
+                partial = {other: "x" for other in needed if other != name}
+                with pytest.raises(KeyError):
+                    kinds.render(code, partial, None)
+                with pytest.raises(KeyError):
+                    kinds.check_params(code, {**partial, f"{name}@en": "x"})
+        assert kinds._plain_parameters(ANNOUNCEMENT) == {"title", "body"}

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask_babel import LazyString, force_locale
@@ -616,6 +617,35 @@ def render(kind_code: str, params: Mapping[str, str], language: str | None) -> t
     values = {**params, **localized}
     with force_locale(language):
         return _fill(str(kind.title), values), _fill(str(kind.body), values)
+
+
+def check_params(kind_code: str, params: Mapping[str, str]) -> None:
+    """Fail (KeyError, as `render` does) when `params` lack a parameter of the kind's
+    Indonesian title or body, so that a missing one fails in the caller, not in a worker. When
+    the templates hold nothing but `%(name)s` parameters, the names they need are enough to
+    check (worked out once per kind); otherwise they are rendered."""
+    needed = _plain_parameters(kind_code)
+    if needed is not None:
+        suffix = f"@{DEFAULT_LANGUAGE}"
+        given = set(params).union(key.removesuffix(suffix) for key in params)
+        if needed <= given:
+            return
+    render(kind_code, params, None)
+
+
+_PLAIN_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _plain_parameters(kind_code: str) -> frozenset[str] | None:
+    """The parameters that the kind's Indonesian title and body name, or None when they hold
+    any other `%` (a conversion other than `%(name)s`, a literal `%%`): those are rendered."""
+    kind = KINDS[kind_code]
+    with force_locale(DEFAULT_LANGUAGE):
+        texts = (str(kind.title), str(kind.body))
+    if any("%" in _PLAIN_PARAMETER.sub("", text) for text in texts):
+        return None
+    return frozenset(name for text in texts for name in _PLAIN_PARAMETER.findall(text))
 
 
 # A parameter followed by a full stop (or ! ?) in the template.

@@ -160,7 +160,7 @@ def notify(
         raise ValueError(f"unknown notification kind {kind!r}; add it to notifications/kinds.py")
     kinds.check_link(kind, link.resource_type if link else None)
     params = dict(params or {})
-    kinds.render(kind, params, None)  # a missing template parameter fails here, not in a worker
+    kinds.check_params(kind, params)  # a missing template parameter fails here, not in a worker
     user_ids = list(dict.fromkeys(recipients))
     written = _write_inbox_and_outbox(
         user_ids,
