@@ -303,6 +303,11 @@ class Blueprint(PagingLinksMixin, flask_smorest.Blueprint):
     def _check_precondition(self) -> None:
         return None
 
+    def _check_not_modified(self, etag: str) -> None:
+        # Without If-None-Match there is nothing to compare: skip parsing the absent header.
+        if "HTTP_IF_NONE_MATCH" in request.environ:
+            super()._check_not_modified(etag)
+
     def check_etag(self, etag_data: Any, etag_schema: Any = None) -> None:
         if not request.if_match:
             get_appcontext().setdefault("etag", {})["etag_checked"] = True
