@@ -119,7 +119,7 @@ def _image(content: bytes, media_type: str, *, public: bool) -> Response:
 @blp.route("/complaint-categories")
 class ComplaintCategoriesView(MethodView):
     @access.public
-    @blp.arguments(ComplaintCategoryQueryArgsSchema, location="query")
+    @blp.arguments(ComplaintCategoryQueryArgsSchema(), location="query")
     @blp.response(200, ComplaintCategorySchema(many=True))
     @blp.paginate(SelectPage)
     def get(self, args: dict[str, Any]) -> Any:
@@ -128,7 +128,7 @@ class ComplaintCategoriesView(MethodView):
 
     @access.roles(Role.ADMIN)
     @idempotency.idempotent
-    @blp.arguments(ComplaintCategoryCreateSchema, example=COMPLAINT_CATEGORY_EXAMPLE)
+    @blp.arguments(ComplaintCategoryCreateSchema(), example=COMPLAINT_CATEGORY_EXAMPLE)
     @blp.response(201, ComplaintCategorySchema)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, payload: dict[str, Any]) -> Any:
@@ -148,7 +148,7 @@ class ComplaintCategoryByIdView(MethodView):
 
     @access.roles(Role.ADMIN)
     @blp.etag
-    @blp.arguments(ComplaintCategoryPatchSchema, example={"follow_up_days": 3, "is_active": True})
+    @blp.arguments(ComplaintCategoryPatchSchema(), example={"follow_up_days": 3, "is_active": True})
     @blp.response(200, ComplaintCategorySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -164,7 +164,7 @@ class ComplaintCategoryByIdView(MethodView):
 @blp.route("/complaints")
 class ComplaintsView(MethodView):
     @access.roles(Role.OFFICER, Role.OPERATOR, Role.ADMIN)
-    @blp.arguments(QueueQueryArgsSchema, location="query")
+    @blp.arguments(QueueQueryArgsSchema(), location="query")
     @blp.response(200, ComplaintListItemSchema(many=True))
     @blp.paginate(ListPage)
     @blp.doc(**csv_doc(exports.QUEUE_CSV_COLUMNS, exports.QUEUE_CSV_EXAMPLE))
@@ -192,7 +192,7 @@ class ComplaintsView(MethodView):
 @blp.route("/complaints/mine")
 class MyComplaintsView(MethodView):
     @access.authenticated
-    @blp.arguments(MyComplaintsQueryArgsSchema, location="query")
+    @blp.arguments(MyComplaintsQueryArgsSchema(), location="query")
     @blp.response(200, ComplaintListItemSchema(many=True))
     @blp.paginate(ListPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
@@ -203,7 +203,7 @@ class MyComplaintsView(MethodView):
 @blp.route("/complaints/nearby")
 class NearbyComplaintsView(MethodView):
     @access.authenticated
-    @blp.arguments(NearbyComplaintsQueryArgsSchema, location="query")
+    @blp.arguments(NearbyComplaintsQueryArgsSchema(), location="query")
     @blp.response(200, PublicComplaintSchema(many=True))
     @blp.paginate(PublicPage)
     def get(self, args: dict[str, Any]) -> Any:
@@ -227,7 +227,7 @@ class ComplaintByIdView(MethodView):
 @blp.route("/complaints/<uuid:complaint_id>/transitions")
 class ComplaintTransitionsView(MethodView):
     @access.authenticated
-    @blp.arguments(ComplaintTransitionSchema, example=TRANSITION_EXAMPLE)
+    @blp.arguments(ComplaintTransitionSchema(), example=TRANSITION_EXAMPLE)
     @blp.response(200, ComplaintSchema)
     @blp.alt_response(403, response="FORBIDDEN", description="Not an action for your role")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -248,7 +248,7 @@ class ComplaintTransitionsView(MethodView):
 @blp.route("/complaints/<uuid:complaint_id>/contact-reveals")
 class ComplaintContactRevealsView(MethodView):
     @access.roles(Role.OFFICER, Role.OPERATOR, Role.ADMIN)
-    @blp.arguments(ContactRevealCreateSchema, example=CONTACT_REVEAL_EXAMPLE)
+    @blp.arguments(ContactRevealCreateSchema(), example=CONTACT_REVEAL_EXAMPLE)
     @blp.response(200, ContactRevealSchema)
     @blp.alt_response(403, response="FORBIDDEN")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -272,7 +272,7 @@ class ComplaintContactRevealsView(MethodView):
 @blp.route("/complaints/<uuid:complaint_id>/comments")
 class ComplaintCommentsView(MethodView):
     @access.authenticated
-    @blp.arguments(ComplaintCommentQueryArgsSchema, location="query")
+    @blp.arguments(ComplaintCommentQueryArgsSchema(), location="query")
     @blp.response(200, ComplaintCommentSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(CommentPage)
@@ -284,7 +284,7 @@ class ComplaintCommentsView(MethodView):
 
     @access.authenticated
     @idempotency.idempotent
-    @blp.arguments(ComplaintCommentCreateSchema, example=COMMENT_EXAMPLE)
+    @blp.arguments(ComplaintCommentCreateSchema(), example=COMMENT_EXAMPLE)
     @blp.response(201, ComplaintCommentSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(403, response="FORBIDDEN", description="Internal notes are for staff")
@@ -364,7 +364,7 @@ class PublicComplaintsView(MethodView):
 @blp.route("/public/complaints.geojson")
 class PublicComplaintsGeoJsonView(MethodView):
     @access.public
-    @blp.arguments(ComplaintGeoJsonQueryArgsSchema, location="query")
+    @blp.arguments(ComplaintGeoJsonQueryArgsSchema(), location="query")
     @blp.response(
         200,
         ComplaintGeoJsonFeatureCollectionSchema,
