@@ -9,7 +9,9 @@ request. The peer (`bench/peer_app.py`) is the same
 stack with nothing else (Flask, flask-smorest, marshmallow, flask-jwt-extended, SQLAlchemy) on
 the same tables: its `/me` (one statement) and a list of 20 public complaints with their count
 (two statements). Both run in the same process, one after the other, so they share the machine's
-state.
+state. The resident's inbox, bookings and complaints (`/notifications`, `/queue-bookings/mine`,
+`/complaints/mine`) hold what the bench's own booking and complaint POSTs (warm-up included)
+left there, as the demo data does not fill them.
 
 Two passes: SQLite (a throwaway file, no Redis: the embedded default) and PostgreSQL + Redis
 (BENCH_PG_URL, default the local database test_h5, its schema dropped and recreated; Redis
@@ -282,6 +284,18 @@ def run_pass(kind: str, requests: int) -> dict[str, Any]:
             lambda _n: client.get(f"/api/v1/queue-bookings/{booking_id}", headers=headers),
         ),
         ("GET /healthz", lambda _n: client.get("/healthz")),
+        (
+            "GET /notifications?page_size=20",
+            lambda _n: client.get("/api/v1/notifications?page_size=20", headers=headers),
+        ),
+        (
+            "GET /queue-bookings/mine",
+            lambda _n: client.get("/api/v1/queue-bookings/mine", headers=headers),
+        ),
+        (
+            "GET /complaints/mine",
+            lambda _n: client.get("/api/v1/complaints/mine", headers=headers),
+        ),
     ]
     rows = measure_interleaved(calls, counters, requests)
     peer.extensions["peer_engine"].dispose()
