@@ -77,7 +77,7 @@ class FacilitiesView(MethodView):
 
     @access.roles(Role.ADMIN)
     @idempotency.idempotent
-    @blp.arguments(FacilityCreateSchema, example=FACILITY_EXAMPLE)
+    @blp.arguments(FacilityCreateSchema(), example=FACILITY_EXAMPLE)
     @blp.response(201, FacilitySchema)
     def post(self, payload: dict[str, Any]) -> Any:
         """Add a health facility with its hours, poli and sessions"""
@@ -99,7 +99,7 @@ class FacilityByIdView(MethodView):
 class FacilityBedsView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
     @blp.etag
-    @blp.arguments(BedsPutSchema, example=BEDS_EXAMPLE)
+    @blp.arguments(BedsPutSchema(), example=BEDS_EXAMPLE)
     @blp.response(200, FacilitySchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -116,7 +116,7 @@ class ServiceSessionView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
     @blp.etag
     @blp.arguments(
-        SessionPutSchema,
+        SessionPutSchema(),
         example={
             "starts_at": "08:00",
             "ends_at": "12:00",
@@ -153,7 +153,7 @@ class FacilityStaffView(MethodView):
 
     @access.roles(Role.ADMIN)
     @idempotency.idempotent
-    @blp.arguments(StaffLinkCreateSchema, example={"user_id": SAMPLE_ID})
+    @blp.arguments(StaffLinkCreateSchema(), example={"user_id": SAMPLE_ID})
     @blp.response(201, StaffLinkSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, payload: dict[str, Any], facility_id: uuid.UUID) -> Any:
@@ -177,7 +177,7 @@ class FacilityStaffByIdView(MethodView):
 @blp.route("/facilities/<uuid:facility_id>/queue")
 class FacilityQueueView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
-    @blp.arguments(FacilityQueueQueryArgsSchema, location="query")
+    @blp.arguments(FacilityQueueQueryArgsSchema(), location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.paginate(BookingPage)
@@ -189,7 +189,7 @@ class FacilityQueueView(MethodView):
 @blp.route("/facilities/<uuid:facility_id>/queue/check-in")
 class CheckInView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
-    @blp.arguments(CheckInSchema, example={"booking_code": "K7M2QXPA"})
+    @blp.arguments(CheckInSchema(), example={"booking_code": "K7M2QXPA"})
     @blp.response(200, BookingStatusSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -205,7 +205,7 @@ class WalkInsView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
     @idempotency.idempotent
     @blp.arguments(
-        WalkInCreateSchema,
+        WalkInCreateSchema(),
         example={"service_id": SAMPLE_ID, "patient": {"name": "Budi Santoso"}},
     )
     @blp.response(201, BookingStatusSchema)
@@ -219,7 +219,7 @@ class WalkInsView(MethodView):
 @blp.route("/facilities/<uuid:facility_id>/queue/call-next")
 class CallNextView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
-    @blp.arguments(CallNextSchema, example={"service_id": SAMPLE_ID})
+    @blp.arguments(CallNextSchema(), example={"service_id": SAMPLE_ID})
     @blp.response(200, BookingStatusSchema, description="The patient now called.")
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -234,7 +234,7 @@ class CallNextView(MethodView):
 class SessionCancelView(MethodView):
     @access.roles(Role.OFFICER, Role.ADMIN)
     @blp.arguments(
-        SessionCancelSchema,
+        SessionCancelSchema(),
         example={"service_id": SAMPLE_ID, "date": "2026-11-30", "reason": "Dokter cuti"},
     )
     @blp.response(200, SessionCancelResultSchema)
@@ -255,7 +255,7 @@ class QueueBookingsView(MethodView):
     @principals.reads_caller_account  # a booking for oneself reads one's NIK
     @access.roles(Role.CITIZEN)
     @idempotency.idempotent
-    @blp.arguments(BookingCreateSchema, example=BOOKING_EXAMPLE)
+    @blp.arguments(BookingCreateSchema(), example=BOOKING_EXAMPLE)
     @blp.response(201, BookingStatusSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -267,7 +267,7 @@ class QueueBookingsView(MethodView):
 @blp.route("/queue-bookings/mine")
 class MyQueueBookingsView(MethodView):
     @access.authenticated
-    @blp.arguments(MyBookingsQueryArgsSchema, location="query")
+    @blp.arguments(MyBookingsQueryArgsSchema(), location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate(BookingPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:

@@ -63,7 +63,7 @@ class DevicesView(MethodView):
 
     @access.authenticated
     @idempotency.idempotent
-    @blp.arguments(DeviceRegisterSchema, example=DEVICE_EXAMPLE)
+    @blp.arguments(DeviceRegisterSchema(), example=DEVICE_EXAMPLE)
     @blp.response(201, DeviceSchema, description="The token is new.")
     @blp.alt_response(
         200,
@@ -93,7 +93,7 @@ class DeviceByTokenView(MethodView):
 @blp.route("/notifications")
 class InboxView(MethodView):
     @access.authenticated
-    @blp.arguments(InboxQueryArgsSchema, location="query")
+    @blp.arguments(InboxQueryArgsSchema(), location="query")
     @blp.response(200, NotificationSchema(many=True), headers=UNREAD_COUNT_HEADER)
     @blp.paginate(SelectPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
@@ -148,7 +148,7 @@ class PreferencesView(MethodView):
         return service.get_preferences(user_id=access.current_principal().id)
 
     @access.authenticated
-    @blp.arguments(PreferencesSchema, example=PREFERENCES_EXAMPLE)
+    @blp.arguments(PreferencesSchema(), example=PREFERENCES_EXAMPLE)
     @blp.response(200, PreferencesSchema)
     def put(self, payload: dict[str, Any]) -> Any:
         """Choose what I mute and which topics I follow"""
@@ -158,7 +158,7 @@ class PreferencesView(MethodView):
 @ops_blp.route("/broadcasts")
 class BroadcastsView(MethodView):
     @access.roles(Role.OPERATOR, Role.ADMIN)
-    @ops_blp.arguments(BroadcastQueryArgsSchema, location="query")
+    @ops_blp.arguments(BroadcastQueryArgsSchema(), location="query")
     @ops_blp.response(200, BroadcastSchema(many=True))
     @ops_blp.paginate(SelectPage)
     def get(self, args: dict[str, Any]) -> Any:
@@ -167,7 +167,7 @@ class BroadcastsView(MethodView):
 
     @access.roles(Role.OPERATOR, Role.ADMIN)
     @idempotency.idempotent
-    @ops_blp.arguments(BroadcastCreateSchema, example=BROADCAST_EXAMPLE)
+    @ops_blp.arguments(BroadcastCreateSchema(), example=BROADCAST_EXAMPLE)
     @ops_blp.response(
         202,
         BroadcastProgressSchema,
@@ -192,7 +192,7 @@ class BroadcastByIdView(MethodView):
 @ops_blp.route("/notification-deliveries")
 class DeliveriesView(MethodView):
     @access.roles(Role.OPERATOR, Role.ADMIN)
-    @ops_blp.arguments(DeliveryQueryArgsSchema, location="query")
+    @ops_blp.arguments(DeliveryQueryArgsSchema(), location="query")
     @ops_blp.response(200, DeliverySchema(many=True))
     @ops_blp.paginate(SelectPage)
     def get(self, args: dict[str, Any]) -> Any:
