@@ -295,11 +295,15 @@ def inbox_query(
     return apply_sort(query, sort, INBOX_SORTABLE, tiebreaker=Notification.id)
 
 
+# Built once (the user bound at each call), so SQLAlchemy neither rebuilds nor re-keys it per
+# inbox request.
+_UNREAD_COUNT = sa.select(sa.func.count()).where(
+    Notification.user_id == sa.bindparam("user_id"), Notification.read_at.is_(None)
+)
+
+
 def unread_count(*, user_id: uuid.UUID) -> int:
-    query = sa.select(sa.func.count()).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None)
-    )
-    return int(db.session.scalar(query) or 0)
+    return int(db.session.scalar(_UNREAD_COUNT, {"user_id": user_id}) or 0)
 
 
 def get_notification(*, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification:
