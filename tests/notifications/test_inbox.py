@@ -183,3 +183,48 @@ def test_the_parameter_check_agrees_with_rendering_for_every_kind(app: Flask) ->
                 with pytest.raises(KeyError):
                     kinds.check_params(code, {**partial, f"{name}@en": "x"})
         assert kinds._plain_parameters(ANNOUNCEMENT) == {"title", "body"}
+
+
+def test_each_entry_is_rendered_once_for_its_title_and_body(
+    app: Flask, client: Any, resident: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account, headers = resident
+    for _ in range(3):
+        notify_and_commit(app, [account.id], PASSWORD_CHANGED)
+    notify_and_commit(
+        app,
+        [account.id],
+        ANNOUNCEMENT,
+        params={"title": "Pemadaman listrik", "body": "Besok pagi.", "body@en": "Tomorrow."},
+    )
+    expected = {}
+    with app.app_context():
+        for language in ("id", "en"):
+            for entry in db.session.scalars(
+                sa.select(Notification).where(Notification.user_id == uuid.UUID(account.id))
+            ):
+                expected[str(entry.id), language] = service.render_texts(entry, language)
+    rendered = []
+    real_render = kinds.render
+
+    def counted(*args: Any) -> tuple[str, str]:
+        rendered.append(args[0])
+        return real_render(*args)
+
+    monkeypatch.setattr(kinds, "render", counted)
+    for language in ("id", "en"):
+        rendered.clear()
+        listed = client.get(
+            "/api/v1/notifications", headers={**headers, "Accept-Language": language}
+        ).json
+        assert len(listed) == 4
+        assert len(rendered) == 4, "one rendering per entry, for its title and its body"
+        for entry in listed:
+            assert (entry["title"], entry["body"]) == expected[entry["id"], language]
+        rendered.clear()
+        one = client.get(
+            f"/api/v1/notifications/{listed[0]['id']}",
+            headers={**headers, "Accept-Language": language},
+        ).json
+        assert len(rendered) == 1
+        assert (one["title"], one["body"]) == (listed[0]["title"], listed[0]["body"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import marshmallow as ma
 
 from binjai_api.auth.enums import Language
@@ -71,8 +73,27 @@ class LinkSchema(ma.Schema):
     )
 
 
-def _texts(notification: Notification) -> tuple[str, str]:
-    return render_texts(notification, negotiated_language())
+_title_rendered = threading.local()
+
+
+def _title(notification: Notification) -> str:
+    """The entry's title; its body, rendered with it, is kept for the body field that this
+    thread dumps next (marshmallow dumps fields in order: title, then body)."""
+    language = negotiated_language()
+    title, body = render_texts(notification, language)
+    _title_rendered.entry = (notification, language, body)
+    return title
+
+
+def _body(notification: Notification) -> str:
+    """The body rendered with the title just dumped, if it was this entry's in this language
+    (by identity); otherwise rendered afresh. Taken once, so nothing is kept past the entry."""
+    language = negotiated_language()
+    kept = getattr(_title_rendered, "entry", None)
+    _title_rendered.entry = None
+    if kept is not None and kept[0] is notification and kept[1] == language:
+        return str(kept[2])
+    return render_texts(notification, language)[1]
 
 
 class NotificationSchema(ma.Schema):
@@ -80,8 +101,8 @@ class NotificationSchema(ma.Schema):
 
     id = ma.fields.UUID()
     kind = enum_field(tuple(kinds.KINDS))
-    title = ma.fields.Function(lambda n: _texts(n)[0], metadata={"type": "string"})
-    body = ma.fields.Function(lambda n: _texts(n)[1], metadata={"type": "string"})
+    title = ma.fields.Function(_title, metadata={"type": "string"})
+    body = ma.fields.Function(_body, metadata={"type": "string"})
     link = ComputedNested(
         LinkSchema,
         compute=lambda n: {
