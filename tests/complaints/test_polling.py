@@ -14,6 +14,7 @@ from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from tests.complaints.conftest import Person
 from tests.complaints.helpers import act, submit, update_complaint
+from tests.queries import counting_queries
 
 MINE = "/api/v1/complaints/mine"
 
@@ -64,3 +65,16 @@ def test_a_deadline_passing_changes_my_reports_etag(
     assert later.status_code == 200
     assert later.get_json()[0]["is_overdue"] is True
     assert later.get_json()[0]["updated_at"] == first.get_json()[0]["updated_at"]
+
+
+def test_my_reports_read_their_agency_once_not_their_categorys_too(
+    app: Flask, client: FlaskClient, categories: dict[str, str], resident: Person
+) -> None:
+    ids = [submit(client, resident.headers, categories["road_damage"])["id"] for _ in range(2)]
+    with counting_queries(app, touching="FROM agencies") as agencies:
+        listed = client.get(MINE, headers=resident.headers).get_json()
+    assert len(agencies) <= 1, agencies
+    assert {row["id"] for row in listed} == set(ids)
+    for row in listed:
+        one = client.get(f"/api/v1/complaints/{row['id']}", headers=resident.headers).get_json()
+        assert {key: one[key] for key in row} == row

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_app_context
+from sqlalchemy.orm import selectinload
 
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
@@ -18,6 +19,7 @@ from binjai_api.auth.service import Principal
 from binjai_api.complaints import questions
 from binjai_api.complaints.models import (
     Complaint,
+    ComplaintCategory,
     ComplaintEvent,
 )
 from binjai_api.complaints.service._common import (
@@ -49,6 +51,9 @@ def get_complaint(*, principal: Principal, complaint_id: uuid.UUID) -> Complaint
     return _get_for(principal, complaint_id)
 
 
+_CATEGORY_WITHOUT_ITS_AGENCY = selectinload(Complaint.category).lazyload(ComplaintCategory.agency)
+
+
 def my_complaints_query(
     *,
     user_id: uuid.UUID,
@@ -56,8 +61,13 @@ def my_complaints_query(
     updated_after: datetime | None = None,
     sort: str = "-created_at",
 ) -> sa.Select[Complaint]:
-    """The caller's own reports, for the app's offline sync."""
-    query = sa.select(Complaint).where(Complaint.reporter_id == user_id)
+    """The caller's own reports, for the app's offline sync. A row names its category but not
+    the category's agency (its own agency is loaded): that SELECT is left out."""
+    query = (
+        sa.select(Complaint)
+        .where(Complaint.reporter_id == user_id)
+        .options(_CATEGORY_WITHOUT_ITS_AGENCY)
+    )
     if statuses:
         query = query.where(Complaint.status.in_(statuses))
     if updated_after is not None:
