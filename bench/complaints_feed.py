@@ -6,7 +6,7 @@ run:
    years, the five kecamatan, every category and status, 10% confidential, 30% with a photo;
 2. counts the SQL statements one request runs, in process, for page sizes 1, 20 and 100 (feed)
    and 1, 100 and 500 (GeoJSON): the count must not grow with the page size;
-3. serves the API with gunicorn (2 sync workers) next to a Flask hello-world floor and loads, one
+3. serves the API with gunicorn (2 workers) next to a Flask hello-world floor and loads, one
    after the other, the hello-world floor and each feed endpoint with closed-loop clients,
    reporting requests/s and p50/p90/p99 latency. One more API server runs with
    PUBLIC_COUNT_CACHE_SECONDS=0, to show what sharing a feed's total count saves.

@@ -3,7 +3,7 @@
 On PostgreSQL (database `bench_health` on 127.0.0.1, dropped and created anew; BENCH_DATABASE_URL
 names another one, which must be empty or already migrated), with the demo data plus generated
 facilities up to 50 in all, and 20,000 bookings on today's date spread over their poli. Measured
-one after the other in the same run, each under gunicorn with 2 sync workers (the machinery of
+one after the other in the same run, each under gunicorn with 2 workers (the machinery of
 bench/http_baseline.py, imported):
 - the Flask hello-world floor;
 - `GET /api/v1/facilities?lat=..&lon=..&radius_m=3000` (search near the city centre);

@@ -7,7 +7,7 @@ On PostgreSQL (database `bench_ops` on 127.0.0.1, dropped and created anew), the
    overdue), `--applications` permit applications (default 50,000) with their steps, and
    `--bookings` queue bookings (default 20,000) over the last 60 days;
 2. times each statistics query in process with EXPLAIN ANALYZE (what the indexes buy);
-3. serves the API with gunicorn (2 sync workers) as the BCC operator, next to a Flask
+3. serves the API with gunicorn (2 workers) as the BCC operator, next to a Flask
    hello-world floor, and loads one endpoint after the other with closed-loop clients:
    the overview for 30 and 365 days and the wall map (per kelurahan, and on a 500 m grid), from
    a server with OPS_CACHE_SECONDS=30 (the dashboard's refresh: cached, per process) with 16
