@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import marshmallow as ma
 
 from binjai_api.auth.enums import Language
@@ -73,27 +71,15 @@ class LinkSchema(ma.Schema):
     )
 
 
-_title_rendered = threading.local()
-
-
-def _title(notification: Notification) -> str:
-    """The entry's title; its body, rendered with it, is kept for the body field that this
-    thread dumps next (marshmallow dumps fields in order: title, then body)."""
+def _texts(notification: Notification) -> tuple[str, str]:
+    """The entry's title and body in the negotiated language, rendered once for both fields:
+    kept on the loaded entry (the session, and so the object, lives for one request)."""
     language = negotiated_language()
-    title, body = render_texts(notification, language)
-    _title_rendered.entry = (notification, language, body)
-    return title
-
-
-def _body(notification: Notification) -> str:
-    """The body rendered with the title just dumped, if it was this entry's in this language
-    (by identity); otherwise rendered afresh. Taken once, so nothing is kept past the entry."""
-    language = negotiated_language()
-    kept = getattr(_title_rendered, "entry", None)
-    _title_rendered.entry = None
-    if kept is not None and kept[0] is notification and kept[1] == language:
-        return str(kept[2])
-    return render_texts(notification, language)[1]
+    kept = notification.__dict__.get("_rendered_texts")
+    if kept is None or kept[0] != language:
+        kept = (language, render_texts(notification, language))
+        notification.__dict__["_rendered_texts"] = kept
+    return kept[1]
 
 
 class NotificationSchema(ma.Schema):
@@ -101,8 +87,8 @@ class NotificationSchema(ma.Schema):
 
     id = ma.fields.UUID()
     kind = enum_field(tuple(kinds.KINDS))
-    title = ma.fields.Function(_title, metadata={"type": "string"})
-    body = ma.fields.Function(_body, metadata={"type": "string"})
+    title = ma.fields.Function(lambda n: _texts(n)[0], metadata={"type": "string"})
+    body = ma.fields.Function(lambda n: _texts(n)[1], metadata={"type": "string"})
     link = ComputedNested(
         LinkSchema,
         compute=lambda n: {
