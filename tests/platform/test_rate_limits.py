@@ -143,9 +143,20 @@ def test_the_embedded_storage_counts_exactly_without_a_timer_thread(
     assert isinstance(limiter.storage, ProcessMemoryStorage)
     app.add_url_rule("/", "index", limiter.limit("3 per minute")(lambda: "ok"))
     client = app.test_client()
-    threads_before = threading.active_count()
-    assert [client.get("/").status_code for _ in range(4)] == [200, 200, 200, 429]
-    assert threading.active_count() <= threads_before
+    timers_started: list[object] = []
+    real_timer = threading.Timer
+
+    def counted_timer(*args: object, **kwargs: object) -> threading.Timer:
+        timers_started.append(args)
+        return real_timer(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(threading, "Timer", counted_timer)
+    statuses = []
+    for _ in range(4):
+        time.sleep(0.03)  # longer than the stock storage's 10 ms timer: it would start another
+        statuses.append(client.get("/").status_code)
+    assert statuses == [200, 200, 200, 429]
+    assert timers_started == []  # limits' MemoryStorage starts one whenever none is running
     later = time.time() + 61
     monkeypatch.setattr(time, "time", lambda: later)
     assert client.get("/").status_code == 200
@@ -155,7 +166,7 @@ def _guarded_app(headers: bool) -> tuple[Flask, BinjaiLimiter]:
     app = Flask("guarded")
     app.config["DEFAULT_RATE_LIMIT"] = "1000 per minute"
     app.config["RATELIMIT_HEADERS_ENABLED"] = headers
-    limiter = BinjaiLimiter(key_func=lambda: "one caller", storage_uri="memory://")
+    limiter = BinjaiLimiter(key_func=lambda: "one caller", storage_uri="process-memory://")
     limiter.init_app(app)
 
     @limiter.limit("2 per minute", deduct_when=lambda response: response.status_code == 409)
