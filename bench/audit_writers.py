@@ -42,12 +42,11 @@ FIRST_DAY = date(2200, 1, 1)
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--writers", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--label", default="run", help="a name for this run in the results")
-    parser.add_argument(
-        "--database", default=DATABASE_NAME, help="the throwaway database (dropped and created)"
+    base.add_writer_arguments(
+        parser,
+        duration=10.0,
+        database=DATABASE_NAME,
+        label_help="a name for this run in the results",
     )
     parser.add_argument(
         "--results",
@@ -55,21 +54,7 @@ def parse_args() -> argparse.Namespace:
         default=BENCH_DIR / "results" / "audit_writers.md",
         help="the file the figures are appended to",
     )
-    parser.add_argument(
-        "--tree", type=Path, help="measure the code and migrations of this checkout instead"
-    )
     return parser.parse_args()
-
-
-def use_tree(tree: Path) -> None:
-    """Import binjai_api from another checkout, here, in the writers and in `flask db`."""
-    source = str(tree.resolve() / "src")
-    if not Path(source, "binjai_api").is_dir():
-        raise SystemExit(f"{tree} has no src/binjai_api")
-    sys.path.insert(0, source)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        part for part in (source, os.environ.get("PYTHONPATH")) if part
-    )
 
 
 def _app(database_url: str) -> Any:
@@ -151,15 +136,10 @@ def sample_lock_waits(database_url: str, until: float, found: list[int]) -> None
     engine.dispose()
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else 0.0
-
-
 def main() -> int:
     args = parse_args()
     if args.tree is not None:
-        use_tree(args.tree)
+        base.use_tree(args.tree)
     load_before = os.getloadavg()[0]
     database_url = base.fresh_postgres_database(args.database)
     env = base.server_env(database_url)
@@ -224,9 +204,9 @@ def main() -> int:
         f"- code: {args.tree or 'this checkout'}; load average before the run {load_before:.1f}",
         f"- sealing: {'off the request path (worker job)' if seals_off_path else 'at commit'}",
         f"- audited writes committed: {len(latencies)} = **{throughput:.0f} writes/s**",
-        f"- latency per write: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
-        f"p95 {percentile(latencies, 95) * 1000:.1f} ms, "
-        f"p99 {percentile(latencies, 99) * 1000:.1f} ms",
+        f"- latency per write: p50 {base.latency_percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p95 {base.latency_percentile(latencies, 95) * 1000:.1f} ms, "
+        f"p99 {base.latency_percentile(latencies, 99) * 1000:.1f} ms",
         f"- machine CPU busy {busy:.1f} core-s, PostgreSQL {db_cpu:.1f} core-s",
         f"- CPU per write: the writer {writers_cpu / writes * 1000:.2f} ms"
         f" + its PostgreSQL backend {backends_cpu / writes * 1000:.2f} ms "

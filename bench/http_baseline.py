@@ -1030,5 +1030,42 @@ def benchmark(args: argparse.Namespace) -> int:
     return 1 if failed or any(problems.values()) else 0
 
 
+# --- shared by the concurrent-writer benchmarks (audit_writers.py, ops_day_rows_contention.py) ---
+
+
+def add_writer_arguments(
+    parser: argparse.ArgumentParser, *, duration: float, database: str, label_help: str
+) -> None:
+    """The options every concurrent-writer benchmark takes: how many writers, for how long, on
+    which throwaway database, and which checkout's code (`--tree`)."""
+    parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=duration, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--label", default="run", help=label_help)
+    parser.add_argument(
+        "--database", default=database, help="the throwaway database (dropped and created)"
+    )
+    parser.add_argument(
+        "--tree", type=Path, help="measure the code and migrations of this checkout instead"
+    )
+
+
+def use_tree(tree: Path) -> None:
+    """Import binjai_api from another checkout, here, in the writers and in `flask db`."""
+    source = str(tree.resolve() / "src")
+    if not Path(source, "binjai_api").is_dir():
+        raise SystemExit(f"{tree} has no src/binjai_api")
+    sys.path.insert(0, source)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (source, os.environ.get("PYTHONPATH")) if part
+    )
+
+
+def latency_percentile(values: list[float], pct: float) -> float:
+    """The `pct` percentile of unsorted latencies (0 when there are none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else 0.0
+
+
 if __name__ == "__main__":
     sys.exit(main())

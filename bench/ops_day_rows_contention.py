@@ -46,32 +46,17 @@ KELURAHAN = "12.75.02.1001"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--writers", type=int, default=16)
-    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds")
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--label", default="run", help="a name for this run in the output")
+    base.add_writer_arguments(
+        parser,
+        duration=8.0,
+        database=DATABASE_NAME,
+        label_help="a name for this run in the output",
+    )
     parser.add_argument("--mode", choices=("submit", "dispatch"), default="submit")
     parser.add_argument(
         "--reports", type=int, default=1600, help="reports submitted first (--mode dispatch)"
     )
-    parser.add_argument(
-        "--database", default=DATABASE_NAME, help="the throwaway database (dropped and created)"
-    )
-    parser.add_argument(
-        "--tree", type=Path, help="measure the code and migrations of this checkout instead"
-    )
     return parser.parse_args()
-
-
-def use_tree(tree: Path) -> None:
-    """Import binjai_api from another checkout, here, in the writers and in `flask db`."""
-    source = str(tree.resolve() / "src")
-    if not Path(source, "binjai_api").is_dir():
-        raise SystemExit(f"{tree} has no src/binjai_api")
-    sys.path.insert(0, source)
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        part for part in (source, os.environ.get("PYTHONPATH")) if part
-    )
 
 
 def _app(database_url: str) -> Any:
@@ -250,15 +235,10 @@ def recount_differs(database_url: str) -> int:
     return sum(1 for key in keys if kept.get(key) != recount.get(key))
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else 0.0
-
-
 def main() -> int:
     args = parse_args()
     if args.tree is not None:
-        use_tree(args.tree)
+        base.use_tree(args.tree)
     load_before = os.getloadavg()[0]
     database_url = base.fresh_postgres_database(args.database)
     env = base.server_env(database_url)
@@ -313,9 +293,9 @@ def main() -> int:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores",
         f"- code: {args.tree or 'this checkout'}; load average before the run {load_before:.1f}",
         f"- writes committed: {len(latencies)} = **{len(latencies) / args.duration:.0f} /s**",
-        f"- latency: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
-        f"p95 {percentile(latencies, 95) * 1000:.1f} ms, "
-        f"p99 {percentile(latencies, 99) * 1000:.1f} ms; "
+        f"- latency: p50 {base.latency_percentile(latencies, 50) * 1000:.1f} ms, "
+        f"p95 {base.latency_percentile(latencies, 95) * 1000:.1f} ms, "
+        f"p99 {base.latency_percentile(latencies, 99) * 1000:.1f} ms; "
         f"writer CPU {cpu / max(1, len(latencies)) * 1000:.2f} ms per write",
         f"- backends waiting on a lock (pg_locks granted = false, every 50 ms, {len(waits)} "
         f"samples): mean {sum(waiting) / samples:.2f}, max {max(waiting, default=0)} "
