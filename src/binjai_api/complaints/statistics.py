@@ -252,46 +252,6 @@ def counts_by_area(
     ]
 
 
-@dataclass(frozen=True)
-class ReportCounts:
-    status: str
-    channel: str
-    kecamatan_code: str | None
-    kelurahan_code: str | None
-    opened: int  # opened in [start, end)
-    open: int  # open now
-    overdue: int  # overdue now
-
-
-def report_counts(
-    *, start: datetime, end: datetime, now: datetime, agency_id: uuid.UUID | None = None
-) -> list[ReportCounts]:
-    """status_counts, channel_counts and counts_by_area in one pass over the reports: per
-    (status, channel, kelurahan), those opened in [start, end), open now and overdue now."""
-    opened = sa.and_(Complaint.created_at >= start, Complaint.created_at < end)
-    keys = (
-        Complaint.status,
-        Complaint.channel,
-        Complaint.kecamatan_code,
-        Complaint.kelurahan_code,
-    )
-    query = _scoped(
-        sa.select(
-            *keys,
-            _count_where(opened),
-            _count_where(_is_open()),
-            _count_where(_is_overdue(now)),
-        )
-        .where(sa.or_(opened, _is_open()))
-        .group_by(*keys),
-        agency_id,
-    )
-    return [
-        ReportCounts(status, channel, kecamatan, kelurahan, int(o), int(op), int(od))
-        for status, channel, kecamatan, kelurahan, o, op, od in db.session.execute(query)
-    ]
-
-
 def _heatmap_query(
     filters: HeatmapFilters, now: datetime, *keys: Any
 ) -> sa.Select[*tuple[Any, ...]]:
