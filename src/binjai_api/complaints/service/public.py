@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import raiseload
 
-from binjai_api import geo
+from binjai_api import geo, public_cache
 from binjai_api.agencies.models import Agency
 from binjai_api.complaints.models import (
     Complaint,
@@ -208,6 +208,10 @@ def public_views_page(query: sa.Select[Complaint], *, offset: int, limit: int) -
             }
         )
     now = utcnow()
+    # `is_overdue` turns at the first deadline still ahead: a kept page lives until then.
+    public_cache.valid_until(
+        min((row.due_at for row in rows if row.due_at and row.due_at >= now), default=None)
+    )
     views = []
     for row in rows:
         status = row.status
