@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from binjai_api.complaints.models import Complaint
 from binjai_api.extensions import db
@@ -151,3 +152,39 @@ def test_writers_at_the_same_instant_leave_day_rows_equal_to_a_recount(app: Flas
         )
         assert _step_rows() == _recount_steps()
         assert sum(count for count, _w, _o in _step_rows().values()) > 0
+
+
+def test_a_submission_s_day_rows_go_in_one_statement_compiled_once(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The report days' upsert of a submission (its status, channel and area in the city's and
+    its agency's scope: several rows) is one statement, taken from SQLAlchemy's compiled cache
+    after the first (a multi-row VALUES was compiled afresh at every commit)."""
+    category = road_damage_category(app)
+    resident = make_person(app, client)
+    client.post("/api/v1/complaints", headers=resident.headers, json=report(category))  # warm
+    sent: list[tuple[str, Any, Any]] = []
+
+    def record(
+        _conn: Any, _cursor: Any, statement: str, params: Any, context: Any, *_: Any
+    ) -> None:
+        if "ops_report_days" in statement:
+            sent.append((statement, params, context.cache_hit))
+
+    with app.app_context():
+        engine = db.engine
+        before = _report_rows()
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        created = client.post("/api/v1/complaints", headers=resident.headers, json=report(category))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert created.status_code == 201
+    assert len(sent) == 1
+    _statement, params, cache_hit = sent[0]
+    assert len(params) == 6  # status, channel and area, in the city's scope and PUPR's
+    assert cache_hit == engine.dialect.CACHE_HIT
+    with app.app_context():
+        after = _report_rows()
+        assert after == _recount_reports()
+        assert sum(after.values()) - sum(before.values()) == 6
