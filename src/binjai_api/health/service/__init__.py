@@ -26,11 +26,14 @@ from binjai_api.health.service._common import (
 )
 from binjai_api.health.service.bookings import (
     BookingView,
+    MyBookingsQuery,
     booking_rows,
     booking_view,
     facility_queue_query,
     get_booking,
+    my_booking_items,
     my_bookings_query,
+    my_bookings_rows,
 )
 from binjai_api.health.service.desk import call_next, cancel_booking, check_in, finish_booking
 from binjai_api.health.service.facilities import (
@@ -70,6 +73,7 @@ __all__ = [
     "WEEKDAYS",
     "BookingView",
     "FacilityView",
+    "MyBookingsQuery",
     "SessionCancellation",
     "add_staff",
     "book",
@@ -88,7 +92,9 @@ __all__ = [
     "is_open",
     "local_instant",
     "local_now",
+    "my_booking_items",
     "my_bookings_query",
+    "my_bookings_rows",
     "new_booking_code",
     "next_status",
     "queue_day_facility_id",

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
 from binjai_api.errors import not_found
 from binjai_api.extensions import db
+from binjai_api.fastdump import Dumped, rfc3339_utc
 from binjai_api.health.models import (
     Facility,
     HealthService,
@@ -243,21 +244,133 @@ def _booking_status_statement() -> sa.Select[Any]:
     )
 
 
+@dataclass(frozen=True)
+class MyBookingsQuery:
+    """What the caller's list of their own bookings is made of: the account and the filters."""
+
+    user_id: uuid.UUID
+    status: str | None = None
+    updated_after: datetime | None = None
+    sort: str = "-date"
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {"user_id": self.user_id, "status": self.status, "updated_after": self.updated_after}
+
+
 def my_bookings_query(
     *,
     user_id: uuid.UUID,
     status: str | None = None,
     updated_after: datetime | None = None,
     sort: str = "-date",
-) -> sa.Select[Any]:
+) -> MyBookingsQuery:
     """The caller's own bookings (family members' included), newest date first."""
-    query = sa.select(QueueBooking).where(QueueBooking.account_id == user_id)
-    if status is not None:
-        query = query.where(QueueBooking.status == status)
-    if updated_after is not None:
-        query = query.where(QueueBooking.updated_at > updated_after)
-    columns = {"date": QueueBooking.day, "updated_at": QueueBooking.updated_at}
-    return apply_sort(query, sort, columns, tiebreaker=QueueBooking.id)
+    return MyBookingsQuery(user_id, status, updated_after, sort)
+
+
+_BOOKINGS = QueueBooking.__table__
+_MY_SORTABLE = {"date": _BOOKINGS.c.day, "updated_at": _BOOKINGS.c.updated_at}
+
+
+def _my_bookings_where(statement: sa.Select[Any], *, status: bool, updated_after: bool) -> Any:
+    statement = statement.where(
+        _BOOKINGS.c.account_id == sa.bindparam("user_id", type_=_BOOKINGS.c.account_id.type)
+    )
+    if status:
+        statement = statement.where(
+            _BOOKINGS.c.status == sa.bindparam("status", type_=_BOOKINGS.c.status.type)
+        )
+    if updated_after:
+        statement = statement.where(
+            _BOOKINGS.c.updated_at
+            > sa.bindparam("updated_after", type_=_BOOKINGS.c.updated_at.type)
+        )
+    return statement
+
+
+@lru_cache(maxsize=16)
+def _my_bookings_page_statement(status: bool, updated_after: bool, sort: str) -> sa.Select[Any]:
+    """A page of a resident's bookings with their facility's and poli's names and the list's
+    total (a window count over the same rows: one statement), built once per filter shape and
+    sort; the account, the filters' values and the page's bounds are its parameters."""
+    facilities = Facility.__table__
+    services = HealthService.__table__
+    statement = sa.select(
+        *_BOOKINGS.columns,
+        facilities.c.name.label("facility_name"),
+        services.c.name.label("service_name"),
+        sa.func.count().over().label("list_total"),
+    ).select_from(
+        _BOOKINGS.join(facilities, facilities.c.id == _BOOKINGS.c.facility_id).join(
+            services, services.c.id == _BOOKINGS.c.service_id
+        )
+    )
+    statement = _my_bookings_where(statement, status=status, updated_after=updated_after)
+    return (
+        apply_sort(statement, sort, _MY_SORTABLE, tiebreaker=_BOOKINGS.c.id)
+        .offset(sa.bindparam("page_offset", type_=sa.Integer))
+        .limit(sa.bindparam("page_limit", type_=sa.Integer))
+    )
+
+
+@lru_cache(maxsize=4)
+def _my_bookings_count_statement(status: bool, updated_after: bool) -> sa.Select[Any]:
+    """The list's total alone, for a page past its end (which has no row to carry it)."""
+    statement = sa.select(sa.func.count()).select_from(_BOOKINGS)
+    return _my_bookings_where(statement, status=status, updated_after=updated_after)
+
+
+def my_bookings_rows(
+    query: MyBookingsQuery, *, offset: int, limit: int
+) -> tuple[Sequence[sa.Row[Any]], int]:
+    """A page of the caller's bookings as plain rows, and how many the whole list holds: one
+    statement (two for a page past the end). Exact at once: the caller's own rows are counted
+    in the same statement that reads them."""
+    shape = (query.status is not None, query.updated_after is not None)
+    parameters = query.parameters
+    rows = db.session.execute(
+        _my_bookings_page_statement(*shape, query.sort),
+        {**parameters, "page_offset": offset, "page_limit": limit},
+    ).all()
+    if rows:
+        return rows, int(rows[0].list_total)
+    if offset == 0:
+        return rows, 0
+    return rows, int(db.session.scalar(_my_bookings_count_statement(*shape), parameters) or 0)
+
+
+def _time_or_none(value: datetime | None) -> str | None:
+    return None if value is None else rfc3339_utc(value)
+
+
+def my_booking_items(rows: Iterable[sa.Row[Any]]) -> list[Dumped]:
+    """The caller's own bookings (`my_bookings_rows`) in the JSON form BookingSchema documents,
+    written in one pass. The account that booked sees the patient's NIK in full
+    (`_visible_nik`), and its own reading is not recorded (`_record_staff_access`)."""
+    return [
+        Dumped(
+            id=str(row.id),
+            facility_id=str(row.facility_id),
+            facility_name=row.facility_name,
+            service_id=str(row.service_id),
+            service_name=row.service_name,
+            date=row.day.isoformat(),
+            queue_number=row.queue_number,
+            booking_code=row.booking_code,
+            source=row.source,
+            status=row.status,
+            patient_name=row.patient_name,
+            patient_nik=row.patient_nik,
+            checked_in_at=_time_or_none(row.checked_in_at),
+            called_at=_time_or_none(row.called_at),
+            finished_at=_time_or_none(row.finished_at),
+            cancelled_at=_time_or_none(row.cancelled_at),
+            created_at=rfc3339_utc(row.created_at),
+            updated_at=rfc3339_utc(row.updated_at),
+        )
+        for row in rows
+    ]
 
 
 def facility_queue_query(
