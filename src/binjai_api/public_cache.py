@@ -35,7 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -222,7 +222,9 @@ def public_response(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         cache = cache_of(app)
-        version = cache.watcher.version() if _cacheable_session() else None
+        # A conditional request (If-None-Match ...) is the view's own to answer (304 or not).
+        conditional = request.if_none_match or request.if_modified_since
+        version = None if conditional or not _cacheable_session() else cache.watcher.version()
         if version is None:
             return view(*args, **kwargs)
         key = (request.endpoint, request.path, request.query_string, negotiated_language())
@@ -261,6 +263,11 @@ def building() -> bool:
     """Whether this request's answer is being built to be kept under a data version: what it
     shows must then be exact for that version (no total shared for a few seconds)."""
     return bool(g.get(_BUILDING))
+
+
+def end_of_minute(moment: datetime) -> datetime:
+    """The start of the minute after `moment` (in its own time zone)."""
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
 
 
 def valid_until(moment: datetime | None) -> None:

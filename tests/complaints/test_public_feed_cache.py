@@ -13,6 +13,7 @@ import textwrap
 import uuid
 from datetime import timedelta
 
+import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -22,6 +23,7 @@ from werkzeug.test import TestResponse
 from binjai_api import public_cache
 from binjai_api.complaints import service
 from binjai_api.complaints.models import Complaint
+from binjai_api.complaints.schemas import PublicComplaintSchema
 from binjai_api.complaints.service import public as public_service
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
@@ -107,6 +109,14 @@ def test_a_kept_answer_is_the_built_one_byte_for_byte(
     assert kept.headers["X-Request-ID"] != built.headers["X-Request-ID"]
     assert kept.headers["Vary"] == built.headers["Vary"]
     assert set(kept.headers.keys()) == set(built.headers.keys())
+    # Field for field, in order, what the schema documents.
+    with app.test_request_context():
+        for item in json.loads(kept.get_data(as_text=True)):
+            complaint = db.session.get(Complaint, uuid.UUID(item["id"]))
+            expected = ma.Schema.dump(PublicComplaintSchema(), service.public_view(complaint))
+            assert list(item) == list(expected)
+            assert item == json.loads(json.dumps(expected))
+        db.session.remove()
 
 
 def test_a_change_committed_through_another_engine_shows_in_the_next_answer(

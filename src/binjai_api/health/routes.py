@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Page
 from flask_smorest.utils import get_appcontext
 
-from binjai_api import access, idempotency
+from binjai_api import access, idempotency, public_cache
 from binjai_api.auth import principals
 from binjai_api.auth.enums import Role
 from binjai_api.config import API_V1_STR
@@ -99,12 +99,16 @@ class MyBookingsPage(SelectPage):
 @blp.route("/facilities")
 class FacilitiesView(MethodView):
     @access.public
+    @public_cache.public_response
     @blp.etag
     @blp.arguments(FacilityQueryArgsSchema(), location="query")
     @blp.response(200, FacilitySummarySchema(many=True))
     @blp.paginate(Page)
     def get(self, args: dict[str, Any]) -> Any:
         """Search health facilities, e.g. open now near a point, sorted by distance"""
+        # `open_now` turns only at a whole local minute (hours are HH:MM), today's day off at
+        # midnight: a kept answer lives until the minute ends.
+        public_cache.valid_until(public_cache.end_of_minute(service.local_now()))
         return service.search_facility_summaries(**args)
 
     @access.roles(Role.ADMIN)
