@@ -101,6 +101,17 @@ class SelectPage(Page):
             polled["rows"] = [self.row_version(row) for row in rows]
         return rows
 
+    def poll_rows(self, rows: list[Any]) -> None:
+        """For a polled page that reads its rows itself (one statement with what each row
+        shows): answer 304 if the client has these rows' versions, else keep them for the ETag."""
+        polled = get_appcontext().get(POLLED_LIST)
+        if polled is None:
+            return
+        versions = [self.row_version(row) for row in rows]
+        if request.if_none_match:
+            polled["blueprint"].not_modified_if_unchanged(self.page_params, versions)
+        polled["rows"] = versions
+
     def _version_columns(self) -> list[Any]:
         entity = self.collection.column_descriptions[0]["entity"]
         names = ["id", "updated_at"] + (

@@ -36,6 +36,12 @@ from binjai_api.complaints.service.fix_checks import (
     resolved_reports,
     settle_fix_check,
 )
+from binjai_api.complaints.service.mine import (
+    MyComplaints,
+    MyComplaintsPage,
+    my_complaints,
+    my_complaints_page,
+)
 from binjai_api.complaints.service.photos import (
     add_photo,
     photo_private_url,
@@ -61,7 +67,6 @@ from binjai_api.complaints.service.views import (
     detail_view,
     get_complaint,
     list_view,
-    my_complaints_query,
     public_detail_view,
     public_view,
     queue_query,
@@ -80,6 +85,8 @@ __all__ = [
     "PUBLIC_API",
     "PUBLIC_SORTABLE",
     "TRACKING_PREFIX",
+    "MyComplaints",
+    "MyComplaintsPage",
     "ResolvedReport",
     "active_categories",
     "add_comment",
@@ -100,7 +107,8 @@ __all__ = [
     "get_public_complaint",
     "is_follower",
     "list_view",
-    "my_complaints_query",
+    "my_complaints",
+    "my_complaints_page",
     "nearby_query",
     "photo_private_url",
     "photo_public_url",

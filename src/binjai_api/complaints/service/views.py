@@ -1,5 +1,5 @@
-"""Complaints: reading reports: each reader's view, the contact reveal, and the residents' and
-officers' lists."""
+"""Complaints: reading reports: each reader's view, the contact reveal, and the officers' queue
+(the residents' own list is in mine.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import has_app_context
-from sqlalchemy.orm import selectinload
 
 from binjai_api.audit import service as audit_service
 from binjai_api.auth import service as auth_service
 from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
 from binjai_api.complaints import questions
-from binjai_api.complaints.models import (
-    Complaint,
-    ComplaintCategory,
-    ComplaintEvent,
-)
+from binjai_api.complaints.models import Complaint, ComplaintEvent
 from binjai_api.complaints.service._common import (
     COMPLAINT_SORTABLE,
     _actor,
@@ -49,30 +44,6 @@ from binjai_api.privacy import mask_email, mask_tail
 def get_complaint(*, principal: Principal, complaint_id: uuid.UUID) -> Complaint:
     """A report its reporter, its agency's officers or an operator may read."""
     return _get_for(principal, complaint_id)
-
-
-_CATEGORY_WITHOUT_ITS_AGENCY = selectinload(Complaint.category).lazyload(ComplaintCategory.agency)
-
-
-def my_complaints_query(
-    *,
-    user_id: uuid.UUID,
-    statuses: Sequence[str] | None = None,
-    updated_after: datetime | None = None,
-    sort: str = "-created_at",
-) -> sa.Select[Complaint]:
-    """The caller's own reports, for the app's offline sync. A row names its category but not
-    the category's agency (its own agency is loaded): that SELECT is left out."""
-    query = (
-        sa.select(Complaint)
-        .where(Complaint.reporter_id == user_id)
-        .options(_CATEGORY_WITHOUT_ITS_AGENCY)
-    )
-    if statuses:
-        query = query.where(Complaint.status.in_(statuses))
-    if updated_after is not None:
-        query = query.where(Complaint.updated_at > updated_after)
-    return apply_sort(query, sort, COMPLAINT_SORTABLE, tiebreaker=Complaint.id)
 
 
 def queue_query(
