@@ -17,6 +17,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from flask import has_app_context
 from flask_babel import LazyString, force_locale
 
 from binjai_api.i18n import DEFAULT_LANGUAGE, SUPPORTED_LANGUAGES, lazy_gettext
@@ -608,15 +609,35 @@ def render(kind_code: str, params: Mapping[str, str], language: str | None) -> t
     """The title and body of a notification in `language` (Indonesian when unknown). A
     parameter written per language, `name@id` and `name@en`, gives `name` in each reader's
     language (a staff reply written in both, for instance)."""
-    kind = KINDS[kind_code]
     language = language_or_default(language)
+    title, body = templates(kind_code, language)
     suffix = f"@{language}"
     localized = {
         key.removesuffix(suffix): value for key, value in params.items() if key.endswith(suffix)
     }
     values = {**params, **localized}
+    return _fill(title, values), _fill(body, values)
+
+
+# (kind, language) -> the kind's title and body templates, translated: the catalogs are loaded
+# once per process, and switching the locale (force_locale) to translate them again cost more
+# than the rest of an inbox entry.
+_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def templates(kind_code: str, language: str) -> tuple[str, str]:
+    """The kind's title and body templates in `language` (a supported one), translated once per
+    process. Outside an app context (no catalogs) they are the untranslated source, not kept."""
+    key = (kind_code, language)
+    kept = _TEMPLATES.get(key)
+    if kept is not None:
+        return kept
+    kind = KINDS[kind_code]
     with force_locale(language):
-        return _fill(str(kind.title), values), _fill(str(kind.body), values)
+        translated = (str(kind.title), str(kind.body))
+    if has_app_context():
+        _TEMPLATES[key] = translated
+    return translated
 
 
 def check_params(kind_code: str, params: Mapping[str, str]) -> None:

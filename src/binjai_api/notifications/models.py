@@ -71,9 +71,17 @@ class Broadcast(UUIDPrimaryKey, Timestamps, Base):
     )
 
     def texts(self, language: str) -> dict[str, str]:
-        if language == "en" and self.title_en and self.body_en:
-            return {"title": self.title_en, "body": self.body_en}
-        return {"title": self.title_id, "body": self.body_id}
+        return broadcast_texts(self.title_id, self.body_id, self.title_en, self.body_en, language)
+
+
+def broadcast_texts(
+    title_id: str, body_id: str, title_en: str | None, body_en: str | None, language: str
+) -> dict[str, str]:
+    """A broadcast's title and body in `language`: English when it was written in English too,
+    else Indonesian."""
+    if language == "en" and title_en and body_en:
+        return {"title": title_en, "body": body_en}
+    return {"title": title_id, "body": body_id}
 
 
 class Notification(UUIDPrimaryKey, Base):

@@ -52,6 +52,26 @@ UNREAD_COUNT_HEADER = {
 }
 
 
+class InboxPage(SelectPage):
+    """The caller's inbox, counted when listed (`service.inbox_listing`): its page read as plain
+    rows and written in its JSON form; a poll whose rows are what the client has answers 304
+    before any is written."""
+
+    collection: service.InboxListing  # type: ignore[assignment]
+
+    @property
+    def item_count(self) -> int:
+        return self.collection.total
+
+    @property
+    def items(self) -> list[Any]:
+        rows = service.inbox_rows(
+            self.collection, offset=self.page_params.first_item, limit=self.page_params.page_size
+        )
+        self.poll_rows(list(rows))
+        return service.inbox_entries(rows)
+
+
 @blp.route("/devices")
 class DevicesView(MethodView):
     @access.authenticated
@@ -95,12 +115,11 @@ class InboxView(MethodView):
     @access.authenticated
     @blp.arguments(InboxQueryArgsSchema(), location="query")
     @blp.response(200, NotificationSchema(many=True), headers=UNREAD_COUNT_HEADER)
-    @blp.paginate(SelectPage, polled=True)
+    @blp.paginate(InboxPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my notifications, newest first"""
-        user_id = access.current_principal().id
-        unread = service.unread_count(user_id=user_id)
-        return service.inbox_query(user_id=user_id, **args), {"X-Unread-Count": str(unread)}
+        listing = service.inbox_listing(user_id=access.current_principal().id, **args)
+        return listing, {"X-Unread-Count": str(listing.unread_count)}
 
 
 @blp.route("/notifications/<uuid:notification_id>")

@@ -8,7 +8,7 @@ outbox dispatcher (dispatcher.py), never from inside a request.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -21,7 +21,8 @@ from binjai_api.auth import service as auth_service
 from binjai_api.db import UTCDateTime, utcnow
 from binjai_api.errors import conflict, field_errors, not_found
 from binjai_api.extensions import db
-from binjai_api.i18n import gettext
+from binjai_api.fastdump import Dumped, rfc3339_utc
+from binjai_api.i18n import gettext, negotiated_language
 from binjai_api.notifications import kinds
 from binjai_api.notifications.models import (
     Broadcast,
@@ -30,6 +31,7 @@ from binjai_api.notifications.models import (
     MutedKind,
     Notification,
     TopicSubscription,
+    broadcast_texts,
 )
 from binjai_api.pagination import apply_sort
 from binjai_api.regions import service as regions_service
@@ -46,9 +48,13 @@ class Link:
 
 
 def deep_link(notification: Notification) -> str:
-    if notification.resource_type and notification.resource_id:
-        return f"{DEEP_LINK_SCHEME}://{notification.resource_type}/{notification.resource_id}"
-    return f"{DEEP_LINK_SCHEME}://notifications/{notification.id}"
+    return _deep_link(notification.resource_type, notification.resource_id, notification.id)
+
+
+def _deep_link(resource_type: str | None, resource_id: str | None, entry_id: uuid.UUID) -> str:
+    if resource_type and resource_id:
+        return f"{DEEP_LINK_SCHEME}://{resource_type}/{resource_id}"
+    return f"{DEEP_LINK_SCHEME}://notifications/{entry_id}"
 
 
 def render_texts(notification: Notification, language: str | None) -> tuple[str, str]:
@@ -275,28 +281,145 @@ def _queue_pushes(dialect: str, optional: bool) -> ReturningInsert[tuple[uuid.UU
 
 # --- the inbox ---------------------------------------------------------------------------------
 
-INBOX_SORTABLE = {"created_at": Notification.created_at, "updated_at": Notification.updated_at}
+_NOTIFICATIONS = cast(sa.Table, Notification.__table__)
+_BROADCASTS = cast(sa.Table, Broadcast.__table__)
 
 
-def inbox_query(
+@dataclass(frozen=True)
+class InboxListing:
+    """One listing of a user's inbox: its filters, how many entries they list (`total`) and how
+    many entries of the whole inbox are unread (the app's badge), counted together."""
+
+    user_id: uuid.UUID
+    unread: bool | None
+    updated_after: datetime | None
+    sort: str
+    total: int
+    unread_count: int
+
+
+def inbox_listing(
     *,
     user_id: uuid.UUID,
     unread: bool | None = None,
     updated_after: datetime | None = None,
     sort: str = "-created_at",
-) -> sa.Select[Notification]:
-    query = sa.select(Notification).where(Notification.user_id == user_id)
-    if unread is not None:
-        query = query.where(
-            Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None)
-        )
+) -> InboxListing:
+    """The user's inbox under these filters, counted exactly in one statement: the entries they
+    list and the unread ones of the whole inbox (a new entry counts at once)."""
+    parameters: dict[str, Any] = {"user_id": user_id}
     if updated_after is not None:
-        query = query.where(Notification.updated_at > updated_after)
-    return apply_sort(query, sort, INBOX_SORTABLE, tiebreaker=Notification.id)
+        parameters["updated_after"] = updated_after
+    counts = _inbox_counts(unread, updated_after is not None)
+    total, unread_count = db.session.execute(counts, parameters).one()
+    return InboxListing(
+        user_id=user_id,
+        unread=unread,
+        updated_after=updated_after,
+        sort=sort,
+        total=int(total),
+        unread_count=int(unread_count),
+    )
 
 
-# Built once (the user bound at each call), so SQLAlchemy neither rebuilds nor re-keys it per
-# inbox request.
+def _inbox_filters(unread: bool | None, since: bool) -> list[sa.ColumnElement[bool]]:
+    """What a listing keeps of the user's entries, beyond being theirs (`user_id`); `since`: only
+    those changed after `updated_after`. Values bound at execution."""
+    columns = _NOTIFICATIONS.c
+    filters: list[sa.ColumnElement[bool]] = []
+    if unread is not None:
+        filters.append(columns.read_at.is_(None) if unread else columns.read_at.is_not(None))
+    if since:
+        filters.append(columns.updated_at > sa.bindparam("updated_after"))
+    return filters
+
+
+# The statements of a listing are built once per filter combination and sort (a few dozen at
+# most), so SQLAlchemy neither rebuilds nor re-keys them per request.
+@cache
+def _inbox_counts(unread: bool | None, since: bool) -> sa.Select[int, int]:
+    columns = _NOTIFICATIONS.c
+    listed = _inbox_filters(unread, since)
+    total = sa.func.count().filter(sa.and_(*listed)) if listed else sa.func.count()
+    unread_count = sa.func.count().filter(columns.read_at.is_(None))
+    return sa.select(total, unread_count).where(columns.user_id == sa.bindparam("user_id"))
+
+
+@cache
+def _inbox_page(unread: bool | None, since: bool, sort: str) -> sa.Select[Any]:
+    columns, broadcasts = _NOTIFICATIONS.c, _BROADCASTS.c
+    query = (
+        sa.select(
+            columns.id,
+            columns.kind,
+            columns.params,
+            columns.resource_type,
+            columns.resource_id,
+            columns.read_at,
+            columns.created_at,
+            columns.updated_at,
+            broadcasts.title_id,
+            broadcasts.body_id,
+            broadcasts.title_en,
+            broadcasts.body_en,
+        )
+        .select_from(_NOTIFICATIONS.outerjoin(_BROADCASTS, broadcasts.id == columns.broadcast_id))
+        .where(columns.user_id == sa.bindparam("user_id"), *_inbox_filters(unread, since))
+    )
+    sortable = {"created_at": columns.created_at, "updated_at": columns.updated_at}
+    return (
+        apply_sort(query, sort, sortable, tiebreaker=columns.id)
+        .offset(sa.bindparam("page_offset", type_=sa.Integer))
+        .limit(sa.bindparam("page_limit", type_=sa.Integer))
+    )
+
+
+def inbox_rows(listing: InboxListing, *, offset: int, limit: int) -> Sequence[sa.Row[Any]]:
+    """A page of the listing's entries as plain rows (no ORM objects), newest first by default,
+    with their broadcast's texts: one statement."""
+    parameters: dict[str, Any] = {
+        "user_id": listing.user_id,
+        "page_offset": offset,
+        "page_limit": limit,
+    }
+    if listing.updated_after is not None:
+        parameters["updated_after"] = listing.updated_after
+    page = _inbox_page(listing.unread, listing.updated_after is not None, listing.sort)
+    return db.session.execute(page, parameters).all()
+
+
+def inbox_entries(rows: Sequence[sa.Row[Any]]) -> list[Dumped]:
+    """Inbox rows (`inbox_rows`) in the JSON form NotificationSchema documents, their texts
+    rendered in the language of the request as `render_texts` renders them."""
+    language = negotiated_language()
+    entries = []
+    for row in rows:
+        params: Mapping[str, Any] = row.params or {}
+        if row.title_id is not None:  # a broadcast's entry: its texts are the broadcast's
+            params = broadcast_texts(row.title_id, row.body_id, row.title_en, row.body_en, language)
+        title, body = kinds.render(row.kind, params, language)
+        read_at = row.read_at
+        entries.append(
+            Dumped(
+                id=str(row.id),
+                kind=row.kind,
+                title=title,
+                body=body,
+                link={
+                    "resource_type": row.resource_type,
+                    "resource_id": row.resource_id,
+                    "url": _deep_link(row.resource_type, row.resource_id, row.id),
+                },
+                read=read_at is not None,
+                read_at=None if read_at is None else rfc3339_utc(read_at),
+                created_at=rfc3339_utc(row.created_at),
+                updated_at=rfc3339_utc(row.updated_at),
+            )
+        )
+    return entries
+
+
+# Built once (the user bound at each call), so SQLAlchemy neither rebuilds nor re-keys it.
 _UNREAD_COUNT = sa.select(sa.func.count()).where(
     Notification.user_id == sa.bindparam("user_id"), Notification.read_at.is_(None)
 )
