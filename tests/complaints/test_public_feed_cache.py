@@ -248,3 +248,24 @@ def test_the_data_version_moves_with_commits_of_other_connections_only(
         assert watcher.version() != first
     finally:
         engine.dispose()
+
+
+def test_the_map_is_kept_and_shows_the_next_commit(
+    app: Flask, live: FlaskClient, reports: list[str], database_url: str
+) -> None:
+    path = "/api/v1/public/complaints.geojson?page_size=100"
+    built = live.get(path)
+    assert built.status_code == 200 and built.mimetype == "application/geo+json"
+    for _ in range(50):  # PostgreSQL: see the first test
+        with counting_queries(app) as statements:
+            kept = live.get(path)
+        assert kept.get_data() == built.get_data()
+        if not statements:
+            break
+    assert statements == []
+    assert _view_headers(kept) == _view_headers(built)
+    _set_title(database_url, reports[0], "Lampu jalan sudah menyala")
+    after = live.get(path)
+    titles = sorted(f["properties"]["title"] for f in after.get_json()["features"])
+    assert titles == ["Lampu jalan sudah menyala", "Sampah menumpuk"]
+    assert json.loads(after.headers["X-Pagination"])["total"] == 2

@@ -395,6 +395,7 @@ class PublicComplaintsView(MethodView):
 @blp.route("/public/complaints.geojson")
 class PublicComplaintsGeoJsonView(MethodView):
     @access.public
+    @public_cache.public_response
     @blp.arguments(ComplaintGeoJsonQueryArgsSchema(), location="query")
     @blp.response(
         200,
