@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Page
-from flask_smorest.utils import get_appcontext
 
 from binjai_api import access, idempotency, public_cache
 from binjai_api.auth import principals
@@ -40,7 +37,7 @@ from binjai_api.health.schemas import (
     WalkInCreateSchema,
 )
 from binjai_api.openapi import Blueprint
-from binjai_api.pagination import POLLED_LIST, SelectPage
+from binjai_api.pagination import SelectPage
 
 blp = Blueprint(
     "health",
@@ -70,26 +67,22 @@ class MyBookingsPage(SelectPage):
     the client has answers 304 before any is written."""
 
     collection: service.MyBookingsQuery  # type: ignore[assignment]
-    _rows: Sequence[Any] = ()
+    _rows: list[Any]
 
     @property
     def item_count(self) -> int:
         # flask-smorest asks for the total first, then for the items.
-        self._rows, total = service.my_bookings_rows(
+        rows, total = service.my_bookings_rows(
             self.collection,
             offset=self.page_params.first_item,
             limit=self.page_params.page_size,
         )
+        self._rows = list(rows)
         return total
 
     @property
     def items(self) -> list[Any]:
-        polled = get_appcontext().get(POLLED_LIST)
-        if polled is not None:
-            versions = [self.row_version(row) for row in self._rows]
-            if request.if_none_match:
-                polled["blueprint"].not_modified_if_unchanged(self.page_params, versions)
-            polled["rows"] = versions
+        self.poll_rows(self._rows)
         return service.my_booking_items(self._rows)
 
 

@@ -270,6 +270,25 @@ def my_bookings_query(
 
 
 _BOOKINGS = QueueBooking.__table__
+# What a list row shows of the booking itself (BookingSchema's fields but the names).
+_MY_BOOKING_COLUMNS = (
+    "id",
+    "facility_id",
+    "service_id",
+    "day",
+    "queue_number",
+    "booking_code",
+    "source",
+    "status",
+    "patient_name",
+    "patient_nik",
+    "checked_in_at",
+    "called_at",
+    "finished_at",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+)
 _MY_SORTABLE = {"date": _BOOKINGS.c.day, "updated_at": _BOOKINGS.c.updated_at}
 
 
@@ -297,7 +316,7 @@ def _my_bookings_page_statement(status: bool, updated_after: bool, sort: str) ->
     facilities = Facility.__table__
     services = HealthService.__table__
     statement = sa.select(
-        *_BOOKINGS.columns,
+        *(_BOOKINGS.c[name] for name in _MY_BOOKING_COLUMNS),
         facilities.c.name.label("facility_name"),
         services.c.name.label("service_name"),
         sa.func.count().over().label("list_total"),
