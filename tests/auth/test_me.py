@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import marshmallow as ma
+import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.auth.models import User
+from binjai_api.auth.schemas import AccountSchema
+from binjai_api.extensions import db
+from binjai_api.openapi import Blueprint
 from tests import factories
 from tests.platform.test_errors import assert_problem
 
@@ -85,3 +93,55 @@ def test_changing_phone_needs_a_fresh_login(app: Flask, client: FlaskClient) -> 
 def test_role_cannot_be_changed_through_me(client: FlaskClient, auth_headers: Any) -> None:
     response = client.patch("/api/v1/me", headers=auth_headers(), json={"role": "admin"})
     assert_problem(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    ("role", "fields"),
+    [
+        ("citizen", {"full_name": "Siti Aminah Nasution-Ñ", "email": None}),
+        ("citizen", {"email": "siti@example.com"}),
+        ("officer", {"agency_code": "DINKES", "phone": "081234500001"}),
+        ("operator", {}),
+        ("admin", {}),
+    ],
+)
+def test_me_is_written_as_marshmallow_dumps_the_account(
+    app: Flask, client: FlaskClient, role: str, fields: dict[str, Any]
+) -> None:
+    """GET /me writes the account itself from the session check's row (no ORM object): the
+    body, field for field and in order, byte for byte, and its ETag are those of
+    `AccountSchema`'s marshmallow dump of the ORM account."""
+    account = factories.make_account(app, role, **fields)
+    headers = factories.login_headers(client, account)
+    if role == "citizen":
+        assert (
+            client.patch(
+                "/api/v1/me", headers=headers, json={"kelurahan_code": "12.75.05.1002"}
+            ).status_code
+            == 200
+        )
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 200
+    with app.test_request_context():
+        user = db.session.get(User, uuid.UUID(account.id))
+        expected = ma.Schema.dump(AccountSchema(), user)
+        expected_body = app.json.response(expected).get_data()
+        expected_etag = Blueprint._generate_etag(expected)
+    assert list(response.get_json().items()) == list(expected.items())
+    assert response.get_data() == expected_body
+    assert response.headers["ETag"] == f'"{expected_etag}"'
+    assert response.headers["Content-Language"] == "id"
+    assert response.headers["Cache-Control"] == "no-store"
+    if role == "officer":
+        assert response.get_json()["agency"]["code"] == "DINKES"
+
+
+def test_me_of_an_account_gone_is_a_401(app: Flask, client: FlaskClient) -> None:
+    """An account deleted under a live token: the session check finds nothing (401), as when
+    it was loaded through the ORM."""
+    account = factories.make_account(app)
+    headers = factories.login_headers(client, account)
+    with app.app_context():
+        db.session.execute(sa.delete(User).where(User.id == uuid.UUID(account.id)))
+        db.session.commit()
+    assert_problem(client.get("/api/v1/me", headers=headers), 401, "token_revoked")

@@ -8,7 +8,9 @@ or a deactivation through one instance holds at once on the other.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from flask import Flask
 
 from tests import factories
 from tests.conftest import make_test_app
+from tests.platform.test_errors import assert_problem
 from tests.queries import counting_queries
 from tests.redis_server import UNREACHABLE_URL, redis_test_url
 
@@ -29,6 +32,27 @@ def _sent(statements: list[str]) -> list[str]:
     return [
         s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))
     ]
+
+
+@contextmanager
+def sent_statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent while the block runs: through SQLAlchemy, and the session check's
+    own reads on their DBAPI connection (which SQLAlchemy's events do not see), by watching the
+    one function that sends them."""
+    from binjai_api.auth import principals
+
+    reads: list[str] = []
+    send = principals._execute
+
+    def watched(dbapi_connection: Any, sql: str, parameters: Any) -> Any:
+        reads.append(sql)
+        return send(dbapi_connection, sql, parameters)
+
+    monkeypatch.setattr(principals, "_execute", watched)
+    with counting_queries(app) as statements:
+        everything: list[str] = []
+        yield everything
+    everything.extend(_sent(statements) + reads)
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:
@@ -60,7 +84,10 @@ def instances(
 
 
 def test_a_kept_principal_costs_no_sql(
-    app: Flask, instances: Callable[..., tuple[Flask, Flask]], shared_redis: str
+    app: Flask,
+    instances: Callable[..., tuple[Flask, Flask]],
+    shared_redis: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """With Redis the session is checked against the account's version, not the database: a
     warm /me sends one statement, the read of the account it shows."""
@@ -68,19 +95,22 @@ def test_a_kept_principal_costs_no_sql(
     client = first.test_client()
     tokens = factories.login(client, factories.make_account(app))
     assert client.get(ME, headers=bearer(tokens)).status_code == 200
-    with counting_queries(first) as statements:
+    with sent_statements(first, monkeypatch) as statements:
         assert client.get(ME, headers=bearer(tokens)).status_code == 200
-    assert len(_sent(statements)) == 1, statements
-    assert "auth_sessions" not in _sent(statements)[0]
+    assert len(statements) == 1, statements
+    assert "auth_sessions" not in statements[0]
 
 
-def test_without_redis_me_reads_the_account_once(app: Flask, client: Any) -> None:
-    """No Redis (the embedded default): the session check loads the account, and /me shows that
-    same row instead of reading it a second time."""
+def test_without_redis_me_reads_the_account_once(
+    app: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Redis (the embedded default): the session check reads the account it checks, and /me
+    shows that same row instead of reading it a second time."""
     tokens = factories.login(client, factories.make_account(app))
-    with counting_queries(app) as statements:
+    with sent_statements(app, monkeypatch) as statements:
         assert client.get(ME, headers=bearer(tokens)).status_code == 200
-    assert len(_sent(statements)) == 1, statements
+    assert len(statements) == 1, statements
+    assert "auth_sessions" in statements[0]
 
 
 def test_logout_holds_at_once_on_another_instance_sharing_redis(
@@ -221,9 +251,10 @@ def test_a_kept_token_is_refused_once_expired(app: Flask, client: Any) -> None:
 def test_without_redis_other_views_check_the_session_without_loading_the_account(
     app: Flask, instances: Callable[..., tuple[Flask, Flask]]
 ) -> None:
-    """A view that does not read the caller's account (not marked `reads_caller_account`)
-    checks the session in one statement of plain columns, with no account object built; a role
-    change and a logout through another worker still hold at once there."""
+    """A view that does not change the caller's account (not marked `reads_caller_account`)
+    checks the session in one statement of plain columns, with no account object built (/me
+    included, which shows the columns it read); a role change and a logout through another
+    worker still hold at once there."""
     from sqlalchemy import event
 
     from binjai_api.auth.models import User
@@ -243,7 +274,7 @@ def test_without_redis_other_views_check_the_session_without_loading_the_account
         assert other.get(BROADCASTS, headers=bearer(tokens)).status_code == 200
         assert loaded == []
         assert other.get(ME, headers=bearer(tokens)).status_code == 200
-        assert len(loaded) == 1  # /me: loaded by the session check, shown as it is
+        assert loaded == []
     finally:
         event.remove(User, "load", on_load)
     demoted = first.test_client().patch(
@@ -259,3 +290,126 @@ def test_without_redis_other_views_check_the_session_without_loading_the_account
     response = other.get(BROADCASTS, headers=bearer(tokens))
     assert response.status_code == 401
     assert response.get_json()["code"] == "token_revoked"
+
+
+def _reads_through_sqlalchemy_and_prepared(app: Flask, tokens: dict[str, Any]) -> None:
+    from flask_jwt_extended import decode_token
+
+    from binjai_api.auth import principals
+    from binjai_api.extensions import db
+
+    with app.app_context():
+        claims = decode_token(tokens["access_token"])
+        session = {"session_id": uuid.UUID(claims["sid"]), "user_id": uuid.UUID(claims["sub"])}
+        for name, values in (
+            ("principal", session),
+            ("account_and_session", session),
+            ("account", {"user_id": session["user_id"]}),
+        ):
+            prepared = principals._fetch_one(name, values)
+            through_sqlalchemy = db.session.execute(principals._READS[name](), values).one()
+            assert prepared == tuple(through_sqlalchemy), name
+            assert [type(v) for v in prepared] == [type(v) for v in through_sqlalchemy], name
+        db.session.remove()
+
+
+def test_the_prepared_reads_give_what_sqlalchemy_gives(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]]
+) -> None:
+    """The session check's reads, sent on a pooled DBAPI connection, convert their parameters
+    and columns exactly as SQLAlchemy does (UUIDs, UTC times, booleans, an agency or none)."""
+    first, _ = instances(None)
+    for role in ("citizen", "officer"):
+        tokens = factories.login(first.test_client(), factories.make_account(app, role))
+        _reads_through_sqlalchemy_and_prepared(first, tokens)
+
+
+def test_the_prepared_reads_see_the_tests_transaction(app: Flask, client: Any) -> None:
+    """In a test rolled back at its end, the reads join the connection the test's sessions use
+    (an account the test made is found)."""
+    tokens = factories.login(client, factories.make_account(app, "officer"))
+    _reads_through_sqlalchemy_and_prepared(app, tokens)
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["embedded", "redis"])
+def test_me_on_another_instance_shows_a_change_at_once(
+    app: Flask,
+    instances: Callable[..., tuple[Flask, Flask]],
+    request: pytest.FixtureRequest,
+    with_redis: bool,
+) -> None:
+    """/me shows the row its session check read: a role change made through another instance
+    shows at once, with the new agency; a deactivation and a logout answer 401 at once."""
+    first, second = instances(request.getfixturevalue("shared_redis") if with_redis else None)
+    admin = factories.login_headers(first.test_client(), factories.make_account(app, "admin"))
+    operator = factories.make_account(app, "operator")
+    tokens = factories.login(first.test_client(), operator)
+    other = second.test_client()
+    shown = other.get(ME, headers=bearer(tokens))
+    assert shown.get_json()["role"] == "operator" and shown.get_json()["agency"] is None
+    demoted = first.test_client().patch(
+        f"/api/v1/admin/accounts/{operator.id}",
+        headers=admin,
+        json={"role": "officer", "agency_id": factories.agency_id(app, "PUPR")},
+    )
+    assert demoted.status_code == 200, demoted.get_json()
+    shown = other.get(ME, headers=bearer(tokens))
+    assert shown.get_json()["role"] == "officer"
+    assert shown.get_json()["agency"]["code"] == "PUPR"
+    assert other.get(ME, headers=bearer(tokens)).headers["ETag"] == shown.headers["ETag"]
+    deactivated = first.test_client().post(
+        f"/api/v1/admin/accounts/{operator.id}/deactivate", headers=admin
+    )
+    assert deactivated.status_code == 200
+    assert_problem(other.get(ME, headers=bearer(tokens)), 401, "token_revoked")
+
+    citizen = factories.login(first.test_client(), factories.make_account(app))
+    assert other.get(ME, headers=bearer(citizen)).status_code == 200
+    logout = first.test_client().post("/api/v1/auth/logout", headers=bearer(citizen))
+    assert logout.status_code == 204
+    assert_problem(other.get(ME, headers=bearer(citizen)), 401, "token_revoked")
+
+
+def test_an_unreachable_database_answers_an_authenticated_request_503(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]]
+) -> None:
+    """The session check's own connection cannot be opened: 503 with Retry-After, as any
+    statement would answer, never a 500."""
+    first, _ = instances(None)
+    tokens = factories.login(first.test_client(), factories.make_account(app))
+    unreachable = make_test_app("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    response = unreachable.test_client().get(ME, headers=bearer(tokens))
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.postgres_only
+def test_a_pooled_connection_lost_is_replaced_for_the_session_check(
+    app: Flask, instances: Callable[..., tuple[Flask, Flask]], database_url: str
+) -> None:
+    """PostgreSQL ended the pooled connection the session check takes (a restart): the check
+    drops it and reads on a new one, the answer is the same."""
+    import sqlalchemy as sa
+
+    from binjai_api.extensions import db
+
+    first, _ = instances(None)
+    client = first.test_client()
+    tokens = factories.login(client, factories.make_account(app))
+    before = client.get(ME, headers=bearer(tokens))
+    assert before.status_code == 200
+    with first.app_context():
+        pooled = db.engine.raw_connection()
+        pid = pooled.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        pooled.close()
+        assert db.engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    killer = sa.create_engine(database_url)
+    try:
+        with killer.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        killer.dispose()
+    after = client.get(ME, headers=bearer(tokens))
+    assert after.status_code == 200, after.get_data(as_text=True)
+    assert after.get_data() == before.get_data()
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200

@@ -12,9 +12,20 @@ instance, so every request checks the session against shared state. What that ch
   flushed) starts a new *epoch*, which no kept principal matches. If Redis is unreachable the
   database is read on every request, as without Redis.
 - Without Redis (the embedded default, several gunicorn workers and nothing shared but the
-  database), each request reads its session and account from the database in one statement,
-  which loads the account itself, so `/me` and the other reads of the caller's own account find
-  it in the session instead of reading it again.
+  database), each request reads its session and account from the database in one statement.
+
+That statement is compiled once per database and sent on a pooled DBAPI connection of its own,
+outside the request's ORM session (`PreparedRead`): through the session it cost ten times the
+query itself (a session, a transaction begun and rolled back, the statement's cache key, the
+result's rows), on every authenticated request. A request that then uses the database opens its
+session as before. On PostgreSQL the read runs in autocommit (one round trip, no BEGIN and
+ROLLBACK); on SQLite a single SELECT outside a transaction already reads one snapshot. A
+connection that fails is dropped and the read sent again through SQLAlchemy (a lost database
+answers 503 as any statement does). The engine's SQLAlchemy events do not see this read.
+
+`GET /me` shows the account the same statement read (`shows_caller_account`), without an ORM
+object; the views that change the caller's account (`reads_caller_account`) load it as an ORM
+object into the request's session, in that session's one statement.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import secrets
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -34,6 +46,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session, lazyload
 
+from binjai_api.agencies.models import Agency
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
@@ -179,86 +192,234 @@ def _start_epoch(client: redis.Redis) -> object:
 
 @cache
 def _session_and_account() -> sa.Select[User, datetime]:
-    """The statement `_read` sends, built once: building it (columns, conditions, the loader
-    option) cost more CPU than running it, on every request that reads the database."""
+    """The statement the views that change the caller's account check the session with, built
+    once: it loads the account into the request's session."""
     return (
         sa.select(User, AuthSession.expires_at)
         .options(lazyload(User.agency))  # read only by the views that show it
         .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id == sa.bindparam("session_id", type_=AuthSession.id.type),
-            User.id == sa.bindparam("user_id", type_=User.id.type),
-            User.is_active.is_(True),
-            AuthSession.revoked_at.is_(None),
-        )
+        .where(*_SESSION_IS_CURRENT)
     )
+
+
+# The session of the token, of the token's account, neither ended.
+_SESSION_IS_CURRENT = (
+    AuthSession.id == sa.bindparam("session_id", type_=AuthSession.id.type),
+    User.id == sa.bindparam("user_id", type_=User.id.type),
+    User.is_active.is_(True),
+    AuthSession.revoked_at.is_(None),
+)
+
+# What `GET /me` shows of the account (AccountSchema), in this order.
+ACCOUNT_SHOWN = (
+    User.id,
+    User.full_name,
+    User.nik,
+    User.phone,
+    User.email,
+    User.role,
+    User.agency_id,
+    User.kelurahan_code,
+    User.language,
+    User.is_active,
+    User.created_at,
+    User.updated_at,
+    Agency.code,
+    Agency.name,
+)
+
+
+class PreparedRead:
+    """A SELECT compiled once per database and sent on a DBAPI cursor, its parameters and
+    columns converted by the same type processors SQLAlchemy applies to them."""
+
+    def __init__(self, statement: sa.Select[*tuple[Any, ...]], dialect: sa.Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self.columns = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        converted = {}
+        for name, value in values.items():
+            process = self.binds[name]
+            converted[name] = value if process is None else process(value)
+        if self.positions is None:
+            return converted
+        return tuple(converted[name] for name in self.positions)
+
+    def row(self, values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+        if values is None:
+            return None
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.columns, values, strict=True)
+        )
+
+
+# The reads of a session check, by name: its principal's columns; the account `GET /me` shows,
+# with the session's expiry; the account alone (when a kept principal answered the check).
+_READS: dict[str, Callable[[], sa.Select[*tuple[Any, ...]]]] = {
+    "principal": lambda: (
+        sa.select(User.role, User.agency_id, AuthSession.expires_at)
+        .select_from(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(*_SESSION_IS_CURRENT)
+    ),
+    "account_and_session": lambda: (
+        sa.select(*ACCOUNT_SHOWN, AuthSession.expires_at)
+        .select_from(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(*_SESSION_IS_CURRENT)
+    ),
+    "account": lambda: (
+        sa.select(*ACCOUNT_SHOWN)
+        .select_from(User)
+        .outerjoin(Agency, Agency.id == User.agency_id)
+        .where(User.id == sa.bindparam("user_id", type_=User.id.type))
+    ),
+}
 
 
 @cache
-def _session_and_account_columns() -> sa.Select[str, uuid.UUID | None, datetime]:
-    """`_session_and_account` reading only the principal's columns (no ORM object), for the
-    views that do not read the caller's account."""
-    return (
-        sa.select(User.role, User.agency_id, AuthSession.expires_at)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id == sa.bindparam("session_id", type_=AuthSession.id.type),
-            User.id == sa.bindparam("user_id", type_=User.id.type),
-            User.is_active.is_(True),
-            AuthSession.revoked_at.is_(None),
-        )
-    )
+def _prepared(name: str, dialect: sa.Dialect) -> PreparedRead:
+    return PreparedRead(_READS[name](), dialect)
 
 
-# Set on a view that reads the caller's own account (`reads_caller_account`).
-_READS_ACCOUNT_ATTRIBUTE = "binjai_reads_caller_account"
-_reads_account: dict[tuple[Any, str], bool] = {}
+def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
+    """One row of a prepared read, sent on a connection of its own from the pool of the
+    request's session (in the tests, on the connection their sessions join)."""
+    bind = db.session.session_factory.kw.get("bind") or db.engine
+    prepared = _prepared(name, bind.dialect)
+    parameters = prepared.parameters(values)
+    if isinstance(bind, sa.Connection):
+        return prepared.row(_execute(bind.connection.dbapi_connection, prepared.sql, parameters))
+    dbapi_error = bind.dialect.loaded_dbapi.Error
+    try:
+        pooled = bind.raw_connection()
+    except dbapi_error:
+        return _fetch_through_sqlalchemy(bind, name, values)
+    try:
+        driver: Any = pooled.driver_connection
+        autocommit = bind.dialect.name == "postgresql"
+        if autocommit:
+            driver.autocommit = True  # client-side: the SELECT alone, no BEGIN and ROLLBACK
+        row = _execute(driver, prepared.sql, parameters)
+        if autocommit:
+            driver.autocommit = False
+    except dbapi_error:
+        pooled.invalidate()  # never back into the pool in an unknown state
+        return _fetch_through_sqlalchemy(bind, name, values)
+    finally:
+        pooled.close()
+    return prepared.row(row)
+
+
+def _fetch_through_sqlalchemy(
+    bind: sa.Engine, name: str, values: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """The read again through SQLAlchemy after its connection failed (PostgreSQL restarted):
+    on a new connection, or failing as every other statement does (a lost or unreachable
+    database answers 503 with Retry-After)."""
+    log.warning("session check: the pooled connection failed, reading through SQLAlchemy")
+    with bind.connect() as connection:
+        found = connection.execute(_READS[name](), values).one_or_none()
+    return None if found is None else tuple(found)
+
+
+def _execute(dbapi_connection: Any, sql: str, parameters: Any) -> Sequence[Any] | None:
+    """The statement's first row (the tests count the reads sent here)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        row: Sequence[Any] | None = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row
+
+
+# Set on a view that reads the caller's own account (`reads_caller_account`) or shows it
+# (`shows_caller_account`).
+_ACCOUNT_USE_ATTRIBUTE = "binjai_caller_account_use"
+_ORM, _SHOWN = "orm", "shown"
+_account_use: dict[tuple[Any, str], str | None] = {}
+# Key of `g`: the caller's account as the session check read it for `GET /me`.
+_SHOWN_ROW = "binjai_caller_account_shown"
 
 
 def reads_caller_account(view: Any) -> Any:
-    """Mark a view (outermost decorator) that reads the caller's own account: the session check
-    loads the account as an ORM object in its one statement, which the view then finds in the
-    request's session. Every other view's check reads only the principal's columns, which costs
-    less than building the object; an unmarked view reading the account pays one statement."""
-    setattr(view, _READS_ACCOUNT_ATTRIBUTE, True)
+    """Mark a view (outermost decorator) that reads the caller's own account as an ORM object
+    (to change it): the session check loads it into the request's session in its one statement.
+    Every other view's check reads only the principal's columns; an unmarked view reading the
+    account pays one statement."""
+    setattr(view, _ACCOUNT_USE_ATTRIBUTE, _ORM)
     return view
 
 
-def _view_reads_account() -> bool:
+def shows_caller_account(view: Any) -> Any:
+    """Mark a view (outermost decorator) that shows the caller's own account as read
+    (`caller_account_shown`): the session check reads it as plain values in its one statement."""
+    setattr(view, _ACCOUNT_USE_ATTRIBUTE, _SHOWN)
+    return view
+
+
+def _view_account_use() -> str | None:
     endpoint = request.endpoint
     view = current_app.view_functions.get(endpoint) if endpoint else None
     key = (view, request.method)
-    answer = _reads_account.get(key)
-    if answer is None:
+    try:
+        return _account_use[key]
+    except KeyError:
         view_class = getattr(view, "view_class", None)
         handler = getattr(view_class, request.method.lower(), None) if view_class else view
-        answer = _reads_account[key] = bool(getattr(handler, _READS_ACCOUNT_ATTRIBUTE, False))
-    return answer
+        use = _account_use[key] = getattr(handler, _ACCOUNT_USE_ATTRIBUTE, None)
+        return use
+
+
+def caller_account_shown(user_id: uuid.UUID) -> tuple[Any, ...] | None:
+    """The caller's account, columns as `ACCOUNT_SHOWN`: as this request's session check read
+    it, or, when a kept principal answered the check (Redis), read now (None: no such account)."""
+    row: tuple[Any, ...] | None = g.pop(_SHOWN_ROW, None)
+    if row is not None and row[0] == user_id:
+        return row
+    return _fetch_one("account", {"user_id": user_id})
 
 
 def _read(
     session_id: uuid.UUID, user_id: uuid.UUID, *, epoch: object, version: object
 ) -> KeptPrincipal | None:
-    """The session and its account from the database in one statement. For a view that reads
-    the caller's account (`reads_caller_account`) it also loads the account into the request's
-    session, so reading it costs nothing more; the others read only the principal's columns."""
+    """The session and its account from the database in one statement: the principal's columns,
+    or for a view that shows the caller's account (`shows_caller_account`) that account too, or
+    for a view that changes it (`reads_caller_account`) the account loaded into the request's
+    session."""
     parameters = {"session_id": session_id, "user_id": user_id}
-    if not _view_reads_account():
-        found = (
-            db.session.connection()
-            .execute(_session_and_account_columns(), parameters)
-            .one_or_none()
-        )
+    use = _view_account_use()
+    if use is None:
+        found = _fetch_one("principal", parameters)
         if found is None:
             return None
         role, agency_id, expires_at = found
+    elif use == _SHOWN:
+        found = _fetch_one("account_and_session", parameters)
+        if found is None:
+            return None
+        setattr(g, _SHOWN_ROW, found[:-1])
+        role, agency_id, expires_at = found[5], found[6], found[-1]
     else:
         row = db.session.execute(_session_and_account(), parameters).one_or_none()
         if row is None:
             return None
         user, expires_at = row
         # Held for the request: the session's identity map keeps only weak references, and the
-        # caller's own account is what `/me` and the profile views read next.
+        # caller's own account is what the view reads next.
         g.binjai_caller_account = user
         role, agency_id = user.role, user.agency_id
     return KeptPrincipal(

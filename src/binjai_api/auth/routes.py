@@ -165,13 +165,13 @@ class ClientTokenView(MethodView):
 
 @blp.route("/me")
 class MeView(MethodView):
-    @principals.reads_caller_account
+    @principals.shows_caller_account
     @access.authenticated
     @blp.etag
     @blp.response(200, AccountSchema)
     def get(self) -> Any:
         """Read your own account"""
-        return service.get_user(access.current_principal().id)
+        return service.own_account(access.current_principal().id)
 
     @principals.reads_caller_account
     @access.authenticated

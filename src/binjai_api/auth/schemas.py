@@ -6,6 +6,7 @@ import marshmallow as ma
 
 from binjai_api.auth.enums import STAFF_ROLES, ApiScope, Language, Role
 from binjai_api.auth.validation import PHONE_DESCRIPTION, PHONE_PATTERN
+from binjai_api.fastdump import FastDump
 from binjai_api.pagination import sort_field
 from binjai_api.privacy import mask_tail
 from binjai_api.schemas import (
@@ -66,8 +67,9 @@ class AgencyRefSchema(ma.Schema):
     name = ma.fields.String()
 
 
-class AccountSchema(ma.Schema):
-    """An account as its owner sees it: the NIK is masked even here, the phone is not."""
+class AccountSchema(FastDump):
+    """An account as its owner sees it: the NIK is masked even here, the phone is not. `GET /me`
+    writes it in this form itself (`service.own_account`)."""
 
     id = ma.fields.UUID(dump_only=True)
     full_name = ma.fields.String()

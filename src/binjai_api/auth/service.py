@@ -32,8 +32,10 @@ from binjai_api.auth.validation import nik_problem, normalize_phone, password_pr
 from binjai_api.db import for_update, utcnow
 from binjai_api.errors import Problem, conflict, field_errors, not_found, unauthorized
 from binjai_api.extensions import db
+from binjai_api.fastdump import Dumped, rfc3339_utc
 from binjai_api.i18n import gettext
 from binjai_api.pagination import apply_sort
+from binjai_api.privacy import mask_tail
 from binjai_api.regions import service as regions_service
 
 CLIENT_ID_PREFIX = "bjc_"
@@ -190,6 +192,47 @@ def get_user(user_id: uuid.UUID, *, lock: bool = False) -> User:
     if user is None:
         raise not_found()
     return user
+
+
+def own_account(user_id: uuid.UUID) -> Dumped:
+    """The caller's own account in the JSON form `AccountSchema` documents (404 when unknown),
+    from the row the session check read: no ORM object, no second read."""
+    row = principals.caller_account_shown(user_id)
+    if row is None:
+        raise not_found()
+    (
+        account_id,
+        full_name,
+        nik,
+        phone,
+        email,
+        role,
+        agency_id,
+        kelurahan_code,
+        language,
+        is_active,
+        created_at,
+        updated_at,
+        agency_code,
+        agency_name,
+    ) = row
+    agency = None
+    if agency_id is not None:
+        agency = {"id": str(agency_id), "code": agency_code, "name": agency_name}
+    return Dumped(
+        id=str(account_id),
+        full_name=full_name,
+        nik=mask_tail(nik),
+        phone=phone,
+        email=email,
+        role=role,
+        agency=agency,
+        kelurahan_code=kelurahan_code,
+        language=language,
+        is_active=is_active,
+        created_at=rfc3339_utc(created_at),
+        updated_at=rfc3339_utc(updated_at),
+    )
 
 
 def update_profile(*, user: User, changes: dict[str, Any], fresh_login: bool) -> User:
