@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from copy import deepcopy
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +59,7 @@ def count_rows(
         cached = _shared_counts.get(key)
         if cached is not None and cached[0] > now:
             _shared_counts.move_to_end(key)
+            _shown_until(cached[0] - now)
             return cached[1]
     # The count query is built only when it is sent.
     total = int(db.session.scalar(counted()) or 0)
@@ -66,7 +68,17 @@ def count_rows(
         _shared_counts.move_to_end(key)
         while len(_shared_counts) > _SHARED_COUNTS_MAX:
             _shared_counts.popitem(last=False)
+    _shown_until(shared_for_seconds)
     return total
+
+
+def _shown_until(seconds: float) -> None:
+    """A public answer kept while the data is unchanged (public_cache) that shows a shared total
+    is kept no longer than the total is shared: otherwise a total that lagged when the page was
+    built would stay on it until the next commit."""
+    from binjai_api import public_cache
+
+    public_cache.valid_until(utcnow() + timedelta(seconds=seconds))
 
 
 def public_count_seconds() -> int:

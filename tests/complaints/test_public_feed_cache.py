@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from binjai_api import public_cache
+from binjai_api import pagination, public_cache
 from binjai_api.complaints import service
 from binjai_api.complaints.models import Complaint
 from binjai_api.complaints.schemas import PublicComplaintSchema
@@ -152,6 +152,36 @@ def test_a_change_committed_by_another_process_shows_in_the_next_answer(
     after = live.get(FEED)
     assert [item["id"] for item in after.get_json()] == [reports[0]]
     assert json.loads(after.headers["X-Pagination"])["total"] == 1
+
+
+def test_a_kept_page_lives_no_longer_than_the_shared_total_it_shows(
+    app: Flask,
+    live: FlaskClient,
+    reports: list[str],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With PUBLIC_COUNT_CACHE_SECONDS, a page's total may lag its items for that long (as
+    without the cache); a kept page must not make the lag last until the next commit."""
+    monkeypatch.setitem(app.config, "PUBLIC_COUNT_CACHE_SECONDS", 60)
+    assert json.loads(live.get(FEED).headers["X-Pagination"])["total"] == 2
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(Complaint.__table__)
+            .where(Complaint.__table__.c.id == uuid.UUID(reports[1]))
+            .values(privacy="confidential")
+        )
+    engine.dispose()
+    lagging = live.get(FEED)
+    assert [item["id"] for item in lagging.get_json()] == [reports[0]]  # the items: fresh
+    assert json.loads(lagging.headers["X-Pagination"])["total"] == 2  # the total: shared
+    # A minute later, nothing committed in between: the shared total's time is up (its own
+    # clock is monotonic, so it is dropped here), and so is the kept page that shows it.
+    later = utcnow() + timedelta(seconds=61)
+    monkeypatch.setattr(public_cache, "utcnow", lambda: later)
+    pagination._shared_counts.clear()
+    assert json.loads(live.get(FEED).headers["X-Pagination"])["total"] == 1
 
 
 def test_a_report_submitted_through_the_api_shows_with_its_total(

@@ -47,7 +47,7 @@ from binjai_api.complaints.states import transitions_table_markdown
 from binjai_api.config import API_V1_STR
 from binjai_api.csv_export import csv_doc, send_csv, wants_csv
 from binjai_api.openapi import Blueprint
-from binjai_api.pagination import LINK_HEADER_DOC, PublicSelectPage, SelectPage, count_rows
+from binjai_api.pagination import LINK_HEADER_DOC, PublicSelectPage, SelectPage
 from binjai_api.ratelimit import limit_by
 
 blp = Blueprint(
@@ -86,14 +86,6 @@ class PublicPage(PublicSelectPage):
             offset=self.page_params.first_item,
             limit=self.page_params.page_size,
         )
-
-    @property
-    def item_count(self) -> int:
-        # A page kept while the data is unchanged (public_cache) shows the exact total: one
-        # shared for a few seconds could be kept with it long after.
-        if public_cache.building():
-            return count_rows(self.collection)
-        return super().item_count
 
 
 class ListPage(SelectPage):

@@ -316,9 +316,7 @@ def public_geojson(*, page: int, page_size: int, **filters: Any) -> tuple[dict[s
     query = public_complaints_query(**filters).where(
         Complaint.lat.is_not(None), Complaint.lon.is_not(None)
     )
-    # A map kept while the data is unchanged (public_cache) shows the exact total.
-    shared_for = 0 if public_cache.building() else public_count_seconds()
-    total = count_rows(query, shared_for_seconds=shared_for)
+    total = count_rows(query, shared_for_seconds=public_count_seconds())
     # A map point shows no photo: do not load them (half the cost of a page of 500).
     page_query = query.options(raiseload(Complaint.photos))
     rows = db.session.scalars(page_query.offset((page - 1) * page_size).limit(page_size)).all()
