@@ -176,9 +176,13 @@ class MyComplaintsPage:
         staff = principal.role != Role.CITIZEN
         photos = self._photos
         now = utcnow()
+        labels: dict[str, str] = {}  # each status's label, looked up once per page
         views = []
         for row in self.rows:
             status = row.status
+            label = labels.get(status)
+            if label is None:
+                label = labels[status] = _status_label(status)
             due_at = row.due_at
             views.append(
                 Dumped(
@@ -199,7 +203,7 @@ class MyComplaintsPage:
                     kelurahan_code=row.kelurahan_code,
                     kecamatan_code=row.kecamatan_code,
                     status=status,
-                    status_label=_status_label(status),
+                    status_label=label,
                     is_open=is_open(status),
                     due_at=_time_or_none(due_at),
                     is_overdue=due_at is not None and due_at < now,
