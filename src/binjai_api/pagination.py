@@ -21,6 +21,7 @@ from flask import current_app, request
 from flask_smorest import Page
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import get_appcontext, unpack_tuple_response
+from webargs.flaskparser import FlaskParser
 from werkzeug.http import quote_etag
 
 from binjai_api.db import utcnow
@@ -124,6 +125,16 @@ class SelectPage(Page):
             polled["blueprint"].not_modified_if_unchanged(self.page_params, versions)
         polled["rows"] = versions
 
+    def send_headers(self, headers: Mapping[str, str]) -> None:
+        """Headers a page learns from its own statement (the inbox's unread badge, read with its
+        rows): sent with the page, and covered by a polled list's ETag and sent with its 304, as
+        the view's are. Before `poll_rows`."""
+        context = get_appcontext()
+        context.setdefault(PAGE_HEADERS, {}).update(headers)
+        polled = context.get(POLLED_LIST)
+        if polled is not None:
+            polled["view_headers"].update(headers)
+
     def _version_columns(self) -> list[Any]:
         entity = self.collection.column_descriptions[0]["entity"]
         names = ["id", "updated_at"] + (
@@ -176,6 +187,8 @@ def _list_arguments_key() -> str:
 # Where a polled list's page keeps its rows' versions during a request (flask-smorest's app
 # context section); set by `Blueprint.paginate(..., polled=True)`.
 POLLED_LIST = "binjai_polled_list"
+# Where a page keeps the headers it learnt from its own statement (`SelectPage.send_headers`).
+PAGE_HEADERS = "binjai_page_headers"
 
 
 def page_links(page: int, page_size: int, total: int) -> str:
@@ -226,10 +239,49 @@ class _PageNotModified(Exception):
         self.headers = headers
 
 
+class _PageArgumentsParser(FlaskParser):
+    """flask-smorest passes each list's `page`/`page_size` schema as a class, which webargs
+    instantiated (deep-copying its fields) on every request of every list: one instance per
+    class is kept instead (loading keeps no state on it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._schemas: dict[type[ma.Schema], ma.Schema] = {}
+
+    def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
+
 class PagingLinksMixin:
     """Blueprint side of lists: a `Link` header beside flask-smorest's `X-Pagination`, and
     `paginate(..., polled=True)` for the lists the app polls (a weak ETag, 304 on
     `If-None-Match`)."""
+
+    PAGINATION_ARGUMENTS_PARSER = _PageArgumentsParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, int]:
+        """flask-smorest's `X-Pagination` metadata, the same keys in the same order, built as
+        plain integers (flask-smorest built its documentation schema to dump them on every
+        request of every list)."""
+        metadata = {"total": item_count}
+        if item_count == 0:
+            metadata["total_pages"] = 0
+            return metadata
+        last_page = (item_count - 1) // page_size + 1
+        metadata.update(total_pages=last_page, first_page=1, last_page=last_page)
+        if page <= last_page:
+            metadata["page"] = page
+            if page > 1:
+                metadata["previous_page"] = page - 1
+            if page < last_page:
+                metadata["next_page"] = page + 1
+        return metadata
 
     def paginate(
         self, pager: type[Page] | None = None, *, polled: bool = False, **kwargs: Any
@@ -267,7 +319,7 @@ class PagingLinksMixin:
 
     def pagination_headers(self, page: int, page_size: int, total: int) -> dict[str, str]:
         """`X-Pagination` and `Link` for a list that pages itself (a GeoJSON or Open311 body)."""
-        metadata = self._make_pagination_metadata(page, page_size, total)  # type: ignore[attr-defined]
+        metadata = self._make_pagination_metadata(page, page_size, total)
         return {
             self.PAGINATION_HEADER_NAME: json.dumps(metadata),  # type: ignore[attr-defined]
             "Link": page_links(page, page_size, total),
@@ -279,7 +331,7 @@ class PagingLinksMixin:
         """Raise _PageNotModified when a polled page's ETag, from its rows' `versions`, the
         view's headers and the page's X-Pagination, is in If-None-Match."""
         headers = dict(get_appcontext()[POLLED_LIST]["view_headers"])
-        metadata = self._make_pagination_metadata(  # type: ignore[attr-defined]
+        metadata = self._make_pagination_metadata(
             page_params.page, page_params.page_size, page_params.item_count
         )
         headers[self.PAGINATION_HEADER_NAME] = json.dumps(metadata)  # type: ignore[attr-defined]
@@ -290,6 +342,9 @@ class PagingLinksMixin:
     def _set_pagination_metadata(
         self, page_params: PaginationParameters, result: Any, headers: Any
     ) -> tuple[Any, Any]:
+        page_headers = get_appcontext().pop(PAGE_HEADERS, None)
+        if page_headers:
+            headers = {**(headers or {}), **page_headers}
         result, headers = super()._set_pagination_metadata(  # type: ignore[misc]
             page_params, result, headers
         )
