@@ -266,6 +266,18 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     _remember(session, records)
 
 
+def record_insert(session: Session, instance: Any) -> None:
+    """The record of an audited row its service inserted with a Core statement (no flush, so
+    `_after_flush` never sees it): the same record that flush would have written, in the same
+    transaction. The instance holds every column's value as inserted."""
+    policy = type(instance).__audit__
+    change = _change(instance, policy, "create")
+    assert change is not None
+    records = [new_record(**change, actor=current_actor(), occurred_at=utcnow())]
+    insert_records(session, records)
+    _remember(session, records)
+
+
 def _after_transaction_end(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         for key in (OPEN_RECORDS_KEY, LAST_INSTANT_KEY):

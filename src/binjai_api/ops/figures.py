@@ -637,6 +637,18 @@ def _record_reports(session: Session) -> None:
 sa.event.listen(Session, "before_flush", capture_reports)
 
 
+def count_inserted(session: Session, item: Any) -> None:
+    """The day rows' deltas of a report or application its service inserted with a Core
+    statement (no flush, so `_record_reports` never sees it), sent before the COMMIT as
+    those of a flushed one."""
+    counts: dict[tuple[Any, ...], int] = {}
+    _count_item(counts, item, _values(item), +1)
+    pending = _pending(session).reports
+    for key, count in counts.items():
+        pending[key] = pending.get(key, 0) + count
+    _send_if_committing(session)
+
+
 def _report_values(counts: dict[tuple[Any, ...], int]) -> list[dict[str, Any]]:
     # In key order: concurrent writers lock the rows they share in the same order.
     ordered = sorted(counts.items(), key=lambda item: (str(item[0][0]), *item[0][1:]))
