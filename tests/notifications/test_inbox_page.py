@@ -128,8 +128,8 @@ def test_the_page_is_written_field_for_field_as_marshmallow_dumps_each_entry(
     sent = json.loads(response.get_data(as_text=True))
     assert len(sent) == 6
     with app.test_request_context(headers={"Accept-Language": language}):
-        listing = service.inbox_listing(user_id=uuid.UUID(account.id))
-        entries = service.inbox_entries(service.inbox_rows(listing, offset=0, limit=50))
+        listing = service.InboxListing(user_id=uuid.UUID(account.id))
+        entries = service.inbox_entries(service.inbox_page(listing, offset=0, limit=50).rows)
         assert [entry["id"] for entry in entries] == [item["id"] for item in sent]
         for entry, item in zip(entries, sent, strict=True):
             assert type(entry) is Dumped
@@ -224,25 +224,48 @@ def _inbox_statements(app: Flask) -> Iterator[list[str]]:
 
 
 @pytest.mark.parametrize("query", ["", "?page_size=2&page=2", "?unread=true&sort=updated_at"])
-def test_a_page_reads_its_counts_and_its_rows_in_two_statements(
+def test_a_page_reads_its_rows_and_counts_in_one_statement(
     app: Flask, client: Any, mixed_inbox: Any, query: str
 ) -> None:
-    """Whatever the page and the filters: one statement counts (the total and the unread
-    badge), one reads the page with its broadcasts' texts; a poll answered 304 sends the same
-    two and writes nothing."""
+    """Whatever the page and the filters: one statement reads the page with its broadcasts'
+    texts, the listing's total and the unread badge; a poll answered 304 sends the same one and
+    the same headers."""
     _account, headers = mixed_inbox
     with _inbox_statements(app) as sent:
         first = client.get(f"{INBOX}{query}", headers=headers)
     assert first.status_code == 200 and first.json
-    assert len(sent) == 2
+    assert len(sent) == 1
     with _inbox_statements(app) as sent:
         polled = client.get(
             f"{INBOX}{query}", headers={**headers, "If-None-Match": first.headers["ETag"]}
         )
     assert polled.status_code == 304 and polled.data == b""
-    assert polled.headers["X-Unread-Count"] == first.headers["X-Unread-Count"]
-    assert polled.headers["X-Pagination"] == first.headers["X-Pagination"]
+    for name in ("X-Unread-Count", "X-Pagination", "Link", "ETag", "Cache-Control"):
+        assert polled.headers[name] == first.headers[name], name
+    assert len(sent) == 1
+
+
+def test_a_page_past_the_end_and_an_empty_inbox_are_counted_in_a_second_statement(
+    app: Flask, client: Any, mixed_inbox: Any, resident: Any
+) -> None:
+    """A page with no entry has no row to carry the counts: they are read in a second
+    statement, as exact; an empty inbox likewise."""
+    _account, headers = mixed_inbox
+    full = client.get(INBOX, headers=headers)
+    with _inbox_statements(app) as sent:
+        past = client.get(f"{INBOX}?page_size=5&page=3", headers=headers)
+    assert past.status_code == 200 and past.json == []
     assert len(sent) == 2
+    assert json.loads(past.headers["X-Pagination"])["total"] == 6
+    assert past.headers["X-Unread-Count"] == full.headers["X-Unread-Count"]
+    polled = client.get(
+        f"{INBOX}?page_size=5&page=3", headers={**headers, "If-None-Match": past.headers["ETag"]}
+    )
+    assert polled.status_code == 304
+    nobody = factories.login_headers(client, factories.make_account(app, "citizen"))
+    empty = client.get(INBOX, headers=nobody)
+    assert empty.json == [] and empty.headers["X-Unread-Count"] == "0"
+    assert json.loads(empty.headers["X-Pagination"])["total"] == 0
 
 
 def test_the_poll_etag_follows_a_read_entry(app: Flask, client: Any, mixed_inbox: Any) -> None:

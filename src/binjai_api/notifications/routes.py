@@ -53,23 +53,25 @@ UNREAD_COUNT_HEADER = {
 
 
 class InboxPage(SelectPage):
-    """The caller's inbox, counted when listed (`service.inbox_listing`): its page read as plain
-    rows and written in its JSON form; a poll whose rows are what the client has answers 304
-    before any is written."""
+    """The caller's inbox: its page, total and unread badge read in one statement of plain rows
+    (`service.inbox_page`), then written in their JSON form; a poll whose rows are what the
+    client has answers 304 before any is written."""
 
     collection: service.InboxListing  # type: ignore[assignment]
 
     @property
     def item_count(self) -> int:
-        return self.collection.total
+        # flask-smorest asks for the total first, then for the items.
+        self._page = service.inbox_page(
+            self.collection, offset=self.page_params.first_item, limit=self.page_params.page_size
+        )
+        self.send_headers({"X-Unread-Count": str(self._page.unread_count)})
+        return self._page.total
 
     @property
     def items(self) -> list[Any]:
-        rows = service.inbox_rows(
-            self.collection, offset=self.page_params.first_item, limit=self.page_params.page_size
-        )
-        self.poll_rows(list(rows))
-        return service.inbox_entries(rows)
+        self.poll_rows(self._page.rows)
+        return service.inbox_entries(self._page.rows)
 
 
 @blp.route("/devices")
@@ -118,8 +120,7 @@ class InboxView(MethodView):
     @blp.paginate(InboxPage, polled=True)
     def get(self, args: dict[str, Any]) -> Any:
         """List my notifications, newest first"""
-        listing = service.inbox_listing(user_id=access.current_principal().id, **args)
-        return listing, {"X-Unread-Count": str(listing.unread_count)}
+        return service.InboxListing(user_id=access.current_principal().id, **args)
 
 
 @blp.route("/notifications/<uuid:notification_id>")

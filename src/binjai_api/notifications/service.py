@@ -287,45 +287,50 @@ _BROADCASTS = cast(sa.Table, Broadcast.__table__)
 
 @dataclass(frozen=True)
 class InboxListing:
-    """One listing of a user's inbox: its filters, how many entries they list (`total`) and how
-    many entries of the whole inbox are unread (the app's badge), counted together."""
+    """What one listing of a user's inbox keeps of it: its filters and its order."""
 
     user_id: uuid.UUID
-    unread: bool | None
-    updated_after: datetime | None
-    sort: str
+    unread: bool | None = None
+    updated_after: datetime | None = None
+    sort: str = "-created_at"
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of a listing: its entries as plain rows (`inbox_entries` writes them), how many
+    entries the listing holds (`total`) and how many of the whole inbox are unread (the app's
+    badge)."""
+
+    rows: list[sa.Row[Any]]
     total: int
     unread_count: int
 
 
-def inbox_listing(
-    *,
-    user_id: uuid.UUID,
-    unread: bool | None = None,
-    updated_after: datetime | None = None,
-    sort: str = "-created_at",
-) -> InboxListing:
-    """The user's inbox under these filters, counted exactly in one statement: the entries they
-    list and the unread ones of the whole inbox (a new entry counts at once)."""
-    parameters: dict[str, Any] = {"user_id": user_id}
-    if updated_after is not None:
-        parameters["updated_after"] = updated_after
-    counts = _inbox_counts(unread, updated_after is not None)
-    total, unread_count = db.session.execute(counts, parameters).one()
-    return InboxListing(
-        user_id=user_id,
-        unread=unread,
-        updated_after=updated_after,
-        sort=sort,
-        total=int(total),
-        unread_count=int(unread_count),
-    )
+def inbox_page(listing: InboxListing, *, offset: int, limit: int) -> InboxPage:
+    """A page of the listing's entries, newest first by default, with their broadcast's texts,
+    the listing's total and the whole inbox's unread count, all exact and read in one statement
+    (the counts are subqueries the database evaluates once); a page with no entry, which has no
+    row to carry them, counts in a second."""
+    parameters: dict[str, Any] = {"user_id": listing.user_id}
+    if listing.updated_after is not None:
+        parameters["updated_after"] = listing.updated_after
+    since = listing.updated_after is not None
+    page = _inbox_page(listing.unread, since, listing.sort)
+    rows = db.session.execute(
+        page, {**parameters, "page_offset": offset, "page_limit": limit}
+    ).all()
+    if rows:
+        return InboxPage(list(rows), int(rows[0].listed), int(rows[0].unread_count))
+    total, unread_count = db.session.execute(_inbox_counts(listing.unread, since), parameters).one()
+    return InboxPage([], int(total), int(unread_count))
 
 
-def _inbox_filters(unread: bool | None, since: bool) -> list[sa.ColumnElement[bool]]:
-    """What a listing keeps of the user's entries, beyond being theirs (`user_id`); `since`: only
-    those changed after `updated_after`. Values bound at execution."""
-    columns = _NOTIFICATIONS.c
+def _inbox_filters(
+    notifications: sa.FromClause, unread: bool | None, since: bool
+) -> list[sa.ColumnElement[bool]]:
+    """What a listing keeps of the user's entries in `notifications`, beyond being theirs;
+    `since`: only those changed after `updated_after`. Values bound at execution."""
+    columns = notifications.c
     filters: list[sa.ColumnElement[bool]] = []
     if unread is not None:
         filters.append(columns.read_at.is_(None) if unread else columns.read_at.is_not(None))
@@ -338,8 +343,9 @@ def _inbox_filters(unread: bool | None, since: bool) -> list[sa.ColumnElement[bo
 # most), so SQLAlchemy neither rebuilds nor re-keys them per request.
 @cache
 def _inbox_counts(unread: bool | None, since: bool) -> sa.Select[int, int]:
+    """The listing's total and the whole inbox's unread count, over the user's rows."""
     columns = _NOTIFICATIONS.c
-    listed = _inbox_filters(unread, since)
+    listed = _inbox_filters(_NOTIFICATIONS, unread, since)
     total = sa.func.count().filter(sa.and_(*listed)) if listed else sa.func.count()
     unread_count = sa.func.count().filter(columns.read_at.is_(None))
     return sa.select(total, unread_count).where(columns.user_id == sa.bindparam("user_id"))
@@ -348,6 +354,19 @@ def _inbox_counts(unread: bool | None, since: bool) -> sa.Select[int, int]:
 @cache
 def _inbox_page(unread: bool | None, since: bool, sort: str) -> sa.Select[Any]:
     columns, broadcasts = _NOTIFICATIONS.c, _BROADCASTS.c
+    # Counted over their own aliases of the table, so that they stay uncorrelated subqueries,
+    # which the database evaluates once for the statement.
+    listed, unread_rows = _NOTIFICATIONS.alias("listed"), _NOTIFICATIONS.alias("unread_rows")
+    total = (
+        sa.select(sa.func.count())
+        .where(listed.c.user_id == sa.bindparam("user_id"), *_inbox_filters(listed, unread, since))
+        .scalar_subquery()
+    )
+    unread_count = (
+        sa.select(sa.func.count())
+        .where(unread_rows.c.user_id == sa.bindparam("user_id"), unread_rows.c.read_at.is_(None))
+        .scalar_subquery()
+    )
     query = (
         sa.select(
             columns.id,
@@ -362,9 +381,14 @@ def _inbox_page(unread: bool | None, since: bool, sort: str) -> sa.Select[Any]:
             broadcasts.body_id,
             broadcasts.title_en,
             broadcasts.body_en,
+            total.label("listed"),
+            unread_count.label("unread_count"),
         )
         .select_from(_NOTIFICATIONS.outerjoin(_BROADCASTS, broadcasts.id == columns.broadcast_id))
-        .where(columns.user_id == sa.bindparam("user_id"), *_inbox_filters(unread, since))
+        .where(
+            columns.user_id == sa.bindparam("user_id"),
+            *_inbox_filters(_NOTIFICATIONS, unread, since),
+        )
     )
     sortable = {"created_at": columns.created_at, "updated_at": columns.updated_at}
     return (
@@ -374,22 +398,8 @@ def _inbox_page(unread: bool | None, since: bool, sort: str) -> sa.Select[Any]:
     )
 
 
-def inbox_rows(listing: InboxListing, *, offset: int, limit: int) -> Sequence[sa.Row[Any]]:
-    """A page of the listing's entries as plain rows (no ORM objects), newest first by default,
-    with their broadcast's texts: one statement."""
-    parameters: dict[str, Any] = {
-        "user_id": listing.user_id,
-        "page_offset": offset,
-        "page_limit": limit,
-    }
-    if listing.updated_after is not None:
-        parameters["updated_after"] = listing.updated_after
-    page = _inbox_page(listing.unread, listing.updated_after is not None, listing.sort)
-    return db.session.execute(page, parameters).all()
-
-
 def inbox_entries(rows: Sequence[sa.Row[Any]]) -> list[Dumped]:
-    """Inbox rows (`inbox_rows`) in the JSON form NotificationSchema documents, their texts
+    """Inbox rows (`inbox_page`) in the JSON form NotificationSchema documents, their texts
     rendered in the language of the request as `render_texts` renders them."""
     language = negotiated_language()
     entries = []
