@@ -4,7 +4,8 @@ plain rows and written in their JSON form in one pass."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import namedtuple
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -83,33 +84,50 @@ _ROW_COLUMNS = (
 _SORTABLE = ("created_at", "updated_at")
 
 
-def _filtered(statement: sa.Select[Any], has_statuses: bool, has_updated_after: bool) -> Any:
-    statement = statement.where(_complaints.c.reporter_id == sa.bindparam("user_id"))
+def _filtered(
+    statement: sa.Select[Any], table: Any, has_statuses: bool, has_updated_after: bool
+) -> Any:
+    statement = statement.where(table.c.reporter_id == sa.bindparam("user_id"))
     if has_statuses:
-        statement = statement.where(
-            _complaints.c.status.in_(sa.bindparam("statuses", expanding=True))
-        )
+        statement = statement.where(table.c.status.in_(sa.bindparam("statuses", expanding=True)))
     if has_updated_after:
-        statement = statement.where(_complaints.c.updated_at > sa.bindparam("updated_after"))
+        statement = statement.where(table.c.updated_at > sa.bindparam("updated_after"))
     return statement
 
 
+@lru_cache(maxsize=4)
+def _count_statement(has_statuses: bool, has_updated_after: bool) -> sa.Select[Any]:
+    """The list's total: a subquery of the page's statement (its own alias of the table, so
+    that it is not correlated with the page's rows), and alone for a page past the end, which
+    has no row to carry it."""
+    counted = _complaints.alias("counted")
+    return _filtered(
+        sa.select(sa.func.count()).select_from(counted), counted, has_statuses, has_updated_after
+    )
+
+
 @lru_cache(maxsize=16)
-def _page_statement(has_statuses: bool, has_updated_after: bool, sort: str) -> sa.Select[Any]:
+def _page_statement(
+    has_statuses: bool, has_updated_after: bool, sort: str
+) -> tuple[sa.Select[Any], Callable[[Any], Any]]:
     """One statement for a page: its reports with what each row shows and the total of the
-    list (a window count, taken before LIMIT), each report once per photo (LEFT JOIN, in the
-    photos' order). Built once per shape of the filters: the user, the statuses, the time and
-    the page's bounds are its parameters."""
+    list (an uncorrelated subquery, evaluated once: a window count made SQLite keep and sort
+    every row of the list, not only the page's), each report once per photo (LEFT JOIN, in
+    the photos' order). Built once per shape of the filters: the user, the statuses, the time
+    and the page's bounds are its parameters. With it, the maker of its rows as named tuples,
+    whose attributes read in a fraction of the time of a SQLAlchemy Row's."""
     name = sort.lstrip("-")
     if name not in _SORTABLE:
         raise ValueError(f"my reports are not sorted by {sort!r}")
     descending = sort.startswith("-")
     inner_column = _complaints.c[name]
+    total = _count_statement(has_statuses, has_updated_after).scalar_subquery()
     page = (
         _filtered(
-            sa.select(*_ROW_COLUMNS, sa.func.count().over().label("total"))
+            sa.select(*_ROW_COLUMNS, total.label("total"))
             .join_from(_complaints, _categories, _complaints.c.category_id == _categories.c.id)
             .join_from(_complaints, _agencies, _complaints.c.agency_id == _agencies.c.id),
+            _complaints,
             has_statuses,
             has_updated_after,
         )
@@ -119,7 +137,7 @@ def _page_statement(has_statuses: bool, has_updated_after: bool, sort: str) -> s
         .subquery("page")
     )
     outer_column = page.c[name]
-    return (
+    statement = (
         sa.select(
             page,
             _photos.c.id.label("photo_id"),
@@ -134,14 +152,8 @@ def _page_statement(has_statuses: bool, has_updated_after: bool, sort: str) -> s
             _photos.c.created_at,
         )
     )
-
-
-@lru_cache(maxsize=4)
-def _count_statement(has_statuses: bool, has_updated_after: bool) -> sa.Select[Any]:
-    """The total alone, for a page past the end (which has no row to carry it)."""
-    return _filtered(
-        sa.select(sa.func.count()).select_from(_complaints), has_statuses, has_updated_after
-    )
+    row_type = namedtuple("MyComplaintRow", statement.selected_columns.keys())  # type: ignore[misc]
+    return statement, row_type._make
 
 
 def _parameters(mine: MyComplaints) -> dict[str, Any]:
@@ -226,14 +238,15 @@ def my_complaints_page(mine: MyComplaints, *, offset: int, limit: int) -> MyComp
     past the end)."""
     has_statuses, has_updated_after = bool(mine.statuses), mine.updated_after is not None
     parameters = _parameters(mine)
-    statement = _page_statement(has_statuses, has_updated_after, mine.sort)
+    statement, make_row = _page_statement(has_statuses, has_updated_after, mine.sort)
     result = db.session.execute(
         statement, {**parameters, "page_offset": offset, "page_limit": limit}
     )
     rows: list[Any] = []
     photos: dict[Any, list[dict[str, Any]]] = {}
     last_id = None
-    for row in result:
+    for values in result:
+        row = make_row(values)
         complaint_id = row.id
         if complaint_id != last_id:
             rows.append(row)
