@@ -125,10 +125,12 @@ def test_me_is_written_as_marshmallow_dumps_the_account(
     with app.test_request_context():
         user = db.session.get(User, uuid.UUID(account.id))
         expected = ma.Schema.dump(AccountSchema(), user)
-        expected_body = app.json.response(expected).get_data()
+        written = app.json.response(expected)
         expected_etag = Blueprint._generate_etag(expected)
     assert list(response.get_json().items()) == list(expected.items())
-    assert response.get_data() == expected_body
+    assert response.get_data() == written.get_data()  # type: ignore[attr-defined]
+    for header in ("Content-Type", "Content-Length"):
+        assert response.headers[header] == written.headers[header]
     assert response.headers["ETag"] == f'"{expected_etag}"'
     assert response.headers["Content-Language"] == "id"
     assert response.headers["Cache-Control"] == "no-store"
@@ -145,3 +147,20 @@ def test_me_of_an_account_gone_is_a_401(app: Flask, client: FlaskClient) -> None
         db.session.execute(sa.delete(User).where(User.id == uuid.UUID(account.id)))
         db.session.commit()
     assert_problem(client.get("/api/v1/me", headers=headers), 401, "token_revoked")
+
+
+def test_me_answers_a_changed_account_afresh(client: FlaskClient, auth_headers: Any) -> None:
+    """/me's answer is written once per distinct account row: a change shows at once, with a new
+    ETag, and the old ETag no longer answers 304."""
+    headers = auth_headers()
+    first = client.get("/api/v1/me", headers=headers)
+    assert client.get("/api/v1/me", headers=headers).get_data() == first.get_data()
+    changed = client.patch("/api/v1/me", headers=headers, json={"full_name": "Nama Baru Sekali"})
+    assert changed.status_code == 200
+    after = client.get("/api/v1/me", headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.get_json()["full_name"] == "Nama Baru Sekali"
+    assert after.headers["ETag"] not in (first.headers["ETag"], None)
+    assert after.headers["ETag"] == changed.headers["ETag"]
+    again = client.get("/api/v1/me", headers={**headers, "If-None-Match": after.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
+from flask_smorest.utils import get_appcontext
 
 from binjai_api import access, idempotency
 from binjai_api.auth import principals, service
@@ -61,6 +62,15 @@ def _never_cache(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+def _answer(answer: service.JsonAnswer) -> Response:
+    """An answer written beforehand, through flask-smorest's ETag handling as a dump would go:
+    304 when `If-None-Match` holds its ETag, else its body, the ETag set by `blp.etag`."""
+    if blp._is_etag_enabled():
+        blp._check_not_modified(answer.etag)
+        get_appcontext().setdefault("etag", {})["etag"] = answer.etag
+    return current_app.response_class(answer.body, mimetype=answer.mimetype)
 
 
 def _caller_account() -> str:
@@ -171,7 +181,7 @@ class MeView(MethodView):
     @blp.response(200, AccountSchema)
     def get(self) -> Any:
         """Read your own account"""
-        return service.own_account(access.current_principal().id)
+        return _answer(service.own_account_answer(access.current_principal().id))
 
     @principals.reads_caller_account
     @access.authenticated

@@ -69,7 +69,7 @@ class AgencyRefSchema(ma.Schema):
 
 class AccountSchema(FastDump):
     """An account as its owner sees it: the NIK is masked even here, the phone is not. `GET /me`
-    writes it in this form itself (`service.own_account`)."""
+    writes it in this form itself (`service.account_json`)."""
 
     id = ma.fields.UUID(dump_only=True)
     full_name = ma.fields.String()

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+import flask_smorest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
+from flask import current_app, jsonify
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jti
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import PyJWTError
@@ -194,12 +195,46 @@ def get_user(user_id: uuid.UUID, *, lock: bool = False) -> User:
     return user
 
 
-def own_account(user_id: uuid.UUID) -> Dumped:
-    """The caller's own account in the JSON form `AccountSchema` documents (404 when unknown),
-    from the row the session check read: no ORM object, no second read."""
+@dataclass(frozen=True)
+class JsonAnswer:
+    """An answer written once: its body as `jsonify` writes the data, and the ETag flask-smorest
+    computes from the same data."""
+
+    body: bytes
+    mimetype: str
+    etag: str
+
+
+_ANSWERS = "binjai_own_account_answers"
+_ANSWERS_KEPT = 10_000  # per process; the oldest are dropped all at once beyond
+
+
+def own_account_answer(user_id: uuid.UUID) -> JsonAnswer:
+    """`GET /me`'s answer (404 when unknown), from the row the session check read: written once
+    per distinct row (any change to the account or its agency reads a different row), then only
+    looked up: no ORM object, no second read, no dump, hash or JSON encoding per request."""
     row = principals.caller_account_shown(user_id)
     if row is None:
         raise not_found()
+    answers: dict[tuple[Any, ...], JsonAnswer] = current_app.extensions.setdefault(_ANSWERS, {})
+    answer = answers.get(row)
+    if answer is None:
+        data = account_json(row)
+        written = jsonify(data)
+        answer = JsonAnswer(
+            body=written.get_data(),
+            mimetype=str(written.mimetype),
+            etag=flask_smorest.Blueprint._generate_etag(data),
+        )
+        if len(answers) >= _ANSWERS_KEPT:
+            answers.clear()
+        answers[row] = answer
+    return answer
+
+
+def account_json(row: tuple[Any, ...]) -> Dumped:
+    """An account read as `principals.ACCOUNT_SHOWN`, in the JSON form `AccountSchema`
+    documents."""
     (
         account_id,
         full_name,
