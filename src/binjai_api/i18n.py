@@ -20,7 +20,9 @@ def negotiated_language() -> str:
     cached = g.get("language")
     if cached:
         return str(cached)
-    language = _best_language(request.headers.get("Accept-Language")) if request else None
+    # From the WSGI environ: `request.headers.get` raises and catches a KeyError when the header
+    # is absent.
+    language = _best_language(request.environ.get("HTTP_ACCEPT_LANGUAGE")) if request else None
     g.language = language = language or DEFAULT_LANGUAGE
     return language
 
@@ -37,9 +39,17 @@ def _best_language(accept_language: str | None) -> str | None:
 
 def _add_content_language(response: Response) -> Response:
     headers = response.headers
-    if "Content-Language" not in headers:
+    # One pass over the response's few headers: werkzeug's `in` and `get` raise and catch a
+    # KeyError for each header that is absent, as both usually are.
+    language = vary = None
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "content-language":
+            language = value
+        elif lowered == "vary" and vary is None:
+            vary = value
+    if language is None:
         headers["Content-Language"] = negotiated_language()
-    vary = headers.get("Vary")
     if not vary:
         headers["Vary"] = "Accept-Language"
     elif "Accept-Language" not in vary:

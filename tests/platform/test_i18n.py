@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask import Flask, Response
 from flask.testing import FlaskClient
+
+from binjai_api.i18n import _add_content_language
 
 SOURCE_DIR = Path(__file__).resolve().parents[2] / "src" / "binjai_api"
 CATALOG_DIR = SOURCE_DIR / "translations"
@@ -51,3 +55,26 @@ def test_indonesian_is_the_default_and_english_is_served(client: FlaskClient) ->
     assert "Accept-Language" in english.headers["Vary"]
     unsupported = client.get("/healthz", headers={"Accept-Language": "fr, de;q=0.5"})
     assert unsupported.headers["Content-Language"] == "id"
+
+
+@pytest.mark.parametrize(
+    ("given", "language", "vary"),
+    [
+        ([], "en", "Accept-Language"),
+        ([("Vary", "Accept")], "en", "Accept, Accept-Language"),
+        ([("vary", "Accept-Language")], "en", "Accept-Language"),  # not named twice
+        ([("Vary", ""), ("X-Other", "1")], "en", "Accept-Language"),
+        ([("Vary", "Accept"), ("Vary", "Origin")], "en", "Accept, Accept-Language"),  # the first
+        ([("content-language", "id")], "id", "Accept-Language"),  # a view's own is kept
+    ],
+)
+def test_responses_say_their_language_and_vary_by_it(
+    app: Flask, given: list[tuple[str, str]], language: str, vary: str
+) -> None:
+    """Content-Language is added unless the view set its own, and Accept-Language joins the Vary
+    the view sent, whatever the case of the header names."""
+    with app.test_request_context("/healthz", headers={"Accept-Language": "en"}):
+        response = _add_content_language(Response("{}", headers=given))
+    assert response.headers["Content-Language"] == language
+    assert response.headers["Vary"] == vary
+    assert len(response.headers.getlist("Content-Language")) == 1

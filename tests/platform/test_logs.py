@@ -5,10 +5,16 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
+import time
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api import privacy
+from binjai_api.logs import JsonFormatter, TextFormatter
 from tests import factories
 
 
@@ -44,3 +50,54 @@ def test_no_personal_data_reaches_the_logs(
     ):
         assert secret not in text
     assert "************" + body["nik"][-4:] in text  # masked where a message carried it
+
+
+def _scrubbed_by_every_pattern(text: str) -> str:
+    """What scrub_personal_data gave before it first looked for digits or an @."""
+    text = privacy._NIK_PATTERN.sub(lambda m: privacy.mask_tail(m.group(0)) or "", text)
+    text = privacy._PHONE_PATTERN.sub(lambda m: privacy.mask_tail(m.group(0)) or "", text)
+    return privacy._EMAIL_PATTERN.sub(lambda m: privacy.mask_email(m.group(0)) or "", text)
+
+
+def test_scrubbing_skips_only_text_that_cannot_hold_personal_data() -> None:
+    """A line is left as it is only when none of the patterns could match it: random lines of
+    digits, plus signs, @, dots and letters (the shortest phone numbers, NIKs and addresses
+    among them) come out exactly as every substitution would leave them."""
+    rng = random.Random(17)
+    alphabet = "0123456789" * 4 + "+@.-_ /ab"
+    crafted = [
+        "GET /api/v1/complaints/0b8c3c9e-1d2f-4a5b-8c7d-6e5f4a3b2c1d 200",
+        "081234567",  # 08 and seven digits: the shortest phone number
+        "08123456",  # one short
+        "+62812345678",
+        "3275012345678901",
+        "a@b.co",
+        "warga@binjai",  # no dot in the domain: not an address
+        "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦",  # other scripts' digits are digits to the patterns too
+    ]
+    lines = crafted + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40))) for _ in range(5000)
+    ]
+    for line in lines:
+        assert privacy.scrub_personal_data(line) == _scrubbed_by_every_pattern(line), line
+    assert privacy.scrub_personal_data("081234567") == "*****4567"
+
+
+@pytest.mark.parametrize(
+    ("formatter", "stdlib_converter", "datefmt"),
+    [
+        (JsonFormatter(), time.gmtime, "%Y-%m-%dT%H:%M:%S"),
+        (TextFormatter(), time.localtime, None),
+    ],
+)
+def test_log_times_are_written_as_the_standard_formatter_writes_them(
+    formatter: logging.Formatter, stdlib_converter: Any, datefmt: str | None
+) -> None:
+    """The time, worked out once per second, is the standard library's for every line: across
+    second boundaries, back in time, and with its milliseconds in text lines."""
+    stdlib = logging.Formatter()
+    stdlib.converter = stdlib_converter
+    start = 1_780_000_000.0
+    for created in (start, start + 0.25, start + 0.999, start + 1.0, start + 61.5, start, 0.5):
+        record = logging.makeLogRecord({"created": created, "msecs": (created % 1) * 1000})
+        assert formatter.formatTime(record, datefmt) == stdlib.formatTime(record, datefmt)
