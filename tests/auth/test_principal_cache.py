@@ -83,6 +83,19 @@ def instances(
     make_test_app(database_url)
 
 
+def test_head_me_reads_the_account_once(
+    app: Flask, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD /me is answered by GET's view: one statement, GET's ETag, no body."""
+    tokens = factories.login(client, factories.make_account(app))
+    etag = client.get(ME, headers=bearer(tokens)).headers["ETag"]
+    with sent_statements(app, monkeypatch) as statements:
+        head = client.head(ME, headers=bearer(tokens))
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["ETag"] == etag
+    assert len(statements) == 1, statements
+
+
 def test_a_kept_principal_costs_no_sql(
     app: Flask,
     instances: Callable[..., tuple[Flask, Flask]],

@@ -380,6 +380,8 @@ def _view_account_use() -> str | None:
     except KeyError:
         view_class = getattr(view, "view_class", None)
         handler = getattr(view_class, request.method.lower(), None) if view_class else view
+        if handler is None and view_class is not None and request.method == "HEAD":
+            handler = getattr(view_class, "get", None)  # as MethodView answers HEAD
         use = _account_use[key] = getattr(handler, _ACCOUNT_USE_ATTRIBUTE, None)
         return use
 
