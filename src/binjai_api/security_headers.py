@@ -16,15 +16,15 @@ _FILE_MEDIA_PREFIXES = ("image/", "video/", "audio/")
 _ASSET_ENDPOINTS = frozenset({"static"})
 
 
-def _is_file(response: Response) -> bool:
-    media_type = response.mimetype or ""
+def _is_file(media_type: str) -> bool:
     return media_type in _FILE_MEDIA_TYPES or media_type.startswith(_FILE_MEDIA_PREFIXES)
 
 
 def add_security_headers(response: Response) -> Response:
     """`frame-ancestors 'none'` on every HTML page (added to a page's own policy when it has
     one), `Content-Disposition: attachment` on every file that does not say otherwise."""
-    if response.mimetype == "text/html":
+    media_type = response.mimetype or ""  # parsed from Content-Type at each access: read once
+    if media_type == "text/html":
         policy = response.headers.get("Content-Security-Policy")
         if not policy:
             response.headers["Content-Security-Policy"] = FRAME_ANCESTORS
@@ -33,7 +33,7 @@ def add_security_headers(response: Response) -> Response:
                 f"{policy.rstrip('; ')}; {FRAME_ANCESTORS}"
             )
         response.headers.setdefault("X-Frame-Options", "DENY")  # browsers without CSP 2
-    elif _is_file(response) and request.endpoint not in _ASSET_ENDPOINTS:
+    elif _is_file(media_type) and request.endpoint not in _ASSET_ENDPOINTS:
         response.headers.setdefault("Content-Disposition", "attachment")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
