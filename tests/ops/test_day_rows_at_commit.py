@@ -159,7 +159,8 @@ def test_a_submission_s_day_rows_go_in_one_statement_compiled_once(
 ) -> None:
     """The report days' upsert of a submission (its status, channel and area in the city's and
     its agency's scope: several rows) is one statement, taken from SQLAlchemy's compiled cache
-    after the first (a multi-row VALUES was compiled afresh at every commit)."""
+    after the first (a multi-row VALUES was compiled afresh at every commit), its rows in key
+    order."""
     category = road_damage_category(app)
     resident = make_person(app, client)
     client.post("/api/v1/complaints", headers=resident.headers, json=report(category))  # warm
@@ -182,8 +183,12 @@ def test_a_submission_s_day_rows_go_in_one_statement_compiled_once(
     assert created.status_code == 201
     assert len(sent) == 1
     _statement, params, cache_hit = sent[0]
-    assert len(params) == 6  # status, channel and area, in the city's scope and PUPR's
+    # Status, channel and area, in the city's scope and PUPR's: rows executed one by one
+    # (SQLite), or arrays unnested (PostgreSQL).
+    rows = params if isinstance(params, list) else list(zip(*params.values(), strict=True))
+    assert len(rows) == 6
     assert cache_hit == engine.dialect.CACHE_HIT
+    assert rows == sorted(rows, key=lambda row: (str(row[0]), *row[1:]))
     with app.app_context():
         after = _report_rows()
         assert after == _recount_reports()
