@@ -500,14 +500,17 @@ def _upsert_statement(
             .table_valued(*columns)
             .render_derived()
         )
-        insert = postgresql.insert(table).from_select(
+        unnested = postgresql.insert(table).from_select(
             list(columns), sa.select(*(rows.c[name] for name in columns))
         )
-    else:
-        insert = sqlite.insert(table)
-    return insert.on_conflict_do_update(
+        return unnested.on_conflict_do_update(
+            index_elements=key,
+            set_={name: table.c[name] + unnested.excluded[name] for name in sums},
+        )
+    one_row = sqlite.insert(table)
+    return one_row.on_conflict_do_update(
         index_elements=key,
-        set_={name: table.c[name] + insert.excluded[name] for name in sums},
+        set_={name: table.c[name] + one_row.excluded[name] for name in sums},
     )
 
 
