@@ -23,14 +23,17 @@ workers = _int(os.environ.get("WEB_CONCURRENCY"), 2)
 #   the proxy (deploy/nginx.conf.example, upstream keepalive) keep connections open instead;
 # - a request on PostgreSQL + Redis spends part of its time waiting for round trips (3 to 6
 #   statements, a Redis call): a second thread of the same worker runs meanwhile;
-# - 4 threads, not more: the threads of a worker share one interpreter lock, so more would only
-#   queue for it, each holding a database connection meanwhile; keep DB_POOL_SIZE at least this
-#   (README: Scaling out).
+# - 2 threads, not 4: the threads of a worker share one interpreter lock, and a thread back from
+#   a round trip queues for it behind the others, each wait a context switch; on the 2 cores of
+#   issue 17 the burst cost 1.2-1.45 ms of server CPU per request with 2 threads, 1.6-1.95 ms
+#   with 4 and 1.5-1.65 with 1 (idle through every round trip); 4 interleaved runs each. A
+#   worker serves 2 requests at once: run more workers (WEB_CONCURRENCY, a process per core or
+#   two) rather than more threads. Keep DB_POOL_SIZE at least this (README: Scaling out).
 # GUNICORN_THREADS=1 gives the old sync workers (one request at a time per process, no
 # keep-alive). A stuck request no longer gets its worker killed after `timeout` (the worker's
 # main loop keeps the heartbeat): PostgreSQL's statement_timeout and the proxy's read timeout
 # bound it instead.
-threads = _int(os.environ.get("GUNICORN_THREADS"), 4)
+threads = _int(os.environ.get("GUNICORN_THREADS"), 2)
 # A worker silent for this long is killed and replaced; keep the proxy's read timeout above it.
 timeout = _int(os.environ.get("GUNICORN_TIMEOUT"), 30)
 # On SIGTERM (or SIGHUP, for the old workers) requests in flight get this long to finish.
