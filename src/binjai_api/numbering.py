@@ -39,8 +39,9 @@ def next_in_series_with(
     """The next number of a series and the values of `also` (scalar subqueries, the same
     objects at each call: what the caller needs beside the number, read in the same round
     trip, their bound parameters given as `values`), within the caller's transaction."""
-    statement = _upsert(db.session.get_bind().dialect.name, also)
-    return tuple(db.session.execute(statement, {"series": series, **values}).one())
+    connection = db.session.connection()  # a Core statement: no ORM execution around it
+    statement = _upsert(connection.dialect.name, also)
+    return tuple(connection.execute(statement, {"series": series, **values}).one())
 
 
 @cache

@@ -135,7 +135,9 @@ def record_report_event(*, complaint_id: uuid.UUID, event: str, public: bool) ->
     """A report was filed or resolved: queue it for its area's followers, in the caller's
     transaction. A confidential report is not in the public feed and tells nobody."""
     if public:
-        db.session.execute(_INSERT_EVENT, {"complaint_id": complaint_id, "event": event})
+        db.session.connection().execute(
+            _INSERT_EVENT, {"complaint_id": complaint_id, "event": event}
+        )
 
 
 # --- the worker's job ----------------------------------------------------------------------------

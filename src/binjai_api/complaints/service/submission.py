@@ -216,7 +216,8 @@ def submit_complaint(
         # The trail records the reporter's submission under a keyed pseudonym, never the account.
         audit_service.act_pseudonymously(reporter_id)
     session = db.session()
-    session.connection().execute(_INSERT_COMPLAINT, row)
+    connection = session.connection()
+    connection.execute(_INSERT_COMPLAINT, row)
     # The report as inserted, in the session as if loaded (its category, agency and (no) photos
     # as already loaded: the answer reads them).
     complaint = Complaint(**row, category=category, agency=category.agency, photos=[])
@@ -226,24 +227,22 @@ def submit_complaint(
     ops_figures.count_inserted(session, complaint)
     # Its first history entry, written with one Core INSERT: no ORM flush of its own (the entry
     # is not audited, and a submission ends no step: ops.figures._complaint_steps gives none).
-    submitted = ComplaintEvent(
-        id=uuid.uuid4(),
-        complaint_id=complaint.id,
-        action="submit",
-        from_status=None,
-        to_status=Status.SUBMITTED,
-        actor_id=filed_by_id or reporter_id,
-        actor_role=filed_by_role or Actor.REPORTER,
-        from_agency_id=None,
-        to_agency_id=category.agency_id,
-        note=None,
-        due_at=None,
-        created_at=now,
-    )
-    db.session.execute(
-        _INSERT_EVENT,
-        {column.key: getattr(submitted, column.key) for column in _EVENTS_TABLE.columns},
-    )
+    event = {
+        "id": uuid.uuid4(),
+        "complaint_id": row["id"],
+        "action": "submit",
+        "from_status": None,
+        "to_status": Status.SUBMITTED,
+        "actor_id": filed_by_id or reporter_id,
+        "actor_role": filed_by_role or Actor.REPORTER,
+        "from_agency_id": None,
+        "to_agency_id": category.agency_id,
+        "note": None,
+        "due_at": None,
+        "created_at": now,
+    }
+    connection.execute(_INSERT_EVENT, event)
+    submitted = ComplaintEvent(**event)
     remember_events(complaint, [submitted])
     area_alerts_service.record_report_event(
         complaint_id=complaint.id, event="filed", public=complaint.privacy != Privacy.CONFIDENTIAL
