@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import random
+import threading
 import time
 from typing import Any
 
@@ -14,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from binjai_api import privacy
-from binjai_api.logs import JsonFormatter, TextFormatter
+from binjai_api.logs import JsonFormatter, TextFormatter, new_request_id
 from tests import factories
 
 
@@ -101,3 +103,42 @@ def test_log_times_are_written_as_the_standard_formatter_writes_them(
     for created in (start, start + 0.25, start + 0.999, start + 1.0, start + 61.5, start, 0.5):
         record = logging.makeLogRecord({"created": created, "msecs": (created % 1) * 1000})
         assert formatter.formatTime(record, datefmt) == stdlib.formatTime(record, datefmt)
+
+
+def test_request_ids_are_random_hex_never_repeated_across_threads_or_a_fork() -> None:
+    """Generated request ids are 32 hex digits (as uuid4().hex), none given twice by the threads
+    of a worker, and a forked worker does not hand out the ids its parent had in store."""
+    per_thread: list[list[str]] = [[] for _ in range(4)]
+
+    def draw(into: list[str]) -> None:
+        into.extend(new_request_id() for _ in range(1000))
+
+    threads = [threading.Thread(target=draw, args=(ids,)) for ids in per_thread]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    drawn = [request_id for ids in per_thread for request_id in ids]
+    assert len(set(drawn)) == len(drawn) == 4000
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in drawn)
+
+    new_request_id()  # the parent now has ids in store
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.write(write_end, "".join(new_request_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    childs = os.read(read_end, 96).decode()
+    os.close(read_end)
+    parents = {new_request_id() for _ in range(255)}
+    assert len(childs) == 96
+    assert not {childs[i : i + 32] for i in range(0, 96, 32)} & parents
+
+
+def test_each_answer_without_a_request_id_gets_its_own(client: FlaskClient) -> None:
+    ids = [client.get("/healthz").headers["X-Request-ID"] for _ in range(5)]
+    assert len(set(ids)) == 5 and all(len(i) == 32 for i in ids)
+    given = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+    assert given.headers["X-Request-ID"] == "trace-42"
