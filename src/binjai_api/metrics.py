@@ -240,7 +240,12 @@ def init_app(app: Flask) -> None:
         # This process's live gauges leave the sums when it ends (a command, the outbox
         # worker); gunicorn.conf.py's child_exit covers workers killed outright.
         atexit.register(multiprocess.mark_process_dead, os.getpid())
+    # First of the app's before-request hooks: a request refused by a later one (401 without
+    # credentials, 429 past the default limit, 415, 422 for unstorable text) is answered too,
+    # and counted and timed with the others instead of going unseen.
     app.before_request(_start_timer)
+    hooks = app.before_request_funcs[None]
+    hooks.insert(0, hooks.pop())
     app.after_request(_observe)
     _watch_pool(app)
     app.register_blueprint(blp)

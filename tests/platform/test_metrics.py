@@ -173,3 +173,20 @@ def test_database_pool_use_is_exposed(client: FlaskClient) -> None:
     samples = scrape(client)
     assert ("binjai_db_pool_connections_in_use", ()) in samples
     assert value(samples, "binjai_db_pool_connections_max") >= 1
+
+
+def test_requests_refused_before_their_view_are_counted_too(client: FlaskClient) -> None:
+    """A 401 (no credentials) and a 415 (wrong media type) are answered by hooks before the view:
+    they are requests answered, counted under their route template and status like any other."""
+    unauthorized = {"method": "GET", "route": "/api/v1/me", "status": "401"}
+    unsupported = {"method": "POST", "route": "/api/v1/auth/login", "status": "415"}
+    before = scrape(client)
+
+    assert client.get("/api/v1/me").status_code == 401
+    refused = client.post("/api/v1/auth/login", data="x", content_type="text/plain")
+    assert refused.status_code == 415
+
+    after = scrape(client)
+    for labels in (unauthorized, unsupported):
+        for name in ("binjai_http_requests_total", "binjai_http_request_duration_seconds_count"):
+            assert value(after, name, **labels) == value(before, name, **labels) + 1, labels
