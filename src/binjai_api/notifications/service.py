@@ -218,13 +218,14 @@ def _write_inbox_and_outbox(
         }
         for user_id, notification_id in by_user.items()
     ]
-    db.session.execute(_INSERT_NOTIFICATIONS, notification_rows)
+    connection = db.session.connection()  # Core statements: no ORM execution around them
+    connection.execute(_INSERT_NOTIFICATIONS, notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
-    deliveries = db.session.scalars(
-        _queue_pushes(db.session.get_bind().dialect.name, kinds.KINDS[kind].optional),
+    deliveries = connection.execute(
+        _queue_pushes(connection.dialect.name, kinds.KINDS[kind].optional),
         {"notification_ids": list(by_user.values()), "kind": kind, "now": now},
     )
-    return _Written(list(by_user.values()), len(deliveries.all()))
+    return _Written(list(by_user.values()), len(deliveries.scalars().all()))
 
 
 _NEW_UUID = {

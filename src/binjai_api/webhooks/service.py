@@ -264,10 +264,19 @@ def emit(event_type: str, subject: Any, **context: Any) -> int:
     if event_type not in events.REQUIRED_SCOPE:
         raise ValueError(f"unknown webhook event {event_type!r}; add it to webhooks/events.py")
     now = utcnow()
-    queued = db.session.scalars(
-        _queue_deliveries(db.session.get_bind().dialect.name),
-        {"event_type": event_type, "scope": events.REQUIRED_SCOPE[event_type].value, "now": now},
-    ).all()
+    connection = db.session.connection()  # a Core statement: no ORM execution around it
+    queued = (
+        connection.execute(
+            _queue_deliveries(connection.dialect.name),
+            {
+                "event_type": event_type,
+                "scope": events.REQUIRED_SCOPE[event_type].value,
+                "now": now,
+            },
+        )
+        .scalars()
+        .all()
+    )
     if queued:
         # The view is built only when someone listens: the rows were queued without it.
         payload = {

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -100,9 +101,17 @@ def _number_and_deadline(now: datetime) -> tuple[str, datetime]:
     number, days_off = next_in_series_with(
         f"complaint:{year}", _DAYS_OFF, days_off_from=start, days_off_to=end
     )
-    calendar = workcalendar.WorkingCalendar(start, end, workcalendar.parse_days_off(days_off))
+    calendar = _calendar(start, end, days_off)
     due_at = workcalendar.add_working_days(now, VERIFICATION_WORKING_DAYS, calendar=calendar)
     return f"{TRACKING_PREFIX}-{year}-{number:06d}", due_at
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(start: date, end: date, days_off: str | None) -> workcalendar.WorkingCalendar:
+    """The working calendar of a span with these local days off (as read beside the number, so
+    a day declared off since is a new key): built once per day rather than at every submission
+    (the national holidays filtered, the days off parsed). It is only read."""
+    return workcalendar.WorkingCalendar(start, end, workcalendar.parse_days_off(days_off))
 
 
 def _check_submission(
