@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from binjai_api.agencies.models import Agency
 from binjai_api.audit import capture
 from binjai_api.audit.models import AuditRecord
 from binjai_api.complaints import service
-from binjai_api.complaints.models import Complaint
+from binjai_api.complaints.models import Complaint, ComplaintCategory
 from binjai_api.extensions import db
 from tests.complaints.conftest import Person
 from tests.complaints.helpers import report, submit
@@ -107,3 +108,48 @@ def test_the_submitted_report_is_in_the_session_as_loaded(
             .order_by(AuditRecord.occurred_at)
         ).all()
         assert actions == ["create", "update"]
+
+
+@pytest.mark.parametrize("already_loaded", [False, True])
+def test_the_category_and_agency_are_in_the_session_as_loaded(
+    app: Flask,
+    client: FlaskClient,
+    categories: dict[str, str],
+    resident: Person,
+    already_loaded: bool,
+) -> None:
+    """Read as one row of plain columns (or by the ORM query when the session already holds
+    the category, as an officer's intake does): every attribute there, nothing pending, the
+    same values as a query loads."""
+    category_id = uuid.UUID(categories["road_damage"])
+    with app.app_context():
+        if already_loaded:
+            assert service.find_category(category_id) is not None
+        body = report(categories["road_damage"])
+        complaint = service.submit_complaint(
+            reporter_id=uuid.UUID(resident.id), **{**body, "category_id": category_id}
+        )
+        category, agency = complaint.category, complaint.agency
+        with counting_queries(app) as statements:
+            seen = {
+                key: getattr(instance, key)
+                for instance in (category, agency)
+                for key in _keys(type(instance))
+            }
+            assert category.agency is agency
+        assert statements == []  # nothing left to load
+        for instance in (category, agency):
+            state = sa.inspect(instance)
+            assert state.persistent and not state.modified
+        assert seen["questions"] is not None and isinstance(seen["is_active"], bool)
+        db.session.expunge_all()
+        loaded = db.session.get(ComplaintCategory, category_id)
+        assert loaded is not None
+        for key in _keys(ComplaintCategory):
+            assert getattr(loaded, key) == getattr(category, key), key
+        for key in _keys(Agency):
+            assert getattr(loaded.agency, key) == getattr(agency, key), key
+
+
+def _keys(model: type) -> list[str]:
+    return [attr.key for attr in sa.inspect(model).column_attrs]
