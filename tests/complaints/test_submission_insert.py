@@ -12,10 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from binjai_api.agencies.models import Agency
+from binjai_api.area_alerts.models import AreaAlertEvent
 from binjai_api.audit import capture
 from binjai_api.audit.models import AuditRecord
 from binjai_api.complaints import service
-from binjai_api.complaints.models import Complaint, ComplaintCategory
+from binjai_api.complaints.models import Complaint, ComplaintCategory, ComplaintEvent
 from binjai_api.extensions import db
 from tests.complaints.conftest import Person
 from tests.complaints.helpers import report, submit
@@ -153,3 +154,39 @@ def test_the_category_and_agency_are_in_the_session_as_loaded(
 
 def _keys(model: type) -> list[str]:
     return [attr.key for attr in sa.inspect(model).column_attrs]
+
+
+@pytest.mark.parametrize("privacy", ["public", "confidential"])
+def test_the_history_entry_and_area_alert_event_are_written_with_the_report(
+    app: Flask,
+    client: FlaskClient,
+    categories: dict[str, str],
+    resident: Person,
+    privacy: str,
+) -> None:
+    """Its first history entry, and the area-alert event of a report the public feed shows
+    (none for a confidential one), in the same transaction; on PostgreSQL in the report's own
+    INSERT (data-modifying CTEs: one round trip), on SQLite one INSERT each."""
+    with counting_queries(app) as statements:
+        created = submit(client, resident.headers, categories["road_damage"], privacy=privacy)
+    complaint_id = uuid.UUID(created["id"])
+    with app.app_context():
+        on_postgresql = db.engine.dialect.name == "postgresql"
+        history = db.session.execute(
+            sa.select(
+                ComplaintEvent.action, ComplaintEvent.to_status, ComplaintEvent.created_at
+            ).where(ComplaintEvent.complaint_id == complaint_id)
+        ).all()
+        alerts = db.session.execute(
+            sa.select(AreaAlertEvent.event, AreaAlertEvent.fanned_out_at).where(
+                AreaAlertEvent.complaint_id == complaint_id
+            )
+        ).all()
+    assert [(action, status) for action, status, _at in history] == [("submit", "submitted")]
+    assert created["history"][0]["created_at"] == created["created_at"]
+    assert alerts == ([("filed", None)] if privacy == "public" else [])
+    writes = [s for s in statements if "complaint_events" in s or "area_alert_events" in s]
+    if on_postgresql:
+        assert len(writes) == 1 and "INSERT INTO complaints " in writes[0]
+    else:
+        assert len(writes) == (2 if privacy == "public" else 1)

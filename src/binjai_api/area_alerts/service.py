@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any, cast
 
@@ -131,13 +131,28 @@ def unfollow_area(*, user_id: uuid.UUID, subscription_id: uuid.UUID) -> None:
 _INSERT_EVENT = sa.insert(cast(sa.Table, AreaAlertEvent.__table__))
 
 
+def report_event_row(
+    *, complaint_id: uuid.UUID, event: str, public: bool, at: datetime
+) -> dict[str, Any] | None:
+    """The row queueing a report's event (filed or resolved) for its area's followers, or None:
+    a confidential report is not in the public feed and tells nobody."""
+    if not public:
+        return None
+    return {
+        "id": uuid.uuid4(),
+        "complaint_id": complaint_id,
+        "event": event,
+        "created_at": at,
+        "fanned_out_at": None,
+    }
+
+
 def record_report_event(*, complaint_id: uuid.UUID, event: str, public: bool) -> None:
     """A report was filed or resolved: queue it for its area's followers, in the caller's
-    transaction. A confidential report is not in the public feed and tells nobody."""
-    if public:
-        db.session.connection().execute(
-            _INSERT_EVENT, {"complaint_id": complaint_id, "event": event}
-        )
+    transaction (report_event_row)."""
+    row = report_event_row(complaint_id=complaint_id, event=event, public=public, at=utcnow())
+    if row is not None:
+        db.session.connection().execute(_INSERT_EVENT, row)
 
 
 # --- the worker's job ----------------------------------------------------------------------------
