@@ -18,8 +18,7 @@ from binjai_api.auth.enums import Role
 from binjai_api.auth.service import Principal
 from binjai_api.complaints.models import Complaint, ComplaintCategory, ComplaintPhoto
 from binjai_api.complaints.service._common import PRIVATE_API
-from binjai_api.complaints.service.public import _status_label
-from binjai_api.complaints.states import is_open
+from binjai_api.complaints.service.public import _status_label, _text_or_none, list_item
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.fastdump import Dumped, rfc3339_utc
@@ -165,14 +164,6 @@ def _parameters(mine: MyComplaints) -> dict[str, Any]:
     return parameters
 
 
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _time_or_none(value: datetime | None) -> str | None:
-    return None if value is None else rfc3339_utc(value)
-
-
 class MyComplaintsPage:
     """A page of the caller's reports: its total, one row per report (what a polled list's ETag
     is made of), and their views, written on demand (not for a 304)."""
@@ -195,41 +186,10 @@ class MyComplaintsPage:
             label = labels.get(status)
             if label is None:
                 label = labels[status] = _status_label(status)
-            due_at = row.due_at
-            views.append(
-                Dumped(
-                    id=str(row.id),
-                    tracking_number=row.tracking_number,
-                    type=row.type,
-                    category_id=str(row.category_id),
-                    category_code=row.category_code,
-                    category_name=row.category_name,
-                    agency_id=str(row.agency_id),
-                    agency_code=row.agency_code,
-                    agency_name=row.agency_name,
-                    title=row.title,
-                    description=row.description,
-                    lat=row.lat,
-                    lon=row.lon,
-                    address=row.address,
-                    kelurahan_code=row.kelurahan_code,
-                    kecamatan_code=row.kecamatan_code,
-                    status=status,
-                    status_label=label,
-                    is_open=is_open(status),
-                    due_at=_time_or_none(due_at),
-                    is_overdue=due_at is not None and due_at < now,
-                    duplicate_of_id=_text_or_none(row.duplicate_of_id),
-                    resolution_note=row.resolution_note,
-                    resolved_at=_time_or_none(row.resolved_at),
-                    supporter_count=row.supporter_count,
-                    photos=photos.get(row.id, []),
-                    created_at=rfc3339_utc(row.created_at),
-                    updated_at=rfc3339_utc(row.updated_at),
-                    privacy=row.privacy,
-                    assignee_id=_text_or_none(row.assignee_id) if staff else None,
-                )
-            )
+            item = list_item(row, status_label=label, photos=photos.get(row.id, []), now=now)
+            item["privacy"] = row.privacy
+            item["assignee_id"] = _text_or_none(row.assignee_id) if staff else None
+            views.append(item)
         return views
 
 

@@ -163,6 +163,43 @@ def _time_or_none(value: datetime | None) -> str | None:
     return None if value is None else rfc3339_utc(value)
 
 
+def list_item(row: Any, *, status_label: str, photos: list[Any], now: datetime) -> Dumped:
+    """A report's row as a list shows it (the feed; my complaints add their own fields after
+    these), in the JSON form and order its schema documents."""
+    status = row.status
+    due_at = row.due_at
+    return Dumped(
+        id=str(row.id),
+        tracking_number=row.tracking_number,
+        type=row.type,
+        category_id=str(row.category_id),
+        category_code=row.category_code,
+        category_name=row.category_name,
+        agency_id=str(row.agency_id),
+        agency_code=row.agency_code,
+        agency_name=row.agency_name,
+        title=row.title,
+        description=row.description,
+        lat=row.lat,
+        lon=row.lon,
+        address=row.address,
+        kelurahan_code=row.kelurahan_code,
+        kecamatan_code=row.kecamatan_code,
+        status=status,
+        status_label=status_label,
+        is_open=is_open(status),
+        due_at=_time_or_none(due_at),
+        is_overdue=due_at is not None and due_at < now,
+        duplicate_of_id=_text_or_none(row.duplicate_of_id),
+        resolution_note=row.resolution_note,
+        resolved_at=_time_or_none(row.resolved_at),
+        supporter_count=row.supporter_count,
+        photos=photos,
+        created_at=rfc3339_utc(row.created_at),
+        updated_at=rfc3339_utc(row.updated_at),
+    )
+
+
 @lru_cache(maxsize=256)
 def _views_statement(query: sa.Select[Complaint]) -> sa.Executable:
     """A page of `query` with what each public view shows (the page's bounds its parameters)."""
@@ -212,43 +249,10 @@ def public_views_page(query: sa.Select[Complaint], *, offset: int, limit: int) -
     public_cache.valid_until(
         min((row.due_at for row in rows if row.due_at and row.due_at >= now), default=None)
     )
-    views = []
-    for row in rows:
-        status = row.status
-        due_at = row.due_at
-        views.append(
-            Dumped(
-                id=str(row.id),
-                tracking_number=row.tracking_number,
-                type=row.type,
-                category_id=str(row.category_id),
-                category_code=row.category_code,
-                category_name=row.category_name,
-                agency_id=str(row.agency_id),
-                agency_code=row.agency_code,
-                agency_name=row.agency_name,
-                title=row.title,
-                description=row.description,
-                lat=row.lat,
-                lon=row.lon,
-                address=row.address,
-                kelurahan_code=row.kelurahan_code,
-                kecamatan_code=row.kecamatan_code,
-                status=status,
-                status_label=_status_label(status),
-                is_open=is_open(status),
-                due_at=_time_or_none(due_at),
-                is_overdue=due_at is not None and due_at < now,
-                duplicate_of_id=_text_or_none(row.duplicate_of_id),
-                resolution_note=row.resolution_note,
-                resolved_at=_time_or_none(row.resolved_at),
-                supporter_count=row.supporter_count,
-                photos=photos[row.id],
-                created_at=rfc3339_utc(row.created_at),
-                updated_at=rfc3339_utc(row.updated_at),
-            )
-        )
-    return views
+    return [
+        list_item(row, status_label=_status_label(row.status), photos=photos[row.id], now=now)
+        for row in rows
+    ]
 
 
 def find_public_complaint(complaint_id: uuid.UUID) -> Complaint | None:
