@@ -21,6 +21,7 @@ import click
 import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import Session, UOWTransaction
+from werkzeug.local import LocalProxy
 
 from binjai_api.audit import chain, pseudonyms
 from binjai_api.audit.policy import PERSONAL_MARK, SECRET_MARK, AuditPolicy
@@ -95,6 +96,8 @@ def current_actor() -> dict[str, Any]:
     (registration, public forms), or the system (a CLI command, a worker)."""
     if has_request_context():
         principal = g.get("principal")
+        if type(principal) is LocalProxy:  # access keeps `current_user`: read through it once
+            principal = principal._get_current_object()
         actor: dict[str, Any] = {"request_id": g.get("request_id")}
         if principal is None:
             return {**actor, "actor_type": "anonymous", "actor_id": None, "actor_role": None}

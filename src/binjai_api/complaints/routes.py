@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
+from flask_jwt_extended import get_current_user
 
 from binjai_api import access, idempotency, public_cache
 from binjai_api.auth.enums import Role
+from binjai_api.auth.service import Principal
 from binjai_api.complaints import exports, service
 from binjai_api.complaints.schemas import (
     COMMENT_EXAMPLE,
@@ -206,7 +208,11 @@ class ComplaintsView(MethodView):
     @blp.response(201, ComplaintSchema)
     def post(self, payload: dict[str, Any]) -> Any:
         """Submit a complaint, aspiration or information request"""
-        principal = access.current_principal()
+        # The principal itself, not the `current_user` proxy: the view and the detail view read
+        # it a few times, each read through the proxy being a lookup of the token's user.
+        principal: Principal | None = get_current_user()
+        if principal is None:  # access.authenticated admitted a caller: unreachable
+            principal = access.current_principal()
         complaint = service.submit_complaint(reporter_id=principal.id, **payload)
         return service.detail_view(complaint, principal)
 
