@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from binjai_api.auth.service import Principal
 from binjai_api.complaints import service
 from binjai_api.complaints.models import ComplaintEvent
+from binjai_api.complaints.service import views
 from binjai_api.db import utcnow
 from binjai_api.extensions import db
 from binjai_api.notifications.models import Delivery, Notification
@@ -85,6 +86,37 @@ def test_a_history_entry_made_after_the_submission_is_shown_too(
         db.session.flush()
         history = service.detail_view(complaint, principal)["history"]
         assert [h["action"] for h in history] == ["submit", "comment_noted"]
+
+
+def test_the_remembered_history_entry_is_the_row_written_and_stays_out_of_the_session(
+    app: Flask, categories: dict[str, str], resident: Person
+) -> None:
+    """The entry the submission remembers for its answer (built without the constructor's
+    events) has every column of the row it wrote, and nothing of it is pending in the session."""
+    with app.app_context():
+        complaint = service.submit_complaint(
+            reporter_id=uuid.UUID(resident.id),
+            **{
+                key: value
+                for key, value in report(categories["road_damage"]).items()
+                if key != "category_id"
+            },
+            category_id=uuid.UUID(categories["road_damage"]),
+        )
+        principal = Principal(kind="user", id=uuid.UUID(resident.id), role="citizen")
+        remembered = service.detail_view(complaint, principal)["history"]
+        (entry,) = db.session.info[views._WRITTEN_HISTORY][1]
+        assert entry not in db.session and not db.session.new and not db.session.dirty
+        assert sa.inspect(entry).transient
+        columns = [column.key for column in sa.inspect(ComplaintEvent).column_attrs]
+        expected = {key: getattr(entry, key) for key in columns}
+        db.session.expunge_all()
+        stored = db.session.scalars(
+            sa.select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint.id)
+        ).one()
+        assert {key: getattr(stored, key) for key in columns} == expected
+        db.session.info.pop(views._WRITTEN_HISTORY)  # the detail view reads the history now
+        assert service.detail_view(complaint, principal)["history"] == remembered
 
 
 def test_a_kelurahan_s_kecamatan_is_remembered_and_an_unknown_code_is_not(
