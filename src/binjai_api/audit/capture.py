@@ -211,8 +211,11 @@ def _change(instance: Any, policy: AuditPolicy, action: str) -> dict[str, Any] |
     columns = _audited_columns(mapper, policy)
     anonymous = policy.is_anonymous(values)
     if action == "create":
+        get = values.get  # a new row's many empty columns are recorded as None without a call
         after = {
-            key: _recorded(kind, values.get(key), pseudonymous=anonymous and identity)
+            key: None
+            if (value := get(key)) is None
+            else _recorded(kind, value, pseudonymous=anonymous and identity)
             for key, kind, identity in columns
         }
     elif action == "delete":
