@@ -161,7 +161,8 @@ def _insert_claim(scope: str, key: str, fingerprint: str, now: datetime) -> tupl
         "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
         "lock_id": _lock_id(scope, key),
     }
-    row = db.session.execute(_CLAIM_POSTGRESQL, values).one()
+    # On the session's connection: a Core statement needs none of the ORM's execution.
+    row = db.session.connection().execute(_CLAIM_POSTGRESQL, values).one()
     return bool(row.taken), bool(row.claimed)
 
 
@@ -240,7 +241,8 @@ def _store_after(scope: str, key: str, fingerprint: str, response: Response) -> 
         "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
         "stale_before": _stale_before(now),
     }
-    return bool(db.session.execute(_store_statement(), values).rowcount)  # type: ignore[attr-defined]
+    stored = db.session.connection().execute(_store_statement(), values)  # Core: no ORM around it
+    return bool(stored.rowcount)
 
 
 @cache
@@ -351,7 +353,7 @@ def _complete(claim: tuple[str, str, str], response: Response) -> bool:
             "body": response.get_data(as_text=True),
             "headers": _stored_headers(response),
         }
-        db.session.execute(_response_statement(), values)
+        db.session.connection().execute(_response_statement(), values)  # Core: no ORM around it
     db.session.commit()
     return True
 
