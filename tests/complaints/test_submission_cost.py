@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -55,21 +56,20 @@ def test_a_submission_with_an_idempotency_key_sends_at_most_12_statements(
     assert created.get_json()["history"] == read.get_json()["history"]
 
 
+def _submit_road_damage(resident: Person, categories: dict[str, str]) -> Any:
+    """A road-damage report by `resident`, submitted through the service (in an app context)."""
+    body = report(categories["road_damage"])
+    body["category_id"] = uuid.UUID(body["category_id"])
+    return service.submit_complaint(reporter_id=uuid.UUID(resident.id), **body)
+
+
 def test_a_history_entry_made_after_the_submission_is_shown_too(
     app: Flask, client: FlaskClient, categories: dict[str, str], resident: Person
 ) -> None:
     """The history remembered by the submission is forgotten once another entry is made in the
     same session: the detail view then reads the whole history again."""
     with app.app_context():
-        complaint = service.submit_complaint(
-            reporter_id=uuid.UUID(resident.id),
-            **{
-                key: value
-                for key, value in report(categories["road_damage"]).items()
-                if key != "category_id"
-            },
-            category_id=uuid.UUID(categories["road_damage"]),
-        )
+        complaint = _submit_road_damage(resident, categories)
         principal = Principal(kind="user", id=uuid.UUID(resident.id), role="citizen")
         assert [h["action"] for h in service.detail_view(complaint, principal)["history"]] == [
             "submit"
@@ -94,15 +94,7 @@ def test_the_remembered_history_entry_is_the_row_written_and_stays_out_of_the_se
     """The entry the submission remembers for its answer (built without the constructor's
     events) has every column of the row it wrote, and nothing of it is pending in the session."""
     with app.app_context():
-        complaint = service.submit_complaint(
-            reporter_id=uuid.UUID(resident.id),
-            **{
-                key: value
-                for key, value in report(categories["road_damage"]).items()
-                if key != "category_id"
-            },
-            category_id=uuid.UUID(categories["road_damage"]),
-        )
+        complaint = _submit_road_damage(resident, categories)
         principal = Principal(kind="user", id=uuid.UUID(resident.id), role="citizen")
         remembered = service.detail_view(complaint, principal)["history"]
         (entry,) = db.session.info[views._WRITTEN_HISTORY][1]
