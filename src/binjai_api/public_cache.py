@@ -259,12 +259,6 @@ def public_response(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def building() -> bool:
-    """Whether this request's answer is being built to be kept under a data version: what it
-    shows must then be exact for that version (no total shared for a few seconds)."""
-    return bool(g.get(_BUILDING))
-
-
 def end_of_minute(moment: datetime) -> datetime:
     """The start of the minute after `moment` (in its own time zone)."""
     return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
