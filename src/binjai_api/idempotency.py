@@ -32,6 +32,7 @@ from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
+from binjai_api import direct_sql
 from binjai_api.db import Base, UTCDateTime, UUIDPrimaryKey, commits_deferred, utcnow
 from binjai_api.errors import Problem
 from binjai_api.extensions import db
@@ -241,7 +242,7 @@ def _store_after(scope: str, key: str, fingerprint: str, response: Response) -> 
         "expires_at": now + timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
         "stale_before": _stale_before(now),
     }
-    stored = db.session.connection().execute(_store_statement(), values)  # Core: no ORM around it
+    stored = direct_sql.execute(db.session.connection(), _store_statement(), values)
     return bool(stored.rowcount)
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from binjai_api import direct_sql
 from binjai_api.db import Base
 from binjai_api.extensions import db
 
@@ -41,7 +42,7 @@ def next_in_series_with(
     trip, their bound parameters given as `values`), within the caller's transaction."""
     connection = db.session.connection()  # a Core statement: no ORM execution around it
     statement = _upsert(connection.dialect.name, also)
-    return tuple(connection.execute(statement, {"series": series, **values}).one())
+    return direct_sql.execute(connection, statement, {"series": series, **values}).one()
 
 
 @cache

@@ -23,6 +23,7 @@ from flask import g, has_request_context
 from sqlalchemy.orm import Session, UOWTransaction
 from werkzeug.local import LocalProxy
 
+from binjai_api import direct_sql
 from binjai_api.audit import chain, pseudonyms
 from binjai_api.audit.policy import PERSONAL_MARK, SECRET_MARK, AuditPolicy
 from binjai_api.db import utcnow
@@ -159,7 +160,7 @@ def insert_records(session: Session, records: list[dict[str, Any]]) -> None:
             record["occurred_at"] = last + _TICK
         last = record["occurred_at"]
     session.info[LAST_INSTANT_KEY] = last
-    session.connection().execute(_INSERT_RECORDS, records)
+    direct_sql.execute(session.connection(), _INSERT_RECORDS, records)
 
 
 _INSERT_RECORDS = sa.insert(chain.records_table)

@@ -17,6 +17,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import ReturningInsert
 
+from binjai_api import direct_sql
 from binjai_api.auth import service as auth_service
 from binjai_api.db import UTCDateTime, utcnow
 from binjai_api.errors import conflict, field_errors, not_found
@@ -219,13 +220,14 @@ def _write_inbox_and_outbox(
         for user_id, notification_id in by_user.items()
     ]
     connection = db.session.connection()  # Core statements: no ORM execution around them
-    connection.execute(_INSERT_NOTIFICATIONS, notification_rows)
+    direct_sql.execute(connection, _INSERT_NOTIFICATIONS, notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
-    deliveries = connection.execute(
+    deliveries = direct_sql.execute(
+        connection,
         _queue_pushes(connection.dialect.name, kinds.KINDS[kind].optional),
         {"notification_ids": list(by_user.values()), "kind": kind, "now": now},
     )
-    return _Written(list(by_user.values()), len(deliveries.scalars().all()))
+    return _Written(list(by_user.values()), len(deliveries.rows))
 
 
 _NEW_UUID = {

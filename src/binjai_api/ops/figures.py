@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from binjai_api import direct_sql
 from binjai_api.complaints import statistics as complaints_stats
 from binjai_api.complaints.models import Complaint, ComplaintEvent
 from binjai_api.complaints.states import OPEN_STATUSES
@@ -476,7 +477,7 @@ def _upsert_adding(
     if connection.dialect.name == "postgresql":
         connection.execute(statement, {name: [row[name] for row in values] for name in columns})
     else:
-        connection.execute(statement, values)
+        direct_sql.execute(connection, statement, values)
 
 
 @functools.lru_cache(maxsize=16)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.sql.dml import ReturningInsert
 
+from binjai_api import direct_sql
 from binjai_api.auth.models import ApiClient
 from binjai_api.db import UTCDateTime, utcnow
 from binjai_api.errors import field_errors, not_found
@@ -265,18 +266,11 @@ def emit(event_type: str, subject: Any, **context: Any) -> int:
         raise ValueError(f"unknown webhook event {event_type!r}; add it to webhooks/events.py")
     now = utcnow()
     connection = db.session.connection()  # a Core statement: no ORM execution around it
-    queued = (
-        connection.execute(
-            _queue_deliveries(connection.dialect.name),
-            {
-                "event_type": event_type,
-                "scope": events.REQUIRED_SCOPE[event_type].value,
-                "now": now,
-            },
-        )
-        .scalars()
-        .all()
-    )
+    queued = direct_sql.execute(
+        connection,
+        _queue_deliveries(connection.dialect.name),
+        {"event_type": event_type, "scope": events.REQUIRED_SCOPE[event_type].value, "now": now},
+    ).scalars()
     if queued:
         # The view is built only when someone listens: the rows were queued without it.
         payload = {

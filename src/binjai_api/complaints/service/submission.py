@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from binjai_api import direct_sql
 from binjai_api.agencies.models import Agency
 from binjai_api.area_alerts import service as area_alerts_service
 from binjai_api.area_alerts.models import AreaAlertEvent
@@ -145,7 +146,9 @@ def _find_category(category_id: uuid.UUID) -> ComplaintCategory | None:
     session = db.session()
     identity_map = session.identity_map
     if session.identity_key(ComplaintCategory, category_id) not in identity_map:
-        row = session.connection().execute(_CATEGORY_ROW, {"category_id": category_id}).first()
+        row = direct_sql.execute(
+            session.connection(), _CATEGORY_ROW, {"category_id": category_id}
+        ).first()
         if row is None:
             return None
         values = dict(zip(_CATEGORY_KEYS, row, strict=False))
@@ -366,10 +369,10 @@ def submit_complaint(
             values.update(alert_id=alert["id"], alert_event=alert["event"])
         connection.execute(_insert_with_entries(alert is not None), values)
     else:
-        connection.execute(_INSERT_COMPLAINT, row)
-        connection.execute(_INSERT_EVENT, event)
+        direct_sql.execute(connection, _INSERT_COMPLAINT, row)
+        direct_sql.execute(connection, _INSERT_EVENT, event)
         if alert is not None:
-            connection.execute(_INSERT_ALERT, alert)
+            direct_sql.execute(connection, _INSERT_ALERT, alert)
     # In the session with its category, agency and (no) photos already there: the answer
     # reads them.
     complaint = _as_loaded(

@@ -1,0 +1,174 @@
+"""Prebuilt Core statements sent straight on the DBAPI cursor of the session's connection, on
+SQLite (issue 17).
+
+A complaint's submission sends a dozen prebuilt statements in one transaction, and on the
+embedded SQLite the work around each of them in SQLAlchemy (an execution context, its
+parameters built and processed, a result object) cost about twice the statement itself. Here a
+statement is compiled once per dialect and set of parameter names; at each execution its
+parameters go through the same bind processors SQLAlchemy applies, on the cursor of the same
+DBAPI connection, inside the same transaction. What the engine's listeners see is unchanged:
+`before_cursor_execute` and `after_cursor_execute` are dispatched around the cursor's call (the
+SQLite read-to-write upgrade of db.tune_sqlite, and every statement count in tests and benches,
+depend on it). A failure is raised as SQLAlchemy raises it (`sa.exc.IntegrityError`, ...).
+
+Everything else goes through `Connection.execute`: PostgreSQL (its statements already share round
+trips, and its lost connections need SQLAlchemy's invalidation), a connection outside a
+transaction, and a statement whose columns take Python-side defaults this path would not fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+Parameters = dict[str, Any]
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The rows a statement returned (processed as SQLAlchemy's result would) and its row count."""
+
+    rows: list[tuple[Any, ...]]
+    rowcount: int
+
+    def one(self) -> tuple[Any, ...]:
+        if len(self.rows) != 1:
+            raise sa.exc.NoResultFound if not self.rows else sa.exc.MultipleResultsFound
+        return self.rows[0]
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def scalars(self) -> list[Any]:
+        return [row[0] for row in self.rows]
+
+
+class _Compiled:
+    """One statement compiled for one dialect and set of parameter names: its SQL, how each
+    position's value is found and processed, and how each returned column is processed."""
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]):
+        self.statement = statement  # held: the cache is keyed by its id()
+        element = cast(sa.ClauseElement, statement)
+        compiled: Any = element.compile(dialect=dialect, column_keys=list(keys))
+        self.sql: str = compiled.string
+        # Values this path would have to make (Python-side column defaults) or render late
+        # (expanding IN lists): those statements go through SQLAlchemy.
+        self.direct = bool(
+            compiled.positional
+            and not compiled.insert_prefetch
+            and not compiled.update_prefetch
+            and not compiled.literal_execute_params
+            and not compiled.post_compile_params
+        )
+        processors = compiled._bind_processors  # the processors construct_params' caller applies
+        self.positions: list[tuple[str, str, Any, _Processor]] = [
+            (compiled.binds[name].key, name, compiled.binds[name], processors.get(name))
+            for name in compiled.positiontup or ()
+        ]
+        dml = compiled.isinsert or compiled.isupdate or compiled.isdelete
+        self.returns_rows = bool(compiled.effective_returning) if dml else True
+        returned = cast(Any, statement).exported_columns if self.returns_rows else ()
+        self.columns: tuple[_Processor, ...] = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
+        )
+
+    def values(self, parameters: Parameters) -> tuple[Any, ...]:
+        """The positional values of one execution, found as SQLAlchemy's construct_params finds
+        them (by the parameter's key, then its compiled name, then its own value)."""
+        converted = []
+        for key, name, bind, process in self.positions:
+            if key in parameters:
+                value = parameters[key]
+            elif name in parameters:
+                value = parameters[name]
+            elif bind.required:
+                raise sa.exc.InvalidRequestError(f"A value is required for bind parameter {key!r}")
+            else:
+                value = bind.effective_value
+            converted.append(value if process is None else process(value))
+        return tuple(converted)
+
+    def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(self.columns, values, strict=True)
+        )
+
+
+_compiled: dict[tuple[int, int, tuple[str, ...]], _Compiled] = {}
+
+
+def _compiled_for(
+    statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]
+) -> _Compiled:
+    cache_key = (id(statement), id(dialect), keys)
+    found = _compiled.get(cache_key)
+    if found is None or found.statement is not statement:
+        found = _compiled[cache_key] = _Compiled(statement, dialect, keys)
+    return found
+
+
+def execute(
+    connection: sa.Connection,
+    statement: sa.Executable,
+    parameters: Parameters | list[Parameters] | None = None,
+) -> Result:
+    """`statement` with `parameters` (one set, or several: one execution each) in the
+    connection's transaction; its rows when it returns some."""
+    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+        return _through_sqlalchemy(connection, statement, parameters)
+    many = isinstance(parameters, list) and len(parameters) > 1
+    first = (parameters[0] if parameters else {}) if isinstance(parameters, list) else parameters
+    keys = tuple(sorted(first or {}))
+    compiled = _compiled_for(statement, connection.dialect, keys)
+    if not compiled.direct or (many and compiled.returns_rows):
+        return _through_sqlalchemy(connection, statement, parameters)
+    values: Any
+    if many:
+        assert isinstance(parameters, list)
+        values = [compiled.values(each) for each in parameters]
+    else:
+        values = compiled.values(first or {})
+    return _send(connection, compiled, values, many)
+
+
+def _send(connection: sa.Connection, compiled: _Compiled, values: Any, many: bool) -> Result:
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None
+    cursor = dbapi_connection.cursor()
+    dispatch = connection.dispatch
+    try:
+        dispatch.before_cursor_execute(connection, cursor, compiled.sql, values, None, many)
+        if many:
+            cursor.executemany(compiled.sql, values)
+        else:
+            cursor.execute(compiled.sql, values)
+        rows = [compiled.row(row) for row in cursor.fetchall()] if compiled.returns_rows else []
+        dispatch.after_cursor_execute(connection, cursor, compiled.sql, values, None, many)
+        return Result(rows, cursor.rowcount)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(
+            compiled.sql,
+            values,
+            error,
+            connection.dialect.loaded_dbapi.Error,
+            hide_parameters=connection.engine.hide_parameters,
+            dialect=connection.dialect,
+        ) from error
+    finally:
+        cursor.close()
+
+
+def _through_sqlalchemy(
+    connection: sa.Connection,
+    statement: sa.Executable,
+    parameters: Parameters | list[Parameters] | None,
+) -> Result:
+    result = connection.execute(statement, parameters)
+    rows = [tuple(row) for row in result] if result.returns_rows else []
+    return Result(rows, result.rowcount)
