@@ -13,7 +13,9 @@ depend on it). A failure is raised as SQLAlchemy raises it (`sa.exc.IntegrityErr
 
 Everything else goes through `Connection.execute`: PostgreSQL (its statements already share round
 trips, and its lost connections need SQLAlchemy's invalidation), a connection outside a
-transaction, and a statement whose columns take Python-side defaults this path would not fill.
+transaction, a statement whose columns take Python-side defaults this path would not fill, and
+an IN list executed with several sets of values. An IN list of one execution (`expanding`) is
+compiled once per number of items, as SQLAlchemy renders it at each execution.
 """
 
 from __future__ import annotations
@@ -48,41 +50,84 @@ class Result:
 
 
 class _Compiled:
-    """One statement compiled for one dialect and set of parameter names: its SQL, how each
-    position's value is found and processed, and how each returned column is processed."""
+    """One statement compiled for one dialect, set of parameter names and (for an expanding IN
+    list) number of list items: its SQL, how each position's value is found and processed, and
+    how each returned column is processed."""
 
-    def __init__(self, statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]):
+    def __init__(
+        self,
+        statement: sa.Executable,
+        dialect: sa.Dialect,
+        keys: tuple[str, ...],
+        lengths: tuple[int, ...] | None = None,
+    ):
         self.statement = statement  # held: the cache is keyed by its id()
-        element = cast(sa.ClauseElement, statement)
-        compiled: Any = element.compile(dialect=dialect, column_keys=list(keys))
-        self.sql: str = compiled.string
-        # Values this path would have to make (Python-side column defaults) or render late
-        # (expanding IN lists): those statements go through SQLAlchemy.
-        self.direct = bool(
-            compiled.positional
-            and not compiled.insert_prefetch
-            and not compiled.update_prefetch
-            and not compiled.literal_execute_params
-            and not compiled.post_compile_params
+        compiled: Any = cast(sa.ClauseElement, statement).compile(
+            dialect=dialect, column_keys=list(keys)
         )
-        processors = compiled._bind_processors  # the processors construct_params' caller applies
-        self.positions: list[tuple[str, str, Any, _Processor]] = [
-            (compiled.binds[name].key, name, compiled.binds[name], processors.get(name))
-            for name in compiled.positiontup or ()
-        ]
+        self.sql: str = compiled.string
+        # A value this path would have to make (a Python-side column default): SQLAlchemy's.
+        self.direct = bool(
+            compiled.positional and not compiled.insert_prefetch and not compiled.update_prefetch
+        )
+        literal = compiled.literal_execute_params
+        # Expanding IN lists: one compiled form per number of items (`variant`).
+        self.expanding_keys = tuple(
+            sorted(bind.key for bind in compiled.post_compile_params if bind not in literal)
+        )
+        self.variants: dict[tuple[int, ...], _Compiled] = {}
+        names = compiled.positiontup or ()
+        processors = compiled._bind_processors  # what construct_params' caller applies
+        expanded: dict[str, tuple[str, int]] = {}
+        if any(bind.key in keys for bind in literal):
+            self.direct = False  # a value given at execution rendered into the SQL: SQLAlchemy's
+        elif self.direct and (lengths is not None if self.expanding_keys else literal):
+            # Rendered late (a literal of the statement, an IN list's placeholders), as
+            # SQLAlchemy does at each execution: here once for this shape, on sample values.
+            sample: dict[str, Any] = dict.fromkeys(keys)
+            sample.update(
+                zip(self.expanding_keys, ([None] * n for n in lengths or ()), strict=True)
+            )
+            state = compiled.construct_expanded_state(sample)
+            self.sql, names = state.statement, state.positiontup
+            processors = {**processors, **state.processors}  # the items' own
+            for name, items in state.parameter_expansion.items():
+                for index, item in enumerate(items):
+                    expanded[item] = (compiled.binds[name].key, index)
+        self.positions: list[tuple[str, str, Any, _Processor, int | None]] = []
+        for name in names:
+            if name in expanded:
+                key, index = expanded[name]
+                self.positions.append((key, name, None, processors.get(name), index))
+            else:
+                bind = compiled.binds[name]
+                self.positions.append((bind.key, name, bind, processors.get(name), None))
         dml = compiled.isinsert or compiled.isupdate or compiled.isdelete
         self.returns_rows = bool(compiled.effective_returning) if dml else True
         returned = cast(Any, statement).exported_columns if self.returns_rows else ()
         self.columns: tuple[_Processor, ...] = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
         )
+        self.dialect, self.keys = dialect, keys
+
+    def variant(self, parameters: Parameters) -> _Compiled:
+        """The form of this statement for the number of items of each IN list in `parameters`."""
+        lengths = tuple(len(parameters[key]) for key in self.expanding_keys)
+        found = self.variants.get(lengths)
+        if found is None:
+            found = self.variants[lengths] = _Compiled(
+                self.statement, self.dialect, self.keys, lengths
+            )
+        return found
 
     def values(self, parameters: Parameters) -> tuple[Any, ...]:
         """The positional values of one execution, found as SQLAlchemy's construct_params finds
         them (by the parameter's key, then its compiled name, then its own value)."""
         converted = []
-        for key, name, bind, process in self.positions:
-            if key in parameters:
+        for key, name, bind, process, index in self.positions:
+            if index is not None:
+                value = parameters[key][index]
+            elif key in parameters:
                 value = parameters[key]
             elif name in parameters:
                 value = parameters[name]
@@ -124,16 +169,20 @@ def execute(
         return _through_sqlalchemy(connection, statement, parameters)
     many = isinstance(parameters, list) and len(parameters) > 1
     first = (parameters[0] if parameters else {}) if isinstance(parameters, list) else parameters
-    keys = tuple(sorted(first or {}))
-    compiled = _compiled_for(statement, connection.dialect, keys)
-    if not compiled.direct or (many and compiled.returns_rows):
+    first = first or {}
+    compiled = _compiled_for(statement, connection.dialect, tuple(sorted(first)))
+    if compiled.expanding_keys and not many and compiled.direct:
+        if not all(key in first for key in compiled.expanding_keys):
+            return _through_sqlalchemy(connection, statement, parameters)  # its error
+        compiled = compiled.variant(first)
+    if not compiled.direct or (many and (compiled.returns_rows or compiled.expanding_keys)):
         return _through_sqlalchemy(connection, statement, parameters)
     values: Any
     if many:
         assert isinstance(parameters, list)
         values = [compiled.values(each) for each in parameters]
     else:
-        values = compiled.values(first or {})
+        values = compiled.values(first)
     return _send(connection, compiled, values, many)
 
 

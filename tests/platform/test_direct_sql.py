@@ -162,19 +162,64 @@ def test_failures_are_raised_as_sqlalchemy_raises_them(sqlite_engine: sa.Engine)
             direct_sql.execute(connection, UPSERT_COUNT, {"id": uuid.uuid4(), "name": "x"})
 
 
-def test_what_this_path_cannot_send_goes_through_sqlalchemy(sqlite_engine: sa.Engine) -> None:
-    """An expanding IN list and a column default made in Python: sent by SQLAlchemy, with the
-    same result."""
+def test_in_lists_and_literals_rendered_late(sqlite_engine: sa.Engine) -> None:
+    """An expanding IN list (compiled once per number of items) and a literal SQLAlchemy renders
+    at execution (aggregate_strings' separator): sent directly, answering as SQLAlchemy does."""
+    joined = sa.select(sa.func.aggregate_strings(THINGS.c.name, ",")).where(
+        THINGS.c.name.in_(sa.bindparam("names", expanding=True))
+    )
+    seen: list[str] = []
+    sa.event.listen(sqlite_engine, "before_cursor_execute", lambda *args: seen.append(str(args[4])))
     with sqlite_engine.begin() as connection:
         direct_sql.execute(connection, INSERT_THING, [thing("a"), thing("b"), thing("c")])
-        found = direct_sql.execute(connection, SELECT_NAMED, {"names": ["a", "c"]})
-        assert sorted(details["n"] for _, details in found.rows) == ["a", "c"]
+        for names in (["a", "c"], ["b"], ["a", "b", "c"], [], ["c", "a"]):
+            direct = direct_sql.execute(connection, SELECT_NAMED, {"names": names}).rows
+            through = [tuple(row) for row in connection.execute(SELECT_NAMED, {"names": names})]
+            assert sorted(direct, key=str) == sorted(through, key=str)
+            assert sorted(details["n"] for _, details in direct) == sorted(names)
+        # Each item through its type's processor (UUIDs stored as 32 hex digits on SQLite).
+        ids = [row[0] for row in direct_sql.execute(connection, SELECT_THINGS).rows]
+        by_id = sa.select(THINGS.c.name).where(THINGS.c.id.in_(sa.bindparam("ids", expanding=True)))
+        assert sorted(direct_sql.execute(connection, by_id, {"ids": ids[:2]}).scalars()) == [
+            "a",
+            "b",
+        ]
+        assert direct_sql.execute(connection, joined, {"names": ["a", "b"]}).scalars() in (
+            ["a,b"],
+            ["b,a"],
+        )
+    # Sent by this path (no execution context), not by SQLAlchemy.
+    assert seen.count("None") == 1 + 5 + 2 + 1
+
+
+def test_what_this_path_cannot_send_goes_through_sqlalchemy(sqlite_engine: sa.Engine) -> None:
+    """A column default made in Python, an IN list with several sets of values or none, a
+    statement outside a transaction: sent by SQLAlchemy, with its result or its error."""
+    contexts: list[Any] = []
+    sa.event.listen(sqlite_engine, "before_cursor_execute", lambda *args: contexts.append(args[4]))
+    with sqlite_engine.begin() as connection:
+        direct_sql.execute(connection, INSERT_THING, [thing("a"), thing("b"), thing("c")])
         direct_sql.execute(connection, sa.insert(DEFAULTED), {"name": "made"})
         made = connection.execute(sa.select(DEFAULTED.c.id)).scalar_one()
+        renamed = (
+            sa.update(THINGS)
+            .where(THINGS.c.name.in_(sa.bindparam("names", expanding=True)))
+            .values(details=sa.bindparam("details"))
+        )
+        with pytest.raises(sa.exc.StatementError, match="executemany"):  # SQLAlchemy's refusal
+            direct_sql.execute(
+                connection,
+                renamed,
+                [{"names": ["a"], "details": {"x": 1}}, {"names": ["b", "c"], "details": None}],
+            )
+        with pytest.raises(sa.exc.StatementError, match="names"):  # the list not given
+            direct_sql.execute(connection, renamed, {"details": None})
     assert isinstance(made, uuid.UUID)
     # Outside a transaction too (SQLAlchemy begins one).
     with sqlite_engine.connect() as connection:
         assert len(direct_sql.execute(connection, SELECT_THINGS).rows) == 3
+    sent_by_sqlalchemy = [context for context in contexts if context is not None]
+    assert len(sent_by_sqlalchemy) >= 3  # BEGIN (twice), the default's insert, the read
 
 
 def test_the_apps_database_answers_the_same(app: Flask, rollback_db: None) -> None:
