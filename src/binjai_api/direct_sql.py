@@ -1,21 +1,22 @@
-"""Prebuilt Core statements sent straight on the DBAPI cursor of the session's connection, on
-SQLite (issue 17).
+"""Prebuilt Core statements sent straight on the DBAPI cursor of the session's connection
+(issue 17).
 
-A complaint's submission sends a dozen prebuilt statements in one transaction, and on the
-embedded SQLite the work around each of them in SQLAlchemy (an execution context, its
-parameters built and processed, a result object) cost about twice the statement itself. Here a
-statement is compiled once per dialect and set of parameter names; at each execution its
-parameters go through the same bind processors SQLAlchemy applies, on the cursor of the same
-DBAPI connection, inside the same transaction. What the engine's listeners see is unchanged:
-`before_cursor_execute` and `after_cursor_execute` are dispatched around the cursor's call (the
-SQLite read-to-write upgrade of db.tune_sqlite, and every statement count in tests and benches,
-depend on it). A failure is raised as SQLAlchemy raises it (`sa.exc.IntegrityError`, ...).
+A complaint's submission sends a dozen prebuilt statements in one transaction, and the work
+around each of them in SQLAlchemy (an execution context, its parameters built and processed, a
+result object) cost about as much as the statement itself on the embedded SQLite. Here a
+statement is compiled once per dialect and set of parameter names (and per number of items of
+an expanding IN list); at each execution its parameters go through the same bind processors
+SQLAlchemy applies, on the cursor of the same DBAPI connection, inside the same transaction.
+What the engine's listeners see is unchanged: `before_cursor_execute` and `after_cursor_execute`
+are dispatched around the cursor's call (the SQLite read-to-write upgrade of db.tune_sqlite, and
+every statement count in tests and benches, depend on it; the execution context they are given
+is None). A failure is handled by SQLAlchemy's own handler for a statement's failure: wrapped
+(`sa.exc.IntegrityError`, ...), the handle_error events, a lost connection invalidated.
 
-Everything else goes through `Connection.execute`: PostgreSQL (its statements already share round
-trips, and its lost connections need SQLAlchemy's invalidation), a connection outside a
-transaction, a statement whose columns take Python-side defaults this path would not fill, and
-an IN list executed with several sets of values. An IN list of one execution (`expanding`) is
-compiled once per number of items, as SQLAlchemy renders it at each execution.
+Everything else goes through `Connection.execute`: a connection outside a transaction, a
+statement whose columns take Python-side defaults this path would not fill, a value given at
+execution that SQLAlchemy renders into the SQL (literal_execute), and an IN list executed with
+several sets of values (which SQLAlchemy refuses).
 """
 
 from __future__ import annotations
@@ -67,16 +68,21 @@ class _Compiled:
         )
         self.sql: str = compiled.string
         # A value this path would have to make (a Python-side column default): SQLAlchemy's.
-        self.direct = bool(
-            compiled.positional and not compiled.insert_prefetch and not compiled.update_prefetch
-        )
+        self.direct = not compiled.insert_prefetch and not compiled.update_prefetch
         literal = compiled.literal_execute_params
+        late = literal | compiled.post_compile_params
+        # Values by position (SQLite's qmark) or by name (psycopg's pyformat).
+        self.named = not compiled.positional
         # Expanding IN lists: one compiled form per number of items (`variant`).
         self.expanding_keys = tuple(
             sorted(bind.key for bind in compiled.post_compile_params if bind not in literal)
         )
         self.variants: dict[tuple[int, ...], _Compiled] = {}
-        names = compiled.positiontup or ()
+        names = (
+            [name for name, bind in compiled.binds.items() if bind not in late]
+            if self.named
+            else compiled.positiontup
+        )
         processors = compiled._bind_processors  # what construct_params' caller applies
         expanded: dict[str, tuple[str, int]] = {}
         if any(bind.key in keys for bind in literal):
@@ -89,11 +95,19 @@ class _Compiled:
                 zip(self.expanding_keys, ([None] * n for n in lengths or ()), strict=True)
             )
             state = compiled.construct_expanded_state(sample)
-            self.sql, names = state.statement, state.positiontup
+            self.sql = state.statement
+            if self.named:
+                names = names + [
+                    item for items in state.parameter_expansion.values() for item in items
+                ]
+            else:
+                names = state.positiontup
             processors = {**processors, **state.processors}  # the items' own
             for name, items in state.parameter_expansion.items():
                 for index, item in enumerate(items):
                     expanded[item] = (compiled.binds[name].key, index)
+        escaped = compiled.escaped_bind_names
+        self.names = tuple(escaped.get(name, name) for name in names)  # as the SQL names them
         self.positions: list[tuple[str, str, Any, _Processor, int | None]] = []
         for name in names:
             if name in expanded:
@@ -104,9 +118,15 @@ class _Compiled:
                 self.positions.append((bind.key, name, bind, processors.get(name), None))
         dml = compiled.isinsert or compiled.isupdate or compiled.isdelete
         self.returns_rows = bool(compiled.effective_returning) if dml else True
-        returned = cast(Any, statement).exported_columns if self.returns_rows else ()
-        self.columns: tuple[_Processor, ...] = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
+        # A textual statement's columns have no types: its values as the driver gives them.
+        returned = getattr(statement, "exported_columns", None) if self.returns_rows else ()
+        self.columns: tuple[_Processor, ...] | None = (
+            None
+            if returned is None
+            else tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in returned
+            )
         )
         self.dialect, self.keys = dialect, keys
 
@@ -120,9 +140,10 @@ class _Compiled:
             )
         return found
 
-    def values(self, parameters: Parameters) -> tuple[Any, ...]:
-        """The positional values of one execution, found as SQLAlchemy's construct_params finds
-        them (by the parameter's key, then its compiled name, then its own value)."""
+    def values(self, parameters: Parameters) -> tuple[Any, ...] | dict[str, Any]:
+        """The values of one execution, by position or by name, found as SQLAlchemy's
+        construct_params finds them (by the parameter's key, then its compiled name, then its
+        own value) and processed as it processes them."""
         converted = []
         for key, name, bind, process, index in self.positions:
             if index is not None:
@@ -136,9 +157,11 @@ class _Compiled:
             else:
                 value = bind.effective_value
             converted.append(value if process is None else process(value))
-        return tuple(converted)
+        return dict(zip(self.names, converted, strict=True)) if self.named else tuple(converted)
 
     def row(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        if self.columns is None:
+            return tuple(values)
         return tuple(
             value if process is None or value is None else process(value)
             for process, value in zip(self.columns, values, strict=True)
@@ -165,7 +188,7 @@ def execute(
 ) -> Result:
     """`statement` with `parameters` (one set, or several: one execution each) in the
     connection's transaction; its rows when it returns some."""
-    if connection.dialect.name != "sqlite" or not connection.in_transaction():
+    if not connection.in_transaction():
         return _through_sqlalchemy(connection, statement, parameters)
     many = isinstance(parameters, list) and len(parameters) > 1
     first = (parameters[0] if parameters else {}) if isinstance(parameters, list) else parameters
@@ -197,20 +220,20 @@ def _send(connection: sa.Connection, compiled: _Compiled, values: Any, many: boo
             cursor.executemany(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, values)
-        rows = [compiled.row(row) for row in cursor.fetchall()] if compiled.returns_rows else []
+        returned = cursor.description is not None
+        rows = [compiled.row(row) for row in cursor.fetchall()] if returned else []
+        rowcount = cursor.rowcount
         dispatch.after_cursor_execute(connection, cursor, compiled.sql, values, None, many)
-        return Result(rows, cursor.rowcount)
     except connection.dialect.loaded_dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            compiled.sql,
-            values,
-            error,
-            connection.dialect.loaded_dbapi.Error,
-            hide_parameters=connection.engine.hide_parameters,
-            dialect=connection.dialect,
-        ) from error
-    finally:
+        # As SQLAlchemy handles its own statement's failure: wrapped (IntegrityError, ...), the
+        # handle_error events, a lost connection invalidated; the cursor closed. It raises.
+        connection._handle_dbapi_exception(error, compiled.sql, values, cursor, None)
+        raise  # not reached
+    except BaseException:
         cursor.close()
+        raise
+    cursor.close()
+    return Result(rows, rowcount)
 
 
 def _through_sqlalchemy(

@@ -163,8 +163,8 @@ def _insert_claim(scope: str, key: str, fingerprint: str, now: datetime) -> tupl
         "lock_id": _lock_id(scope, key),
     }
     # On the session's connection: a Core statement needs none of the ORM's execution.
-    row = db.session.connection().execute(_CLAIM_POSTGRESQL, values).one()
-    return bool(row.taken), bool(row.claimed)
+    taken, claimed = direct_sql.execute(db.session.connection(), _CLAIM_POSTGRESQL, values).one()
+    return bool(taken), bool(claimed)
 
 
 def _claim(scope: str, key: str, fingerprint: str) -> Response | None:
@@ -354,7 +354,7 @@ def _complete(claim: tuple[str, str, str], response: Response) -> bool:
             "body": response.get_data(as_text=True),
             "headers": _stored_headers(response),
         }
-        db.session.connection().execute(_response_statement(), values)  # Core: no ORM around it
+        direct_sql.execute(db.session.connection(), _response_statement(), values)
     db.session.commit()
     return True
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -235,3 +235,40 @@ def test_the_apps_database_answers_the_same(app: Flask, rollback_db: None) -> No
         db.session.rollback()
     assert direct.rows == through
     assert direct.rows, "the suite seeds the agencies"
+
+
+def test_the_apps_database_fails_as_sqlalchemy_fails(app: Flask, rollback_db: None) -> None:
+    """A constraint broken on the suite's database raises SQLAlchemy's IntegrityError, naming
+    the statement."""
+    from binjai_api.numbering import NumberSeries
+
+    insert = sa.insert(cast(sa.Table, NumberSeries.__table__))
+    with app.app_context():
+        connection = db.session.connection()
+        direct_sql.execute(connection, insert, {"series": "direct-sql-test", "last_value": 1})
+        with pytest.raises(sa.exc.IntegrityError) as raised:
+            direct_sql.execute(connection, insert, {"series": "direct-sql-test", "last_value": 2})
+        assert "number_series" in str(raised.value.statement)
+        db.session.rollback()
+
+
+@pytest.mark.postgres_only
+def test_a_lost_connection_is_invalidated_as_sqlalchemy_does(app: Flask) -> None:
+    """PostgreSQL restarted under a transaction: the statement fails as SQLAlchemy's would (a
+    DBAPIError marked `connection_invalidated`, which the API answers 503 with Retry-After) and
+    the connection is dropped, not handed back to the pool; the next one works."""
+    statement = sa.select(sa.literal(1, sa.Integer()).label("one"))
+    with app.app_context():
+        engine = db.engine
+    with engine.connect() as connection:
+        connection.begin()
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+            other.commit()
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            direct_sql.execute(connection, statement)
+        assert raised.value.connection_invalidated
+        assert connection.invalidated
+    with engine.connect() as connection, connection.begin():
+        assert direct_sql.execute(connection, statement).scalars() == [1]

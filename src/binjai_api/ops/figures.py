@@ -475,7 +475,9 @@ def _upsert_adding(
     columns = tuple(values[0])
     statement = _upsert_statement(connection.dialect.name, table, columns, tuple(sums))
     if connection.dialect.name == "postgresql":
-        connection.execute(statement, {name: [row[name] for row in values] for name in columns})
+        direct_sql.execute(
+            connection, statement, {name: [row[name] for row in values] for name in columns}
+        )
     else:
         direct_sql.execute(connection, statement, values)
 

@@ -367,7 +367,7 @@ def submit_complaint(
         }
         if alert is not None:
             values.update(alert_id=alert["id"], alert_event=alert["event"])
-        connection.execute(_insert_with_entries(alert is not None), values)
+        direct_sql.execute(connection, _insert_with_entries(alert is not None), values)
     else:
         direct_sql.execute(connection, _INSERT_COMPLAINT, row)
         direct_sql.execute(connection, _INSERT_EVENT, event)
