@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import ReturningInsert
 
 from binjai_api import direct_sql
@@ -220,6 +221,23 @@ def _write_inbox_and_outbox(
         for user_id, notification_id in by_user.items()
     ]
     connection = db.session.connection()  # Core statements: no ORM execution around them
+    if connection.dialect.name == "postgresql":
+        # The inbox rows and their pushes in one statement: one round trip, not two.
+        queued = direct_sql.execute(
+            connection,
+            _inbox_and_pushes(kinds.KINDS[kind].optional),
+            {
+                "ids": list(by_user.values()),
+                "user_ids": list(by_user),
+                "kind": kind,
+                "params": dict(params),
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "broadcast_id": broadcast_id,
+                "now": now,
+            },
+        )
+        return _Written(list(by_user.values()), len(queued.rows))
     direct_sql.execute(connection, _INSERT_NOTIFICATIONS, notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
     deliveries = direct_sql.execute(
@@ -250,6 +268,57 @@ def _queue_pushes(dialect: str, optional: bool) -> ReturningInsert[tuple[uuid.UU
     INSERT ... SELECT (no round trip to read the devices first): a muted `optional` kind still
     lands in the inbox but is not pushed. Built once per case; values bound at execution."""
     notifications = cast(sa.Table, Notification.__table__)
+    query = _push_rows(dialect, notifications, optional).where(
+        notifications.c.id.in_(sa.bindparam("notification_ids", expanding=True))
+    )
+    return _insert_pushes(query)
+
+
+_INBOX_COLUMNS = ("id", "user_id", "kind", "params", "resource_type", "resource_id", "broadcast_id")
+
+
+@cache
+def _inbox_and_pushes(optional: bool) -> ReturningInsert[tuple[uuid.UUID]]:
+    """PostgreSQL: the inbox rows (one per user: `ids` and `user_ids`, arrays unnested in step,
+    the rest alike for all) inserted by a data-modifying CTE, and their pushes queued from its
+    rows as _queue_pushes queues them: one statement for any number of users (the pushes'
+    foreign keys are checked at its end, when the inbox rows are there)."""
+    notifications = cast(sa.Table, Notification.__table__)
+    at = sa.bindparam("now", type_=UTCDateTime())
+    users = (
+        sa.func.unnest(
+            sa.bindparam("ids", type_=postgresql.ARRAY(sa.Uuid())),
+            sa.bindparam("user_ids", type_=postgresql.ARRAY(sa.Uuid())),
+        )
+        .table_valued("id", "user_id")
+        .render_derived()
+    )
+    column = notifications.c
+    inbox = (
+        sa.insert(notifications)
+        .from_select(
+            [*_INBOX_COLUMNS, "created_at", "updated_at"],
+            sa.select(
+                users.c.id,
+                users.c.user_id,
+                sa.bindparam("kind", type_=column.kind.type),
+                sa.bindparam("params", type_=column.params.type),
+                sa.bindparam("resource_type", type_=column.resource_type.type),
+                sa.bindparam("resource_id", type_=column.resource_id.type),
+                sa.bindparam("broadcast_id", type_=column.broadcast_id.type),
+                at,
+                at,
+            ),
+        )
+        .returning(column.id, column.user_id)
+        .cte("inbox")
+    )
+    return _insert_pushes(_push_rows("postgresql", inbox, optional)).add_cte(inbox)
+
+
+def _push_rows(dialect: str, notifications: Any, optional: bool) -> sa.Select[Any]:
+    """A pending push's values for each device of the users of `notifications` (the table, or
+    the rows just inserted), but those who muted an `optional` kind."""
     devices = cast(sa.Table, Device.__table__)
     at = sa.bindparam("now", type_=UTCDateTime())
     query = (
@@ -265,7 +334,6 @@ def _queue_pushes(dialect: str, optional: bool) -> ReturningInsert[tuple[uuid.UU
         )
         .select_from(notifications)
         .join(devices, devices.c.user_id == notifications.c.user_id)
-        .where(notifications.c.id.in_(sa.bindparam("notification_ids", expanding=True)))
     )
     if optional:
         muted = sa.exists().where(
@@ -273,6 +341,10 @@ def _queue_pushes(dialect: str, optional: bool) -> ReturningInsert[tuple[uuid.UU
             MutedKind.kind == sa.bindparam("kind", type_=sa.String()),
         )
         query = query.where(~muted)
+    return query
+
+
+def _insert_pushes(query: sa.Select[Any]) -> ReturningInsert[tuple[uuid.UUID]]:
     deliveries = cast(sa.Table, Delivery.__table__)
     columns = ("id", "notification_id", "device_id", "status", "attempts", "next_attempt_at")
     return (
