@@ -220,7 +220,10 @@ def _send(connection: sa.Connection, compiled: _Compiled, values: Any, many: boo
             cursor.executemany(compiled.sql, values)
         else:
             cursor.execute(compiled.sql, values)
-        returned = cursor.description is not None
+        if compiled.columns is None:  # a textual statement: the driver tells
+            returned = cursor.description is not None
+        else:  # known from the statement (psycopg builds a description afresh at each look)
+            returned = compiled.returns_rows
         rows = [compiled.row(row) for row in cursor.fetchall()] if returned else []
         rowcount = cursor.rowcount
         dispatch.after_cursor_execute(connection, cursor, compiled.sql, values, None, many)
