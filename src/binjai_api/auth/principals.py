@@ -19,9 +19,11 @@ outside the request's ORM session (`PreparedRead`): through the session it cost 
 query itself (a session, a transaction begun and rolled back, the statement's cache key, the
 result's rows), on every authenticated request. A request that then uses the database opens its
 session as before. On PostgreSQL the read runs in autocommit (one round trip, no BEGIN and
-ROLLBACK); on SQLite a single SELECT outside a transaction already reads one snapshot. A
-connection that fails is dropped and the read sent again through SQLAlchemy (a lost database
-answers 503 as any statement does). The engine's SQLAlchemy events do not see this read.
+ROLLBACK); on SQLite a single SELECT outside a transaction already reads one snapshot, on a
+connection each thread keeps for this read alone (taken from the pool once and detached: a
+pool checkout and checkin per request cost about a twentieth of `GET /me`). A connection that
+fails is dropped and the read sent again through SQLAlchemy (a lost database answers 503 as any
+statement does). The engine's SQLAlchemy events do not see this read.
 
 `GET /me` shows the account the same statement read (`shows_caller_account`), without an ORM
 object; the views that change the caller's account (`reads_caller_account`) load it as an ORM
@@ -31,9 +33,11 @@ object into the request's session, in that session's one statement.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -303,6 +307,12 @@ def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
     if isinstance(bind, sa.Connection):
         return prepared.row(_execute(bind.connection.dbapi_connection, prepared.sql, parameters))
     dbapi_error = bind.dialect.loaded_dbapi.Error
+    if bind.dialect.name == "sqlite":
+        try:
+            return prepared.row(_execute(_sqlite_reader(bind), prepared.sql, parameters))
+        except dbapi_error:
+            _drop_sqlite_reader(bind)
+            return _fetch_through_sqlalchemy(bind, name, values)
     try:
         pooled = bind.raw_connection()
     except dbapi_error:
@@ -321,6 +331,40 @@ def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
     finally:
         pooled.close()
     return prepared.row(row)
+
+
+# SQLite: per engine, each thread's connection for the session check (and the process it was
+# opened in: a forked child opens its own rather than use its parent's).
+_sqlite_readers: weakref.WeakKeyDictionary[sa.Engine, threading.local] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_reader(engine: sa.Engine) -> Any:
+    """This thread's SQLite connection for the session check: opened by the engine's pool (with
+    its settings: WAL, foreign keys, busy timeout), then detached from it and kept. Outside a
+    transaction (`isolation_level` None, db.tune_sqlite), each SELECT reads the latest commit."""
+    local = _sqlite_readers.get(engine)
+    if local is None:
+        local = _sqlite_readers.setdefault(engine, threading.local())
+    kept = getattr(local, "reader", None)
+    if kept is not None and kept[0] == os.getpid():
+        return kept[1]
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()  # this thread's own from now on; never handed to another
+    local.reader = (os.getpid(), connection)
+    return connection
+
+
+def _drop_sqlite_reader(engine: sa.Engine) -> None:
+    local = _sqlite_readers.get(engine)
+    kept = getattr(local, "reader", None) if local is not None else None
+    if kept is not None:
+        local.reader = None  # type: ignore[union-attr]
+        if kept[0] == os.getpid():
+            try:
+                kept[1].close()
+            except Exception:  # already unusable: dropping it is all that is left
+                log.debug("session check: closing a failed SQLite connection failed")
 
 
 def _fetch_through_sqlalchemy(
