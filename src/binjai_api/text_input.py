@@ -104,7 +104,8 @@ def _unstorable_fields() -> Iterator[tuple[str, str, str]]:
         for name, value in request.args.items(multi=True):
             if why := _first_bad_text(name) or _first_bad_text(value):
                 yield "query", _clean_name(name), why
-    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    # From the environ: `request.headers.get` raises and catches a KeyError for an absent one.
+    chunked = "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     if not (request.content_length or chunked):
         return  # no body (most GETs): no form, file or JSON to parse
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
