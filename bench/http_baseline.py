@@ -1,17 +1,20 @@
 """HTTP baseline: requests/s and latency of the API under gunicorn, next to a bare Flask floor.
 
-Measures, one after the other and in the same run, a Flask hello-world (`bench/hello_app.py`),
+Measures, in turns and in the same run, a Flask hello-world (`bench/hello_app.py`),
 `GET /api/v1/agencies`, an authenticated `GET /api/v1/me` and the public feed
-(`GET /api/v1/public/complaints?page_size=20`), each served by gunicorn with 2 workers on
-127.0.0.1 and the repository's gunicorn.conf.py (the production settings: worker class, threads,
-keep-alive, metrics in multiprocess mode), the same for the floor and the API. The API runs on a
-throwaway SQLite database holding the demo data; set BENCH_DATABASE_URL to measure on another
-database instead (it must be empty or already migrated, because `flask db upgrade` runs on it and
-`flask seed-demo` adds the demo data).
+(`GET /api/v1/public/complaints?page_size=20`): `--rounds` rounds (3), each giving every endpoint
+its warm-up and its share of the measured time in turn, so that a change in what else the
+machine runs (a shared virtual machine's neighbours) hits the floor and the API alike. Each is
+served by gunicorn with 2 workers on 127.0.0.1 and the repository's gunicorn.conf.py (the
+production settings: worker class, threads, keep-alive, metrics in multiprocess mode), the same
+for the floor and the API. The API runs on a throwaway SQLite database holding the demo data; set
+BENCH_DATABASE_URL to measure on another database instead (it must be empty or already migrated,
+because `flask db upgrade` runs on it and `flask seed-demo` adds the demo data).
 
 Run: .venv/bin/python bench/http_baseline.py [--duration S] [--clients N] [--warmup S]
-[--threads N] [--keep-alive S] (or `make bench`). Prints a table with each endpoint's share of
-the floor and the server CPU per request, and writes bench/results/http_baseline.{json,md}.
+[--rounds N] [--threads N] [--keep-alive S] (or `make bench`). Prints a table with each
+endpoint's share of the floor and the server CPU per request, and writes
+bench/results/http_baseline.{json,md}.
 """
 
 from __future__ import annotations
@@ -142,6 +145,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--warmup", type=float, default=2.0, help="uncounted seconds before each measurement (2)"
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="turns over the endpoints, each measuring every one for duration/rounds s (3)",
+    )
+    parser.add_argument(
         "--processes",
         type=int,
         default=None,
@@ -149,10 +158,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.warmup < 0 or args.clients < 1:
-        parser.error("--duration must be > 0, --warmup >= 0 and --clients >= 1")
-    if args.warmup + args.duration > (ACCESS_TOKEN_MINUTES - 1) * 60:
-        parser.error(f"--warmup plus --duration must stay under {ACCESS_TOKEN_MINUTES - 1} min")
+    if args.duration <= 0 or args.warmup < 0 or args.clients < 1 or args.rounds < 1:
+        parser.error("--duration must be > 0, --warmup >= 0, --clients and --rounds >= 1")
+    # One token serves the authenticated endpoint's every round.
+    if 4 * (args.rounds * args.warmup + args.duration) > (ACCESS_TOKEN_MINUTES - 1) * 60:
+        parser.error(f"the whole run must stay under {ACCESS_TOKEN_MINUTES - 1} min")
     if args.processes is None:
         args.processes = min(args.clients, cpus)
     if not 1 <= args.processes <= args.clients:
@@ -754,6 +764,7 @@ def build_report(
             "generator_processes": args.processes,
             "warmup_s": args.warmup,
             "duration_s": args.duration,
+            "rounds": getattr(args, "rounds", 1),
             "gunicorn_workers": GUNICORN_WORKERS,
             "gunicorn_worker_class": settings["worker_class"],
             "gunicorn": settings,
@@ -869,8 +880,16 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         )
         + f", both running, on {params['host']}; API database {params['database']}",
         f"load: {params['clients']} closed-loop clients (http.client, one connection each) in "
-        f"{params['generator_processes']} processes; per endpoint {params['warmup_s']:g} s "
-        f"warm-up, then {params['duration_s']:g} s measured; endpoints one after the other",
+        f"{params['generator_processes']} processes; "
+        + (
+            f"{params['rounds']} rounds, each giving every endpoint in turn "
+            f"{params['warmup_s']:g} s of warm-up, then "
+            f"{params['duration_s'] / params['rounds']:g} s measured ("
+            f"{params['duration_s']:g} s per endpoint)"
+            if params.get("rounds", 1) > 1
+            else f"per endpoint {params['warmup_s']:g} s warm-up, then "
+            f"{params['duration_s']:g} s measured; endpoints one after the other"
+        ),
     ]
 
 
@@ -947,6 +966,38 @@ def measure_endpoint(
     return summarise(target, tally, args, size, cpu)
 
 
+def measure_in_turns(
+    targets: list[Target], args: argparse.Namespace, servers: list[Server]
+) -> list[dict[str, Any]]:
+    """Measure the targets in `args.rounds` turns, each giving every target its warm-up and
+    duration/rounds measured seconds, then summarise each over all its turns (its requests and
+    latencies together, its CPU shares averaged over its turns of equal length)."""
+    sizes = {target.name: check_target(target) for target in targets}
+    tallies = {target.name: Tally() for target in targets}
+    shares: dict[str, list[dict[str, int]]] = {target.name: [] for target in targets}
+    slice_s = args.duration / args.rounds
+    for turn in range(1, args.rounds + 1):
+        for target in targets:
+            print(
+                f"round {turn}/{args.rounds}, {target.name}: GET {target.path} "
+                f"({args.warmup:g} s warm-up, {slice_s:g} s measured) ...",
+                flush=True,
+            )
+            before = cpu_snapshot(servers)
+            tallies[target.name].merge(
+                run_load(target, args.clients, args.processes, args.warmup, slice_s)
+            )
+            shares[target.name].append(cpu_shares(before, cpu_snapshot(servers)))
+    # Over all turns: the measured time is `duration`, the warm-up `rounds` times `warmup`.
+    whole = argparse.Namespace(**{**vars(args), "warmup": args.warmup * args.rounds})
+    rows = []
+    for target in targets:
+        turns = shares[target.name]
+        cpu = {key: round(sum(turn[key] for turn in turns) / len(turns)) for key in turns[0]}
+        rows.append(summarise(target, tallies[target.name], whole, sizes[target.name], cpu))
+    return rows
+
+
 def stop_servers(servers: list[Server]) -> None:
     """Stop every server, even when one of them fails to stop."""
     for server in servers:
@@ -1010,11 +1061,17 @@ def benchmark(args: argparse.Namespace) -> int:
             ("me, authenticated", api, "/api/v1/me", True),
             ("public feed", api, FEED_PATH, False),
         ]
-        for name, server, path, authenticated in endpoints:
-            # Logging in right before the run keeps the token valid for all of it.
-            headers = {"Authorization": f"Bearer {log_in(api.port)}"} if authenticated else {}
-            target = Target(name, server.port, path, headers)
-            rows.append(measure_endpoint(target, args, servers))
+        targets = [
+            # Logged in right before the run: the token stays valid for all of it.
+            Target(
+                name,
+                server.port,
+                path,
+                {"Authorization": f"Bearer {log_in(api.port)}"} if authenticated else {},
+            )
+            for name, server, path, authenticated in endpoints
+        ]
+        rows = measure_in_turns(targets, args, servers)
         problems = {server.name: server_log_problems(server) for server in servers}
     finally:
         stop_servers(servers)
