@@ -426,3 +426,60 @@ def test_a_pooled_connection_lost_is_replaced_for_the_session_check(
     assert after.status_code == 200, after.get_data(as_text=True)
     assert after.get_data() == before.get_data()
     assert client.get(ME, headers=bearer(tokens)).status_code == 200
+
+
+def test_the_sqlite_session_check_keeps_a_connection_per_thread_and_drops_a_failed_one(
+    tmp_path: Any, database_url: str
+) -> None:
+    """SQLite (the embedded default, on a database of its own in either pass): each thread
+    reads the session check on a connection it keeps, which sees a logout committed on another
+    connection at once; a kept connection that fails is dropped, the check answered through
+    SQLAlchemy, and the next one opens a new connection."""
+    from binjai_api.extensions import db
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'own.db'}")
+    try:
+        _check_on_kept_sqlite_connections(app)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        # The rate limiter is bound to the app made last: back to one configured as the suite's.
+        make_test_app(database_url)
+
+
+def _check_on_kept_sqlite_connections(app: Flask) -> None:
+    import threading
+
+    from binjai_api.auth import principals
+    from binjai_api.extensions import db
+    from tests.conftest import _reset_schema
+
+    _reset_schema(app)
+    client = app.test_client()
+    tokens = factories.login(client, factories.make_account(app))
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    kept = principals._sqlite_readers[engine].reader[1]
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert principals._sqlite_readers[engine].reader[1] is kept  # the same, not a checkout
+    # Another thread has a connection of its own.
+    others: list[Any] = []
+
+    def check_in_another_thread() -> None:
+        others.append(app.test_client().get(ME, headers=bearer(tokens)).status_code)
+        others.append(principals._sqlite_readers[engine].reader[1])
+
+    thread = threading.Thread(target=check_in_another_thread)
+    thread.start()
+    thread.join()
+    assert others[0] == 200 and others[1] is not kept
+    # A failed connection: dropped, the check still answered, a new one next time.
+    kept.close()
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert principals._sqlite_readers[engine].reader is None
+    assert client.get(ME, headers=bearer(tokens)).status_code == 200
+    assert principals._sqlite_readers[engine].reader[1] is not kept
+    # A logout committed on another connection holds at once on the kept one.
+    assert client.post("/api/v1/auth/logout", headers=bearer(tokens)).status_code in (200, 204)
+    assert client.get(ME, headers=bearer(tokens)).status_code == 401
