@@ -50,10 +50,11 @@ class Result:
         return [row[0] for row in self.rows]
 
 
-class _Compiled:
+class Compiled:
     """One statement compiled for one dialect, set of parameter names and (for an expanding IN
     list) number of list items: its SQL, how each position's value is found and processed, and
-    how each returned column is processed."""
+    how each returned column is processed. Also what auth/principals.py sends on a connection of
+    its own."""
 
     def __init__(
         self,
@@ -77,7 +78,7 @@ class _Compiled:
         self.expanding_keys = tuple(
             sorted(bind.key for bind in compiled.post_compile_params if bind not in literal)
         )
-        self.variants: dict[tuple[int, ...], _Compiled] = {}
+        self.variants: dict[tuple[int, ...], Compiled] = {}
         names = (
             [name for name, bind in compiled.binds.items() if bind not in late]
             if self.named
@@ -130,12 +131,12 @@ class _Compiled:
         )
         self.dialect, self.keys = dialect, keys
 
-    def variant(self, parameters: Parameters) -> _Compiled:
+    def variant(self, parameters: Parameters) -> Compiled:
         """The form of this statement for the number of items of each IN list in `parameters`."""
         lengths = tuple(len(parameters[key]) for key in self.expanding_keys)
         found = self.variants.get(lengths)
         if found is None:
-            found = self.variants[lengths] = _Compiled(
+            found = self.variants[lengths] = Compiled(
                 self.statement, self.dialect, self.keys, lengths
             )
         return found
@@ -168,16 +169,14 @@ class _Compiled:
         )
 
 
-_compiled: dict[tuple[int, int, tuple[str, ...]], _Compiled] = {}
+_compiled: dict[tuple[int, int, tuple[str, ...]], Compiled] = {}
 
 
-def _compiled_for(
-    statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]
-) -> _Compiled:
+def _compiled_for(statement: sa.Executable, dialect: sa.Dialect, keys: tuple[str, ...]) -> Compiled:
     cache_key = (id(statement), id(dialect), keys)
     found = _compiled.get(cache_key)
     if found is None or found.statement is not statement:
-        found = _compiled[cache_key] = _Compiled(statement, dialect, keys)
+        found = _compiled[cache_key] = Compiled(statement, dialect, keys)
     return found
 
 
@@ -209,7 +208,7 @@ def execute(
     return _send(connection, compiled, values, many)
 
 
-def _send(connection: sa.Connection, compiled: _Compiled, values: Any, many: bool) -> Result:
+def _send(connection: sa.Connection, compiled: Compiled, values: Any, many: bool) -> Result:
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None
     cursor = dbapi_connection.cursor()

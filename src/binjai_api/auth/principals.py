@@ -15,7 +15,7 @@ instance, so every request checks the session against shared state. What that ch
   database), each request reads its session and account from the database in one statement.
 
 That statement is compiled once per database and sent on a pooled DBAPI connection of its own,
-outside the request's ORM session (`PreparedRead`): through the session it cost ten times the
+outside the request's ORM session (`direct_sql.Compiled`): through the session it cost ten times the
 query itself (a session, a transaction begun and rolled back, the statement's cache key, the
 result's rows), on every authenticated request. A request that then uses the database opens its
 session as before. On PostgreSQL the read runs in autocommit (one round trip, no BEGIN and
@@ -50,6 +50,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session, lazyload
 
+from binjai_api import direct_sql
 from binjai_api.agencies.models import Agency
 from binjai_api.auth.models import ApiClient, AuthSession, User
 from binjai_api.db import utcnow
@@ -233,41 +234,6 @@ ACCOUNT_SHOWN = (
 )
 
 
-class PreparedRead:
-    """A SELECT compiled once per database and sent on a DBAPI cursor, its parameters and
-    columns converted by the same type processors SQLAlchemy applies to them."""
-
-    def __init__(self, statement: sa.Select[*tuple[Any, ...]], dialect: sa.Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.positions = tuple(compiled.positiontup or ()) if compiled.positional else None
-        self.binds = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in compiled.binds.items()
-        }
-        self.columns = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        )
-
-    def parameters(self, values: dict[str, Any]) -> Any:
-        converted = {}
-        for name, value in values.items():
-            process = self.binds[name]
-            converted[name] = value if process is None else process(value)
-        if self.positions is None:
-            return converted
-        return tuple(converted[name] for name in self.positions)
-
-    def row(self, values: Sequence[Any] | None) -> tuple[Any, ...] | None:
-        if values is None:
-            return None
-        return tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(self.columns, values, strict=True)
-        )
-
-
 # The reads of a session check, by name: its principal's columns; the account `GET /me` shows,
 # with the session's expiry; the account alone (when a kept principal answered the check).
 _READS: dict[str, Callable[[], sa.Select[*tuple[Any, ...]]]] = {
@@ -294,8 +260,14 @@ _READS: dict[str, Callable[[], sa.Select[*tuple[Any, ...]]]] = {
 
 
 @cache
-def _prepared(name: str, dialect: sa.Dialect) -> PreparedRead:
-    return PreparedRead(_READS[name](), dialect)
+def _prepared(name: str, dialect: sa.Dialect) -> direct_sql.Compiled:
+    """A read compiled once per database, its values and columns converted by SQLAlchemy's own
+    type processors (direct_sql.Compiled), to be sent on a DBAPI cursor."""
+    return direct_sql.Compiled(_READS[name](), dialect, ())
+
+
+def _row(prepared: direct_sql.Compiled, values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return None if values is None else prepared.row(values)
 
 
 def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -303,13 +275,13 @@ def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
     request's session (in the tests, on the connection their sessions join)."""
     bind = db.session.session_factory.kw.get("bind") or db.engine
     prepared = _prepared(name, bind.dialect)
-    parameters = prepared.parameters(values)
+    parameters = prepared.values(values)
     if isinstance(bind, sa.Connection):
-        return prepared.row(_execute(bind.connection.dbapi_connection, prepared.sql, parameters))
+        return _row(prepared, _execute(bind.connection.dbapi_connection, prepared.sql, parameters))
     dbapi_error = bind.dialect.loaded_dbapi.Error
     if bind.dialect.name == "sqlite":
         try:
-            return prepared.row(_execute(_sqlite_reader(bind), prepared.sql, parameters))
+            return _row(prepared, _execute(_sqlite_reader(bind), prepared.sql, parameters))
         except dbapi_error:
             _drop_sqlite_reader(bind)
             return _fetch_through_sqlalchemy(bind, name, values)
@@ -330,7 +302,7 @@ def _fetch_one(name: str, values: dict[str, Any]) -> tuple[Any, ...] | None:
         return _fetch_through_sqlalchemy(bind, name, values)
     finally:
         pooled.close()
-    return prepared.row(row)
+    return _row(prepared, row)
 
 
 # SQLite: per engine, each thread's connection for the session check (and the process it was
