@@ -206,20 +206,6 @@ def _write_inbox_and_outbox(
     db.session.flush()  # the caller's pending rows (a new account, say) exist before ours refer
     now = utcnow()
     by_user = {user_id: uuid.uuid4() for user_id in user_ids}
-    notification_rows = [
-        {
-            "id": notification_id,
-            "user_id": user_id,
-            "kind": kind,
-            "params": dict(params),
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "broadcast_id": broadcast_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for user_id, notification_id in by_user.items()
-    ]
     connection = db.session.connection()  # Core statements: no ORM execution around them
     if connection.dialect.name == "postgresql":
         # The inbox rows and their pushes in one statement: one round trip, not two.
@@ -238,6 +224,20 @@ def _write_inbox_and_outbox(
             },
         )
         return _Written(list(by_user.values()), len(queued.rows))
+    notification_rows = [
+        {
+            "id": notification_id,
+            "user_id": user_id,
+            "kind": kind,
+            "params": dict(params),
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "broadcast_id": broadcast_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for user_id, notification_id in by_user.items()
+    ]
     direct_sql.execute(connection, _INSERT_NOTIFICATIONS, notification_rows)
     # Counted from RETURNING: psycopg reports no row count for a compiled INSERT ... SELECT.
     deliveries = direct_sql.execute(
