@@ -195,8 +195,10 @@ def test_in_lists_and_literals_rendered_late(sqlite_engine: sa.Engine) -> None:
 def test_what_this_path_cannot_send_goes_through_sqlalchemy(sqlite_engine: sa.Engine) -> None:
     """A column default made in Python, an IN list with several sets of values or none, a
     statement outside a transaction: sent by SQLAlchemy, with its result or its error."""
-    contexts: list[Any] = []
-    sa.event.listen(sqlite_engine, "before_cursor_execute", lambda *args: contexts.append(args[4]))
+    sent: list[tuple[str, Any]] = []
+    sa.event.listen(
+        sqlite_engine, "before_cursor_execute", lambda *args: sent.append((args[2], args[4]))
+    )
     with sqlite_engine.begin() as connection:
         direct_sql.execute(connection, INSERT_THING, [thing("a"), thing("b"), thing("c")])
         direct_sql.execute(connection, sa.insert(DEFAULTED), {"name": "made"})
@@ -218,8 +220,13 @@ def test_what_this_path_cannot_send_goes_through_sqlalchemy(sqlite_engine: sa.En
     # Outside a transaction too (SQLAlchemy begins one).
     with sqlite_engine.connect() as connection:
         assert len(direct_sql.execute(connection, SELECT_THINGS).rows) == 3
-    sent_by_sqlalchemy = [context for context in contexts if context is not None]
-    assert len(sent_by_sqlalchemy) >= 3  # BEGIN (twice), the default's insert, the read
+    # With an execution context: sent by SQLAlchemy; without: by this path.
+    by_sqlalchemy = [sql.split(" (")[0] for sql, context in sent if context is not None]
+    assert "INSERT INTO defaulted" in by_sqlalchemy
+    assert by_sqlalchemy[-1].startswith("SELECT things.id")  # outside a transaction
+    assert [sql for sql, context in sent if context is None] == [
+        INSERT_THING.compile(sqlite_engine, column_keys=sorted(thing("a"))).string
+    ]
 
 
 def test_the_apps_database_answers_the_same(app: Flask, rollback_db: None) -> None:
